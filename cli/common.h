@@ -1,0 +1,61 @@
+/* Options every subcommand shares, and the run they set up: registry,
+ * engine, filter and sinks. */
+#ifndef DIAGTAP_CLI_COMMON_H
+#define DIAGTAP_CLI_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/engine.h"
+#include "core/filter.h"
+#include "core/registry.h"
+
+#define DT_CLI_MAX_LIST 32
+
+typedef struct dt_cli_opts {
+    const char *write_path;   /* -w FILE.pcapng */
+    const char *format;       /* -T text|json (default text) */
+    const char *output_path;  /* -o FILE: timeline to a file instead of stdout */
+    const char *grep;         /* --grep REGEX */
+    const char *protos;       /* --proto NAME[,NAME] */
+    const char *plugin_dir;   /* --plugin-dir DIR */
+    const char *decode_as[DT_CLI_MAX_LIST]; /* -d PORT=PROTO */
+    int n_decode_as;
+    const char *set[DT_CLI_MAX_LIST];       /* --set name=value, --kdnet-key KEY */
+    int n_set;
+    bool stats;               /* --stats: summary statistics at the end */
+    bool show_credentials;    /* --show-credentials */
+    bool verbose;             /* -V: field tree under each text line */
+    int color;                /* -1 auto, 0 never, 1 always */
+    bool timeline_to_stderr;  /* wrap: stdout is the relayed stream */
+} dt_cli_opts;
+
+typedef struct dt_cli_run {
+    dt_registry *reg;
+    dt_engine *eng;
+    dt_filter *filter;
+    dt_sink *sinks[4];
+    int n_sinks;
+    FILE *out;                /* timeline stream */
+    bool close_out;
+} dt_cli_run;
+
+void dt_cli_opts_init(dt_cli_opts *o);
+/* Consumes the common option at argv[*i] (and its value), advancing *i.
+ * Returns 1 when consumed, 0 when not a common option, -1 on a bad value
+ * (an error line is printed). */
+int dt_cli_common_arg(dt_cli_opts *o, int argc, char **argv, int *i);
+/* Help text of the common options, for each subcommand's --help. */
+extern const char dt_cli_common_help[];
+
+/* Builds the run; prints an error and returns -1 on failure. */
+int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o);
+/* Finishes the engine and sinks, frees everything. Returns 0, or -1 when
+ * an output could not be written. */
+int dt_cli_run_finish(dt_cli_run *r, uint64_t end_ts_ns);
+
+/* Nanoseconds since the Unix epoch, from the real-time clock. */
+uint64_t dt_now_ns(void);
+
+#endif

@@ -1,0 +1,85 @@
+/* The engine: sources push chunks in, events come out to sinks.
+ *
+ * Sources (capture/, ipc/) know how to get bytes and nothing about protocols.
+ * They declare channels and conversations and push stream bytes, datagrams,
+ * gaps and closes; the engine picks a dissector per conversation (decode-as,
+ * ports, heuristic probes), frames streams into PDUs, runs the dissector,
+ * pairs requests with responses and hands events to every sink.
+ *
+ * Single-threaded; a source calls it from its own loop.
+ */
+#ifndef DIAGTAP_CORE_ENGINE_H
+#define DIAGTAP_CORE_ENGINE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diagtap/dissector.h"
+#include "sink.h"
+
+typedef struct dt_engine dt_engine;
+typedef struct dt_conv dt_conv;
+
+typedef enum dt_transport {
+    DT_CONV_TCP,    /* captured TCP: ports select dissectors */
+    DT_CONV_UDP,    /* captured UDP: each datagram is one PDU */
+    DT_CONV_STREAM, /* IPC byte stream: proxy, wrapper, raw dump, recorded stream */
+} dt_transport;
+
+typedef struct dt_conv_params {
+    const dt_channel *channel;
+    dt_transport transport;
+    const char *client;       /* text for the timeline: "127.0.0.1:40312" */
+    const char *server;
+    uint16_t client_port;     /* 0 when not a network conversation */
+    uint16_t server_port;
+    const char *dissector;    /* force this dissector (decode-as); NULL: choose */
+    bool show_undecoded;      /* no dissector found: emit raw "N bytes" events (IPC) */
+    uint64_t ts_ns;
+} dt_conv_params;
+
+dt_engine *dt_engine_new(dt_registry *reg);
+void dt_engine_free(dt_engine *e);
+
+/* Sinks receive in the order added; the engine does not own them. */
+void dt_engine_add_sink(dt_engine *e, dt_sink *s);
+/* Event filter applied before event sinks (recorders see everything). */
+void dt_engine_set_filter(dt_engine *e, struct dt_filter *f);
+void dt_engine_set_option(dt_engine *e, const char *name, const char *value);
+void dt_engine_set_show_credentials(dt_engine *e, bool show);
+/* "PORT=PROTO" (TCP and UDP) or "tcp.port==PORT,PROTO"; returns 0 or -1 with a message in err. */
+int dt_engine_decode_as(dt_engine *e, const char *spec, char *err, size_t errsz);
+/* The input name events are attributed to ("trace.pcapng"), may be NULL. */
+void dt_engine_set_input(dt_engine *e, const char *input);
+
+const dt_channel *dt_engine_channel(dt_engine *e, const char *name, const char *description, int linktype);
+
+dt_conv *dt_engine_conv_open(dt_engine *e, const dt_conv_params *p);
+const dt_conv_info *dt_engine_conv_info(const dt_conv *c);
+void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
+void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, uint64_t nbytes);
+void dt_engine_datagram(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
+/* One direction ended (FIN, half-close, EOF on a dump). */
+void dt_engine_stream_end(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns);
+/* The conversation is over: flushes partial PDUs (reported as truncated),
+ * ends the dissector's state and frees c. why: NULL for a normal close. */
+void dt_engine_conv_close(dt_engine *e, dt_conv *c, uint64_t ts_ns, const char *why);
+
+/* A captured frame, for recording sinks (network channels only). */
+void dt_engine_frame(dt_engine *e, const dt_channel *ch, uint64_t ts_ns, const uint8_t *data,
+                     size_t caplen, size_t origlen, uint32_t epb_flags);
+
+/* A note or error on the timeline (connect refused, input fault). conv may be NULL. */
+void dt_engine_note(dt_engine *e, dt_conv *c, uint64_t ts_ns, dt_event_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* End of input: every open conversation is closed, every request still
+ * without a reply becomes a DT_EV_PENDING event aged against end_ts_ns, sinks
+ * are finished. Returns 0, or -1 when a sink failed to write. */
+int dt_engine_finish(dt_engine *e, uint64_t end_ts_ns);
+
+/* Latest timestamp seen, for ageing pending requests. */
+uint64_t dt_engine_last_ts(const dt_engine *e);
+
+#endif

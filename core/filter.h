@@ -1,0 +1,20 @@
+/* Which events reach the timeline sinks: --grep REGEX and --proto NAME[,NAME]. */
+#ifndef DIAGTAP_CORE_FILTER_H
+#define DIAGTAP_CORE_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diagtap/event.h"
+
+typedef struct dt_filter dt_filter;
+
+dt_filter *dt_filter_new(void);
+void dt_filter_free(dt_filter *f);
+/* PCRE2 (JIT when available) over the summary and every field value. */
+int dt_filter_set_grep(dt_filter *f, const char *regex, char *err, size_t errsz);
+/* Comma-separated dissector names (or display names, case-insensitive). */
+int dt_filter_set_protos(dt_filter *f, const char *list, char *err, size_t errsz);
+bool dt_filter_match(dt_filter *f, const dt_event *ev);
+
+#endif
