@@ -1,0 +1,396 @@
+/* The Wireshark dissector callbacks of every diagtap protocol.
+ *
+ * Wireshark dissects a frame on a first pass in capture order and again
+ * whenever it is shown. Stateful diagtap dissectors (KDNET keys, DAP
+ * pairing) must see each PDU once and in order, so the diagtap dissector
+ * runs only on the first pass; its events are copied into file-scope
+ * memory per frame (p_add_proto_data) and every pass builds the tree from
+ * that copy.
+ */
+#include "dtws.h"
+
+#include <epan/conversation.h>
+#include <epan/proto_data.h>
+#include <epan/dissectors/packet-tcp.h>
+#include <wiretap/wtap.h>
+
+#include "core/registry.h"
+#include "run.h"
+
+extern dt_registry *dtws_registry;
+
+/* One diagtap conversation: a Wireshark conversation (TCP, UDP) or, for
+ * exported PDUs, a pcapng interface (diagtap writes a channel per proxied
+ * connection). */
+typedef struct conv_state {
+    dtws_run *run;
+    address client;          /* first sender: the client */
+    guint32 client_port;
+    wmem_map_t *by_seq;      /* event seq → seq_entry, for request/response links */
+} conv_state;
+
+typedef struct seq_entry {
+    guint32 frame;
+    dtws_event *ev;
+} seq_entry;
+
+void dtws_init(void) {}
+
+void dtws_cleanup(void)
+{
+    dtws_session_end();
+}
+
+static bool session_start(void)
+{
+    const char *opts[4] = { NULL, NULL, NULL, NULL };
+    if (dtws_g.kdnet_key && *dtws_g.kdnet_key) {
+        opts[0] = "kdnet.key";
+        opts[1] = dtws_g.kdnet_key;
+    }
+    return dtws_session_start(dtws_registry, opts, dtws_g.show_credentials);
+}
+
+enum { BY_ADDRESS, BY_P2P_DIR };
+
+static guint32 iface_of(packet_info *pinfo)
+{
+    if (pinfo->rec && (pinfo->rec->presence_flags & WTAP_HAS_INTERFACE_ID))
+        return pinfo->rec->rec_header.packet_header.interface_id;
+    return 0;
+}
+
+static conv_state *conv_get(dtws_proto *p, packet_info *pinfo, int how, bool create)
+{
+    conversation_t *conv = find_or_create_conversation(pinfo);
+    wmem_map_t *by_iface = conversation_get_proto_data(conv, p->proto);
+    guint32 key = how == BY_P2P_DIR ? iface_of(pinfo) + 1 : 0;
+    conv_state *cs = by_iface ? wmem_map_lookup(by_iface, GUINT_TO_POINTER(key)) : NULL;
+    if (cs || !create)
+        return cs;
+    if (!by_iface) {
+        by_iface = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+        conversation_add_proto_data(conv, p->proto, by_iface);
+    }
+    cs = wmem_new0(wmem_file_scope(), conv_state);
+    copy_address_wmem(wmem_file_scope(), &cs->client, &pinfo->src);
+    cs->client_port = pinfo->srcport;
+    cs->by_seq = wmem_map_new(wmem_file_scope(), g_int64_hash, g_int64_equal);
+
+    if (!dtws_session_active() && !session_start())
+        return NULL;
+    cs->run = dtws_run_new(p->d);
+    if (!cs->run)
+        return NULL;
+    wmem_map_insert(by_iface, GUINT_TO_POINTER(key), cs);
+    return cs;
+}
+
+static dt_dir dir_of(const conv_state *cs, packet_info *pinfo, int how)
+{
+    if (how == BY_P2P_DIR && pinfo->p2p_dir != P2P_DIR_UNKNOWN)
+        return pinfo->p2p_dir == P2P_DIR_RECV ? DT_DIR_C2S : DT_DIR_S2C; /* diagtap: inbound = C2S */
+    if (!cs)
+        return DT_DIR_C2S;
+    return addresses_equal(&pinfo->src, &cs->client) && pinfo->srcport == cs->client_port ? DT_DIR_C2S : DT_DIR_S2C;
+}
+
+/* ---- Copying events out of a run (first pass only). */
+
+typedef struct collect {
+    dtws_proto *p;
+    conv_state *cs;
+    packet_info *pinfo;
+    dtws_event *first, *last;
+} collect;
+
+static dt_field *copy_fields(const dt_field *f)
+{
+    dt_field *head = NULL, **tail = &head;
+    for (; f; f = f->next) {
+        dt_field *c = wmem_new0(wmem_file_scope(), dt_field);
+        c->def = f->def;
+        c->offset = f->offset;
+        c->length = f->length;
+        c->v = f->v;
+        if (f->def && (f->def->type == DT_FT_STRING || f->def->type == DT_FT_BYTES)) {
+            char *s = wmem_alloc(wmem_file_scope(), f->v.s.len + 1);
+            if (f->v.s.len)
+                memcpy(s, f->v.s.ptr, f->v.s.len);
+            s[f->v.s.len] = '\0';
+            c->v.s.ptr = s;
+        }
+        c->child = copy_fields(f->child);
+        *tail = c;
+        tail = &c->next;
+    }
+    return head;
+}
+
+static void collect_event(void *user, const dt_event *ev)
+{
+    collect *co = user;
+    if (ev->kind != DT_EV_PDU && ev->kind != DT_EV_ERROR)
+        return;
+    dtws_event *e = wmem_new0(wmem_file_scope(), dtws_event);
+    e->summary = wmem_strdup(wmem_file_scope(), ev->summary ? ev->summary : "");
+    e->fields = copy_fields(ev->fields);
+    e->malformed = ev->malformed || ev->kind == DT_EV_ERROR;
+    e->role = ev->role;
+    e->seq = ev->seq;
+    e->latency_ns = ev->latency_ns;
+    e->has_latency = ev->has_latency;
+    e->status = ev->status ? wmem_strdup(wmem_file_scope(), ev->status) : NULL;
+    e->is_error = ev->is_error;
+
+    seq_entry *se = wmem_new0(wmem_file_scope(), seq_entry);
+    se->frame = co->pinfo->num;
+    se->ev = e;
+    guint64 *key = wmem_new(wmem_file_scope(), guint64);
+    *key = ev->seq;
+    wmem_map_insert(co->cs->by_seq, key, se);
+    if (ev->req_seq) {
+        guint64 rk = ev->req_seq;
+        seq_entry *req = wmem_map_lookup(co->cs->by_seq, &rk);
+        if (req) {
+            e->req_frame = req->frame;
+            if (ev->role == DT_ROLE_RESPONSE && !req->ev->rsp_frame)
+                req->ev->rsp_frame = co->pinfo->num;
+        }
+    }
+    if (co->last)
+        co->last->next = e;
+    else
+        co->first = e;
+    co->last = e;
+}
+
+/* PDU index within this frame for this protocol, counted per dissection. */
+static guint32 next_pdu_index(dtws_proto *p, packet_info *pinfo)
+{
+    guint32 *n = p_get_proto_data(pinfo->pool, pinfo, p->proto, 0);
+    if (!n) {
+        n = wmem_new0(pinfo->pool, guint32);
+        p_add_proto_data(pinfo->pool, pinfo, p->proto, 0, n);
+    }
+    return (*n)++;
+}
+
+static void show(dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const dtws_event *evs,
+                 guint32 index)
+{
+    col_set_str(pinfo->cinfo, COL_PROTOCOL, p->d->display_name);
+    if (index == 0)
+        col_clear(pinfo->cinfo, COL_INFO);
+    if (!evs) {
+        proto_item *pi = proto_tree_add_item(tree, p->proto, tvb, 0, -1, ENC_NA);
+        expert_add_info(pinfo, pi, &dtws_g.ei_not_first_pass);
+        return;
+    }
+    for (const dtws_event *e = evs; e; e = e->next) {
+        col_append_sep_str(pinfo->cinfo, COL_INFO, " | ", e->summary);
+        proto_item *pi = proto_tree_add_item(tree, p->proto, tvb, 0, -1, ENC_NA);
+        proto_item_append_text(pi, ", %s", e->summary);
+        proto_tree *sub = proto_item_add_subtree(pi, p->ett);
+        dtws_tree_add_event(p, tvb, pinfo, sub, pi, e);
+    }
+}
+
+/* Decodes the PDU that is all of tvb. */
+static int dissect_one_pdu(dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int how)
+{
+    guint32 index = next_pdu_index(p, pinfo);
+    dtws_event *evs = p_get_proto_data(wmem_file_scope(), pinfo, p->proto, index + 1);
+    if (!evs && !PINFO_FD_VISITED(pinfo)) {
+        conv_state *cs = conv_get(p, pinfo, how, true);
+        if (!cs) {
+            show(p, tvb, pinfo, tree, NULL, index);
+            return (int)tvb_captured_length(tvb);
+        }
+        guint len = tvb_captured_length(tvb);
+        const guint8 *data = tvb_get_ptr(tvb, 0, len);
+        uint64_t ts = (uint64_t)pinfo->abs_ts.secs * 1000000000u + (uint64_t)pinfo->abs_ts.nsecs;
+        collect co = { p, cs, pinfo, NULL, NULL };
+        dtws_run_pdu(cs->run, dir_of(cs, pinfo, how), ts, data, len, collect_event, &co);
+        if (!co.first) { /* keep a placeholder so later passes know it was seen */
+            co.first = wmem_new0(wmem_file_scope(), dtws_event);
+            co.first->summary = "";
+        }
+        evs = co.first;
+        p_add_proto_data(wmem_file_scope(), pinfo, p->proto, index + 1, evs);
+    }
+    show(p, tvb, pinfo, tree, evs, index);
+    return (int)tvb_captured_length(tvb);
+}
+
+static int dissect_exported(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, void *cb_data)
+{
+    (void)data;
+    return dissect_one_pdu(cb_data, tvb, pinfo, tree, BY_P2P_DIR);
+}
+
+static int dissect_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, void *cb_data)
+{
+    (void)data;
+    return dissect_one_pdu(cb_data, tvb, pinfo, tree, BY_ADDRESS);
+}
+
+/* ---- TCP: tcp_dissect_pdus with the diagtap framer. */
+
+static long frame_at(dtws_proto *p, packet_info *pinfo, tvbuff_t *tvb, int offset)
+{
+    conv_state *cs = conv_get(p, pinfo, BY_ADDRESS, true);
+    if (!cs)
+        return (long)tvb_captured_length_remaining(tvb, offset);
+    guint avail = tvb_captured_length_remaining(tvb, offset);
+    const guint8 *data = tvb_get_ptr(tvb, offset, avail);
+    return dtws_run_frame(cs->run, dir_of(cs, pinfo, BY_ADDRESS), data, avail);
+}
+
+static guint tcp_pdu_len(packet_info *pinfo, tvbuff_t *tvb, int offset, void *data)
+{
+    dtws_proto *p = data;
+    long n = frame_at(p, pinfo, tvb, offset);
+    if (n < 0)
+        return (guint)-n; /* no PDU starts here: these bytes are shown as skipped */
+    if (n == 0 && !pinfo->can_desegment)
+        return tvb_captured_length_remaining(tvb, offset);
+    return (guint)n;
+}
+
+static int dissect_tcp_pdu(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    dtws_proto *p = data;
+    if (!PINFO_FD_VISITED(pinfo) && frame_at(p, pinfo, tvb, 0) < 0) {
+        col_set_str(pinfo->cinfo, COL_PROTOCOL, p->d->display_name);
+        proto_tree_add_item(tree, p->proto, tvb, 0, -1, ENC_NA);
+        return (int)tvb_captured_length(tvb);
+    }
+    return dissect_one_pdu(p, tvb, pinfo, tree, BY_ADDRESS);
+}
+
+static int dissect_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, void *cb_data)
+{
+    (void)data;
+    tcp_dissect_pdus(tvb, pinfo, tree, TRUE, 1, tcp_pdu_len, dissect_tcp_pdu, cb_data);
+    return (int)tvb_captured_length(tvb);
+}
+
+/* ---- Heuristics: a protocol takes a conversation when its probe is the
+ * most confident of all diagtap probes for these bytes. */
+
+static bool probe_wins(dtws_proto *p, tvbuff_t *tvb, uint32_t transport)
+{
+    guint len = tvb_captured_length(tvb);
+    if (!p->d->probe || len == 0)
+        return false;
+    const guint8 *data = tvb_get_ptr(tvb, 0, len);
+    if (p->d->probe(data, len, DT_DIR_C2S) <= 0)
+        return false;
+    return dt_registry_probe(dtws_registry, transport, data, len, DT_DIR_C2S) == p->d;
+}
+
+static gboolean heur_common(dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, bool tcp)
+{
+    if (!probe_wins(p, tvb, tcp ? DT_TRANSPORT_TCP : DT_TRANSPORT_UDP))
+        return FALSE;
+    conversation_set_dissector(find_or_create_conversation(pinfo), tcp ? p->tcp_handle : p->udp_handle);
+    if (tcp)
+        dissect_tcp(tvb, pinfo, tree, data, p);
+    else
+        dissect_udp(tvb, pinfo, tree, data, p);
+    return TRUE;
+}
+
+/* Heuristic dissectors take no user data: one trampoline per protocol slot. */
+#define DTWS_MAX_PROTOS 32
+dtws_proto *dtws_heur_slot[DTWS_MAX_PROTOS];
+
+#define HEUR_PAIR(i)                                                                                              \
+    static gboolean heur_tcp_##i(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)                 \
+    {                                                                                                             \
+        return heur_common(dtws_heur_slot[i], tvb, pinfo, tree, data, true);                                      \
+    }                                                                                                             \
+    static gboolean heur_udp_##i(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)                 \
+    {                                                                                                             \
+        return heur_common(dtws_heur_slot[i], tvb, pinfo, tree, data, false);                                     \
+    }
+HEUR_PAIR(0) HEUR_PAIR(1) HEUR_PAIR(2) HEUR_PAIR(3) HEUR_PAIR(4) HEUR_PAIR(5) HEUR_PAIR(6) HEUR_PAIR(7)
+HEUR_PAIR(8) HEUR_PAIR(9) HEUR_PAIR(10) HEUR_PAIR(11) HEUR_PAIR(12) HEUR_PAIR(13) HEUR_PAIR(14) HEUR_PAIR(15)
+HEUR_PAIR(16) HEUR_PAIR(17) HEUR_PAIR(18) HEUR_PAIR(19) HEUR_PAIR(20) HEUR_PAIR(21) HEUR_PAIR(22) HEUR_PAIR(23)
+HEUR_PAIR(24) HEUR_PAIR(25) HEUR_PAIR(26) HEUR_PAIR(27) HEUR_PAIR(28) HEUR_PAIR(29) HEUR_PAIR(30) HEUR_PAIR(31)
+
+#define HEUR_ROW(i) { heur_tcp_##i, heur_udp_##i }
+static const heur_dissector_t heur_fns[DTWS_MAX_PROTOS][2] = {
+    HEUR_ROW(0),  HEUR_ROW(1),  HEUR_ROW(2),  HEUR_ROW(3),  HEUR_ROW(4),  HEUR_ROW(5),  HEUR_ROW(6),  HEUR_ROW(7),
+    HEUR_ROW(8),  HEUR_ROW(9),  HEUR_ROW(10), HEUR_ROW(11), HEUR_ROW(12), HEUR_ROW(13), HEUR_ROW(14), HEUR_ROW(15),
+    HEUR_ROW(16), HEUR_ROW(17), HEUR_ROW(18), HEUR_ROW(19), HEUR_ROW(20), HEUR_ROW(21), HEUR_ROW(22), HEUR_ROW(23),
+    HEUR_ROW(24), HEUR_ROW(25), HEUR_ROW(26), HEUR_ROW(27), HEUR_ROW(28), HEUR_ROW(29), HEUR_ROW(30), HEUR_ROW(31),
+};
+
+/* ---- Registration. */
+
+void dtws_register_handles(dtws_proto *p)
+{
+    const dt_dissector *d = p->d;
+    char name[96];
+    /* The name diagtap writes in its exported-PDU records, so its pcapng
+     * recordings open decoded (unless Wireshark has a dissector by it). */
+    p->pdu_handle = NULL;
+    if (!find_dissector(d->name))
+        p->pdu_handle = register_dissector_with_data(d->name, dissect_exported, p->proto, p);
+    g_snprintf(name, sizeof name, "diagtap_%s_udp", d->name);
+    p->udp_handle = register_dissector_with_data(g_strdup(name), dissect_udp, p->proto, p);
+    p->tcp_handle = NULL;
+    if (d->frame) {
+        g_snprintf(name, sizeof name, "diagtap_%s_tcp", d->name);
+        p->tcp_handle = register_dissector_with_data(g_strdup(name), dissect_tcp, p->proto, p);
+    }
+}
+
+static char *port_list(const uint16_t *ports)
+{
+    GString *s = g_string_new(NULL);
+    for (; ports && *ports; ports++)
+        g_string_append_printf(s, "%s%u", s->len ? "," : "", *ports);
+    return g_string_free(s, FALSE);
+}
+
+void dtws_handoff(dtws_proto *p)
+{
+    static int slot;
+    const dt_dissector *d = p->d;
+    dissector_handle_t udp = p->udp_handle;
+
+    if (d->transports & DT_TRANSPORT_UDP) {
+        char *ports = port_list(d->udp_ports);
+        dissector_add_uint_range_with_preference("udp.port", ports, udp);
+        g_free(ports);
+    } else {
+        dissector_add_for_decode_as_with_preference("udp.port", udp);
+    }
+    if (p->tcp_handle) {
+        if (d->tcp_ports && *d->tcp_ports) {
+            char *ports = port_list(d->tcp_ports);
+            dissector_add_uint_range_with_preference("tcp.port", ports, p->tcp_handle);
+            g_free(ports);
+        } else {
+            dissector_add_for_decode_as_with_preference("tcp.port", p->tcp_handle);
+        }
+    }
+    if (d->probe && slot < DTWS_MAX_PROTOS) {
+        int i = slot++;
+        dtws_heur_slot[i] = p;
+        char *display, *internal;
+        if (p->tcp_handle && (d->transports & (DT_TRANSPORT_TCP | DT_TRANSPORT_STREAM))) {
+            display = g_strdup_printf("%s over TCP", d->display_name);
+            internal = g_strdup_printf("%s_tcp", p->filter_name);
+            heur_dissector_add("tcp", heur_fns[i][0], display, internal, p->proto, HEURISTIC_ENABLE);
+        }
+        if (d->transports & DT_TRANSPORT_UDP) {
+            display = g_strdup_printf("%s over UDP", d->display_name);
+            internal = g_strdup_printf("%s_udp", p->filter_name);
+            heur_dissector_add("udp", heur_fns[i][1], display, internal, p->proto, HEURISTIC_ENABLE);
+        }
+    }
+}
