@@ -86,10 +86,27 @@ static conv_state *conv_get(dtws_proto *p, packet_info *pinfo, int how, bool cre
     return cs;
 }
 
+/* diagtap records a C2S chunk with the EPB "inbound" flag (core/sink.h). */
+static int epb_direction(packet_info *pinfo)
+{
+    guint32 flags;
+    if (pinfo->rec && pinfo->rec->block &&
+        wtap_block_get_uint32_option_value(pinfo->rec->block, OPT_PKT_FLAGS, &flags) == WTAP_OPTTYPE_SUCCESS)
+        return (int)PACK_FLAGS_DIRECTION(flags);
+    return PACK_FLAGS_DIRECTION_UNKNOWN;
+}
+
 static dt_dir dir_of(const conv_state *cs, packet_info *pinfo, int how)
 {
-    if (how == BY_P2P_DIR && pinfo->p2p_dir != P2P_DIR_UNKNOWN)
-        return pinfo->p2p_dir == P2P_DIR_RECV ? DT_DIR_C2S : DT_DIR_S2C; /* diagtap: inbound = C2S */
+    if (how == BY_P2P_DIR) {
+        int d = epb_direction(pinfo);
+        if (d == PACK_FLAGS_DIRECTION_INBOUND)
+            return DT_DIR_C2S;
+        if (d == PACK_FLAGS_DIRECTION_OUTBOUND)
+            return DT_DIR_S2C;
+        if (pinfo->p2p_dir != P2P_DIR_UNKNOWN)
+            return pinfo->p2p_dir == P2P_DIR_RECV ? DT_DIR_C2S : DT_DIR_S2C;
+    }
     if (!cs)
         return DT_DIR_C2S;
     return addresses_equal(&pinfo->src, &cs->client) && pinfo->srcport == cs->client_port ? DT_DIR_C2S : DT_DIR_S2C;

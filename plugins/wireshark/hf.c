@@ -90,7 +90,7 @@ static void fill_hf(header_field_info *h, const dt_field_def *def)
         h->display = BASE_DEC; /* Wireshark shows signed values in decimal only */
         break;
     case DT_FT_STRING:
-        h->display = STR_UNICODE;
+        h->display = BASE_NONE;
         break;
     case DT_FT_ABSTIME:
         h->display = ABSOLUTE_TIME_UTC;
