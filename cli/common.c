@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/sinks/sinks.h"
+#include "core/sink.h"
 
 #ifndef DIAGTAP_PLUGINDIR
 #define DIAGTAP_PLUGINDIR "/usr/local/lib/diagtap/plugins"
