@@ -51,6 +51,7 @@ typedef struct dtws_common {
     int proto;
     int hf_text;        /* a field from outside a protocol's table, shown as text */
     int hf_malformed;   /* the engine's own "diagtap.malformed" */
+    int hf_summary;     /* the event's one-line summary, as diagtap prints it */
     int hf_response_in;
     int hf_response_to;
     int hf_latency;

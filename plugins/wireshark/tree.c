@@ -96,21 +96,11 @@ void dtws_format_value(const dt_field *f, char *out, size_t outsz)
     }
 }
 
-/* The value of a field named as secret, unless credentials may be shown. */
-static bool redacted(const dt_field_def *def)
-{
-    return (def->flags & DT_FF_CREDENTIAL) && !dtws_g.show_credentials;
-}
-
 static proto_item *add_value(proto_tree *tree, int hf, tvbuff_t *tvb, int off, int len, const dt_field *f)
 {
     const dt_field_def *def = f->def;
-    if (redacted(def)) {
-        if (def->type == DT_FT_STRING)
-            return proto_tree_add_string(tree, hf, tvb, off, len, "<redacted>");
-        return proto_tree_add_string_format(tree, dtws_g.hf_text, tvb, off, len, "<redacted>", "%s: <redacted>",
-                                            def->name ? def->name : def->abbrev);
-    }
+    /* Credentials arrive redacted from the engine unless the show_credentials
+     * preference is on. */
     switch (def->type) {
     case DT_FT_NONE:
         return proto_tree_add_item(tree, hf, tvb, off, len, ENC_NA);
@@ -193,6 +183,8 @@ static void add_fields(const dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, p
 void dtws_tree_add_event(const dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, proto_item *pi,
                          const dtws_event *ev)
 {
+    proto_item *sum = proto_tree_add_string(tree, dtws_g.hf_summary, tvb, 0, 0, ev->summary);
+    proto_item_set_generated(sum);
     add_fields(p, tvb, pinfo, tree, ev->fields);
     if (ev->role == DT_ROLE_REQUEST && ev->rsp_frame) {
         proto_item *it = proto_tree_add_uint(tree, dtws_g.hf_response_in, tvb, 0, 0, ev->rsp_frame);
