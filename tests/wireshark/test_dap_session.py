@@ -1,0 +1,58 @@
+"""A real DAP session (a scripted client and debugpy on loopback):
+ - captured as TCP by tcpdump on a random port: the plugin's TCP heuristic
+   finds DAP by its Content-Length framing, tcp_dissect_pdus reassembles
+   with diagtap's framer, and every field equals `diagtap replay`'s;
+ - recorded by diagtap itself (the session's raw bytes replayed with -w):
+   exported-PDU records named "dap" open decoded, with the same fields."""
+import os
+import signal
+import subprocess
+import time
+
+import dap_session
+from wstest import Session, check, compare, fail
+
+s = Session()
+tcpdump = None
+proc = None
+try:
+    check(os.geteuid() == 0, "capturing on loopback needs root (CI runs as root)")
+    port = dap_session.free_port()
+    pcap = s.path("dap-tcp.pcap")
+    tcpdump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-w", pcap, "tcp port %d" % port],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # (stderr is read only after tcpdump has exited)
+    time.sleep(1.0)  # tcpdump opens the device
+    if tcpdump.poll() is not None:
+        fail("tcpdump failed: %s" % tcpdump.stderr.read()[:300])
+    proc, target = dap_session.start_debugpy(s.tmp, port)
+    c2s, s2c = s.path("c2s.bin"), s.path("s2c.bin")
+    dap_session.session(port, target, c2s, s2c)
+    proc.wait(timeout=30)
+    time.sleep(0.5)
+    tcpdump.send_signal(signal.SIGINT)
+    tcpdump.wait(timeout=10)
+    s.readable("dap-tcp.pcap")
+
+    for two_pass in (False, True):
+        n, nf = compare(s, pcap, [], [], {"dap"}, min_fields=15, two_pass=two_pass)
+    check(n >= 30, "only %d DAP events over TCP" % n)
+    print("DAP over TCP: %d events, %d fields equal" % (n, nf))
+    # Requests are linked to their replies both ways.
+    out = s.tshark(["-2", "-r", pcap, "-Y", 'dap.command == "stackTrace" && diagtap.response_in', "-T", "fields",
+                    "-e", "diagtap.response_in"])
+    check(out.strip().isdigit(), "stackTrace request not linked to its response: %r" % out)
+
+    rec = s.path("dap-rec.pcapng")
+    s.diagtap(["replay", "--raw-in", c2s, "--raw-out", s2c, "-d", "dap", "-w", rec])
+    s.readable("dap-rec.pcapng")
+    names = set(s.tshark(["-r", rec, "-T", "fields", "-e", "exported_pdu.prot_name"]).split())
+    check(names == {"dap"}, "recording names %s, not dap" % names)
+    n2, nf2 = compare(s, rec, [], [], {"dap"}, min_fields=15)
+    check(n2 == n, "%d events from the recording, %d from the TCP capture" % (n2, n))
+    print("DAP recording: %d events, %d fields equal" % (n2, nf2))
+finally:
+    for p in (tcpdump, proc):
+        if p and p.poll() is None:
+            p.kill()
+    s.close()
