@@ -104,7 +104,6 @@ int dt_cmd_proxy(int argc, char **argv)
 {
     dt_cli_opts opts;
     dt_cli_opts_init(&opts);
-    const char *force = NULL;
     const char *pos[4];
     int npos = 0;
     for (int i = 1; i < argc; i++) {
@@ -112,10 +111,6 @@ int dt_cmd_proxy(int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf("%s%s", proxy_usage, dt_cli_common_help);
             return 0;
-        }
-        if (strcmp(a, "-d") == 0 && i + 1 < argc && !strchr(argv[i + 1], '=')) {
-            force = argv[++i];
-            continue;
         }
         if (a[0] == '-' && a[1]) {
             int r = dt_cli_common_arg(&opts, argc, argv, &i);
@@ -163,6 +158,7 @@ int dt_cmd_proxy(int argc, char **argv)
     dt_signals sg;
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     dt_cli_run run;
+    const char *force = dt_cli_forced_proto(&opts);
     rc = 1;
     if (dt_signals_open(&sg, sigs, 3) < 0) {
         fprintf(stderr, "diagtap: signals: %s\n", strerror(errno));

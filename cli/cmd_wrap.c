@@ -16,7 +16,6 @@ int dt_cmd_wrap(int argc, char **argv)
 {
     dt_cli_opts opts;
     dt_cli_opts_init(&opts);
-    const char *force = NULL;
     int i;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -29,10 +28,6 @@ int dt_cmd_wrap(int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf("%s%s", wrap_usage, dt_cli_common_help);
             return 0;
-        }
-        if (strcmp(a, "-d") == 0 && i + 1 < argc && !strchr(argv[i + 1], '=')) {
-            force = argv[++i];
-            continue;
         }
         int r = dt_cli_common_arg(&opts, argc, argv, &i);
         if (r < 0)
@@ -51,6 +46,7 @@ int dt_cmd_wrap(int argc, char **argv)
         opts.timeline_to_stderr = true;
 
     dt_cli_run run;
+    const char *force = dt_cli_forced_proto(&opts);
     if (dt_cli_run_start(&run, &opts) < 0)
         return 2;
     if (force && !dt_registry_find(run.reg, force)) {

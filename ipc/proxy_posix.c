@@ -1,6 +1,7 @@
 #include "proxy.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -47,6 +48,7 @@ struct conn {
     bool eof[2];   /* side s has sent EOF (or can no longer be heard) */
     bool ended[2]; /* direction s is over: its end was passed on */
     dt_conv *conv;
+    uint64_t bytes[2];
     char client[80];
 };
 
@@ -93,8 +95,9 @@ static void conn_free(conn *c)
     }
 }
 
-/* Ends the conversation and frees the connection. why NULL: normal close.
- * On an abnormal close a TCP peer is reset rather than shut down cleanly. */
+/* Ends the conversation and frees the connection. why NULL: a normal close.
+ * After an abort a TCP peer is reset rather than shut down cleanly, as it
+ * would have been without the proxy. */
 static void conn_close(conn *c, const char *why)
 {
     uint64_t now = dt_ipc_now_ns();
@@ -111,8 +114,12 @@ static void conn_close(conn *c, const char *why)
                 setsockopt(c->fd[s], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
             }
         }
+    } else {
+        dt_engine_note(c->px->eng, c->conv, now, DT_EV_NOTE,
+                       "connection closed: %" PRIu64 " bytes client→target, %" PRIu64 " bytes target→client",
+                       c->bytes[0], c->bytes[1]);
     }
-    dt_engine_conv_close(c->px->eng, c->conv, now, why);
+    dt_engine_conv_close(c->px->eng, c->conv, now, NULL);
     conn_free(c);
 }
 
@@ -172,6 +179,7 @@ static int side_read(conn *c, int s)
     ssize_t k = dt_ring_read_fd(&c->ring[s], c->fd[s], got);
     if (k > 0) {
         uint64_t now = dt_ipc_now_ns();
+        c->bytes[s] += (uint64_t)k;
         dt_engine_stream(c->px->eng, c->conv, (dt_dir)s, now, got[0].iov_base, got[0].iov_len);
         if (got[1].iov_len)
             dt_engine_stream(c->px->eng, c->conv, (dt_dir)s, now, got[1].iov_base, got[1].iov_len);
@@ -326,6 +334,7 @@ static void conn_start(proxy *px, int cfd, const struct sockaddr *peer, socklen_
         .ts_ns = now,
     };
     c->conv = dt_engine_conv_open(px->eng, &cp);
+    dt_engine_note(px->eng, c->conv, now, DT_EV_NOTE, "%s connected; relaying to %s", c->client, sp->target_name);
 
     c->slot[CLIENT] = dt_loop_add(px->loop, cfd, 0, on_side, &c->ends[CLIENT]);
     c->fd[SERVER] = socket(sp->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -419,9 +428,9 @@ int dt_proxy_run(dt_engine *eng, const dt_proxy_spec *spec, int sig_fd)
         }
     }
     while (px.conns) {
-        dt_engine_note(eng, px.conns->conv, dt_ipc_now_ns(), DT_EV_NOTE, "diagtap stopped: connection closed");
-        dt_engine_conv_close(eng, px.conns->conv, dt_ipc_now_ns(), "diagtap stopped");
-        conn_free(px.conns);
+        conn *c = px.conns;
+        dt_engine_conv_close(eng, c->conv, dt_ipc_now_ns(), "diagtap stopped: connection closed");
+        conn_free(c);
     }
     dt_loop_free(px.loop);
     return rc < 0 ? rc : px.stop_sig;

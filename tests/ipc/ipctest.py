@@ -169,3 +169,19 @@ def tshark_reads(path):
     check(r.returncode == 0, "tshark -r %s failed (%d): %s" % (path, r.returncode, err))
     check("cut short" not in err and "appears to be damaged" not in err, "tshark: %s" % err)
     return len(r.stdout.split())
+
+
+PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer.py")
+
+
+def start_peer(*args):
+    """Starts peer.py and waits for its "ready" line; returns (proc, words after ready)."""
+    p = subprocess.Popen(["/usr/bin/python3", PEER] + [str(a) for a in args], stdout=subprocess.PIPE)
+    line = p.stdout.readline().decode()
+    check(line.startswith("ready"), "peer %s did not start" % (args,))
+    return p, line.split()[1:]
+
+
+def json_events(text):
+    import json
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
