@@ -334,6 +334,11 @@ static void conn_start(proxy *px, int cfd, const struct sockaddr *peer, socklen_
         .ts_ns = now,
     };
     c->conv = dt_engine_conv_open(px->eng, &cp);
+    if (!c->conv) {
+        dt_engine_note(px->eng, NULL, now, DT_EV_ERROR, "out of memory: connection from %s refused", c->client);
+        conn_free(c); /* closes cfd */
+        return;
+    }
     dt_engine_note(px->eng, c->conv, now, DT_EV_NOTE, "%s connected; relaying to %s", c->client, sp->target_name);
 
     c->slot[CLIENT] = dt_loop_add(px->loop, cfd, 0, on_side, &c->ends[CLIENT]);

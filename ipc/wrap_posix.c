@@ -334,6 +334,15 @@ int dt_wrap_run(dt_engine *eng, char *const argv[], const char *dissector)
         .ts_ns = now,
     };
     w.conv = dt_engine_conv_open(eng, &cp);
+    if (!w.conv) {
+        fprintf(stderr, "diagtap: out of memory\n");
+        kill(w.pid, SIGKILL);
+        waitpid(w.pid, NULL, 0);
+        close_pipes(p);
+        dt_signals_close(&sg);
+        sigaction(SIGPIPE, &old_pipe, NULL);
+        return 1;
+    }
     dt_engine_note(eng, w.conv, now, DT_EV_NOTE, "started %s (pid %ld)", argv[0], (long)w.pid);
 
     /* From here the flows own our ends of the pipes. */
