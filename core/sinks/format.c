@@ -87,18 +87,19 @@ size_t dt_fmt_int(uint64_t v, dt_ftype type, dt_fbase base, char *buf, size_t bu
     return o.len;
 }
 
+/* Three significant digits in the unit that reads best. */
 static void put_duration(out *o, uint64_t ns)
 {
     if (ns < 1000)
         out_fmt(o, "%" PRIu64 " ns", ns);
-    else if (ns < 1000000)
-        out_fmt(o, "%.1f µs", (double)ns / 1e3);
-    else if (ns < 1000000000)
-        out_fmt(o, "%.1f ms", (double)ns / 1e6);
-    else if (ns < UINT64_C(60000000000))
-        out_fmt(o, "%.2f s", (double)ns / 1e9);
+    else if (ns < 100000)
+        out_fmt(o, "%.3g µs", (double)ns / 1e3);
+    else if (ns < 999500000)
+        out_fmt(o, "%.3g ms", (double)ns / 1e6);
+    else if (ns < UINT64_C(59950000000))
+        out_fmt(o, "%.3g s", (double)ns / 1e9);
     else {
-        uint64_t s = ns / 1000000000u;
+        uint64_t s = (ns + 500000000u) / 1000000000u;
         if (s < 3600)
             out_fmt(o, "%" PRIu64 " m %02u s", s / 60, (unsigned)(s % 60));
         else

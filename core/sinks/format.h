@@ -22,7 +22,8 @@ size_t dt_fmt_value(const dt_field *f, char *buf, size_t bufsz);
  * "0x0000002a" (width from the type), "42 (0x0000002a)". */
 size_t dt_fmt_int(uint64_t v, dt_ftype type, dt_fbase base, char *buf, size_t bufsz);
 
-/* A duration for people: "850 ns", "12.5 µs", "0.3 ms", "1.24 s", "2 m 03 s". */
+/* A duration for people, three significant digits: "850 ns", "12.5 µs",
+ * "0.3 ms", "150 ms", "1.24 s", "2 m 03 s", "2 h 03 m". */
 size_t dt_fmt_duration(uint64_t ns, char *buf, size_t bufsz);
 
 /* "2026-11-21T10:38:12.123456789Z" (UTC). */

@@ -58,6 +58,7 @@ static inline unsigned char *slurp(const char *path, size_t *len)
     if (!f)
         return NULL;
     size_t cap = 4096, n = 0;
+    *len = 0;
     unsigned char *b = malloc(cap);
     size_t k;
     while (b && (k = fread(b + n, 1, cap - n, f)) > 0) {
