@@ -43,13 +43,13 @@ int dt_filter_set_grep(dt_filter *f, const char *regex, char *err, size_t errsz)
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof msg);
-        snprintf(err, errsz, "--grep '%s': %s at offset %zu", regex, (const char *)msg, (size_t)off);
+        snprintf(err, errsz, "'%s': %s at offset %zu", regex, (const char *)msg, (size_t)off);
         return -1;
     }
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     if (!md) {
         pcre2_code_free(re);
-        snprintf(err, errsz, "--grep: out of memory");
+        snprintf(err, errsz, "out of memory");
         return -1;
     }
     (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* pcre2_match uses it when it worked */
@@ -64,20 +64,20 @@ int dt_filter_set_protos(dt_filter *f, const char *list, char *err, size_t errsz
 {
     char *buf = strdup(list);
     if (!buf) {
-        snprintf(err, errsz, "--proto: out of memory");
+        snprintf(err, errsz, "out of memory");
         return -1;
     }
     size_t n = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         if (n == MAX_PROTOS) {
-            snprintf(err, errsz, "--proto: more than %d names", MAX_PROTOS);
+            snprintf(err, errsz, "more than %d names", MAX_PROTOS);
             free(buf);
             return -1;
         }
         f->protos[n++] = tok;
     }
     if (n == 0) {
-        snprintf(err, errsz, "--proto '%s': no protocol named", list);
+        snprintf(err, errsz, "'%s' names no protocol", list);
         free(buf);
         return -1;
     }
