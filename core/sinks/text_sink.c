@@ -9,6 +9,7 @@
 #define COL_CONV_MAX 56
 #define COL_PROTO_MAX 10
 #define VALUE_MAX 1024 /* bytes of a value shown under -V */
+#define MAX_DEPTH 32   /* levels of the field tree shown under -V */
 
 #define C_DIM "\033[2m"
 #define C_BOLD "\033[1m"
@@ -29,6 +30,7 @@ typedef struct text_sink {
     long utc_off;        /* seconds east of UTC */
     size_t conv_width;   /* widest endpoints column so far */
     size_t proto_width;
+    char value[VALUE_MAX]; /* one rendered value */
 } text_sink;
 
 /* Terminal-safe output: controls escaped, invalid UTF-8 as U+FFFD, C1
@@ -131,9 +133,9 @@ static void put_date_line(text_sink *t)
 
 static void put_tree(text_sink *t, const dt_field *f, int depth)
 {
-    char buf[VALUE_MAX];
+    char *buf = t->value;
     for (; f; f = f->next) {
-        pad(t->out, 4 + 4 * (size_t)(depth < 32 ? depth : 32));
+        pad(t->out, 4 + 4 * (size_t)depth);
         put_cstr(t->out, f->def->name ? f->def->name : f->def->abbrev);
         if (f->def->type != DT_FT_NONE) {
             fputs(": ", t->out);
@@ -141,17 +143,21 @@ static void put_tree(text_sink *t, const dt_field *f, int depth)
                 if (f->v.s.ptr)
                     put_safe(t->out, f->v.s.ptr, f->v.s.len, VALUE_MAX);
             } else {
-                size_t n = dt_fmt_value(f, buf, sizeof buf);
+                size_t n = dt_fmt_value(f, buf, VALUE_MAX);
                 put_cstr(t->out, buf);
-                if (n >= sizeof buf)
+                if (n >= VALUE_MAX)
                     fputs("…", t->out);
-                if (n >= sizeof buf && f->def->type == DT_FT_BYTES)
+                if (n >= VALUE_MAX && f->def->type == DT_FT_BYTES)
                     fprintf(t->out, " (%zu bytes)", f->v.s.len);
             }
         }
         putc('\n', t->out);
-        if (f->child)
+        if (f->child && depth + 1 < MAX_DEPTH) {
             put_tree(t, f->child, depth + 1);
+        } else if (f->child) {
+            pad(t->out, 4 + 4 * (size_t)(depth + 1));
+            fputs("…\n", t->out); /* deeper levels are in the JSON output */
+        }
     }
 }
 

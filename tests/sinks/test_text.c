@@ -186,6 +186,26 @@ static void test_verbose_tree(void **state)
     free(c.buf);
 }
 
+/* A tree deeper than -V shows ends in "…", without deep recursion. */
+static void test_deep_tree(void **state)
+{
+    (void)state;
+    static tfields t;
+    t.n = 0;
+    capture c;
+    cap_open(&c, false, true, true);
+    dt_event ev = pdu(T0, DT_DIR_C2S, "deep");
+    dt_field *p = NULL;
+    for (int i = 0; i < 200; i++)
+        p = tf_uint(&t, &ev, p, &defs[1], (uint64_t)i);
+    c.s->event(c.s, &ev);
+    const char *out = cap_close(&c);
+    assert_non_null(strstr(out, "Flags: 0x0000001f\n"));
+    assert_null(strstr(out, "0x00000020"));
+    assert_non_null(strstr(out, "…\n"));
+    free(c.buf);
+}
+
 static void test_write_error(void **state)
 {
     (void)state;
@@ -205,7 +225,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lines),         cmocka_unit_test(test_local_time),
         cmocka_unit_test(test_color_only_when_asked), cmocka_unit_test(test_terminal_safe),
-        cmocka_unit_test(test_verbose_tree),  cmocka_unit_test(test_write_error),
+        cmocka_unit_test(test_verbose_tree),  cmocka_unit_test(test_deep_tree),
+        cmocka_unit_test(test_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
