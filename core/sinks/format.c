@@ -138,13 +138,35 @@ void dt_civil_from_unix(int64_t secs, dt_civil *c)
     c->sec = (int)(rem % 60);
 }
 
+static char *digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + n;
+}
+
+/* By hand rather than snprintf: the JSON sink calls this for every event. */
 size_t dt_fmt_rfc3339(uint64_t ns, char *buf, size_t bufsz)
 {
     dt_civil c;
+    char tmp[32], *p = tmp;
     dt_civil_from_unix((int64_t)(ns / 1000000000u), &c);
+    p = digits(p, (unsigned)c.year, 4);
+    *p++ = '-';
+    p = digits(p, (unsigned)c.month, 2);
+    *p++ = '-';
+    p = digits(p, (unsigned)c.day, 2);
+    *p++ = 'T';
+    p = digits(p, (unsigned)c.hour, 2);
+    *p++ = ':';
+    p = digits(p, (unsigned)c.min, 2);
+    *p++ = ':';
+    p = digits(p, (unsigned)c.sec, 2);
+    *p++ = '.';
+    p = digits(p, (unsigned)(ns % 1000000000u), 9);
+    *p++ = 'Z';
     out o = out_make(buf, bufsz);
-    out_fmt(&o, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", c.year, c.month, c.day, c.hour, c.min, c.sec,
-            (unsigned)(ns % 1000000000u));
+    out_mem(&o, tmp, (size_t)(p - tmp));
     return o.len;
 }
 

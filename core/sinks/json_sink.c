@@ -1,5 +1,4 @@
 /* JSON Lines: one object per event; the schema is docs/json-schema.md. */
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,12 +54,10 @@ static void write_value(dt_jw *w, const dt_field *f)
         dt_jw_int(w, (int32_t)f->v.i);
         break;
     case DT_FT_UINT64: /* decimal strings: exact in every parser (jq, jansson) */
-        snprintf(buf, sizeof buf, "%" PRIu64, f->v.u);
-        dt_jw_cstr(w, buf);
+        dt_jw_uint_str(w, f->v.u);
         break;
     case DT_FT_INT64:
-        snprintf(buf, sizeof buf, "%" PRId64, f->v.i);
-        dt_jw_cstr(w, buf);
+        dt_jw_int_str(w, f->v.i);
         break;
     case DT_FT_RELTIME: /* seconds, as an exact decimal number */
         dt_jw_decimal(w, f->v.u / 1000000000u, (uint32_t)(f->v.u % 1000000000u));

@@ -199,8 +199,9 @@ static const dt_field_def defs[] = {
     { "t.ratio", "Ratio", DT_FT_DOUBLE, DT_BASE_NONE, NULL, 0, 0, NULL },
     { "t.label", "Label", DT_FT_NONE, DT_BASE_NONE, NULL, 0, 0, NULL },
     { "t.rel", "Elapsed", DT_FT_RELTIME, DT_BASE_NONE, NULL, 0, 0, NULL },
+    { "t.neg", "Offset", DT_FT_INT64, DT_BASE_DEC, NULL, 0, 0, NULL },
 };
-enum { D_CMD, D_FLAGS, D_RESP, D_NAME, D_ENTRY, D_GUID, D_IP, D_BLOB, D_WHEN, D_DELTA, D_BIG, D_RATIO, D_LABEL, D_REL };
+enum { D_CMD, D_FLAGS, D_RESP, D_NAME, D_ENTRY, D_GUID, D_IP, D_BLOB, D_WHEN, D_DELTA, D_BIG, D_RATIO, D_LABEL, D_REL, D_NEG };
 
 static json_t *sink_one(const dt_event *ev)
 {
@@ -271,6 +272,8 @@ static void test_field_tree_shape(void **state)
     r->v.d = 0.25;
     tf_add(&t, &ev, NULL, &defs[D_LABEL]);
     tf_uint(&t, &ev, NULL, &defs[D_REL], UINT64_C(1500000001));
+    dt_field *neg = tf_add(&t, &ev, NULL, &defs[D_NEG]);
+    neg->v.i = INT64_MIN;
     tf_str(&t, &ev, NULL, &defs[D_NAME], "again", 5); /* repeats non-adjacently */
 
     json_t *j = sink_one(&ev);
@@ -324,6 +327,7 @@ static void test_field_tree_shape(void **state)
     assert_true(json_real_value(json_object_get(fs, "t.ratio")) == 0.25);
     assert_true(json_is_null(json_object_get(fs, "t.label")));
     assert_true(json_real_value(json_object_get(fs, "t.rel")) == 1.500000001);
+    assert_string_equal(json_string_value(json_object_get(fs, "t.neg")), "-9223372036854775808");
     assert_true(json_object_get(fs, "t.label") != NULL);
     json_decref(j);
 }
