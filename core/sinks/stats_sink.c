@@ -9,6 +9,7 @@
 #include "sink_util.h"
 
 #define MAX_STATUSES 8 /* distinct error statuses kept per key; the rest are "other" */
+#define MAX_OPEN (1u << 20) /* requests remembered while unanswered (as the engine's pairing) */
 
 typedef struct status_count {
     char *status;
@@ -28,12 +29,21 @@ typedef struct entry {
     uint64_t other_errors;
 } entry;
 
+/* An unanswered request: pending events name only its seq, so the key it
+ * counts under is remembered here until its response. */
+typedef struct open_req {
+    uint64_t seq; /* 0: free slot */
+    entry *e;
+} open_req;
+
 typedef struct stats_sink {
     dt_sink base;
     FILE *out;
     bool reported;
     entry **slots; /* open addressing */
     size_t cap, n;
+    open_req *open; /* linear probing, backward-shift deletion */
+    size_t open_cap, open_n;
     uint64_t events, notes, engine_errors;
 } stats_sink;
 
@@ -95,6 +105,61 @@ static entry *lookup(stats_sink *s, const char *proto, const char *key)
     return e;
 }
 
+static size_t seq_slot(uint64_t seq, size_t cap) { return (size_t)(seq * 0x9e3779b97f4a7c15u) & (cap - 1); }
+
+static void open_add(stats_sink *s, uint64_t seq, entry *e)
+{
+    if (!seq || s->open_n >= MAX_OPEN)
+        return;
+    if ((s->open_n + 1) * 2 > s->open_cap) {
+        size_t ncap = s->open_cap ? s->open_cap * 2 : 256;
+        open_req *n = calloc(ncap, sizeof *n);
+        if (!n)
+            return;
+        for (size_t i = 0; i < s->open_cap; i++) {
+            if (!s->open[i].seq)
+                continue;
+            size_t j = seq_slot(s->open[i].seq, ncap);
+            while (n[j].seq)
+                j = (j + 1) & (ncap - 1);
+            n[j] = s->open[i];
+        }
+        free(s->open);
+        s->open = n;
+        s->open_cap = ncap;
+    }
+    size_t j = seq_slot(seq, s->open_cap);
+    while (s->open[j].seq && s->open[j].seq != seq)
+        j = (j + 1) & (s->open_cap - 1);
+    if (!s->open[j].seq)
+        s->open_n++;
+    s->open[j] = (open_req){ seq, e };
+}
+
+/* Removes seq and returns its entry, or NULL. */
+static entry *open_take(stats_sink *s, uint64_t seq)
+{
+    if (!seq || !s->open_n)
+        return NULL;
+    size_t mask = s->open_cap - 1, j = seq_slot(seq, s->open_cap);
+    while (s->open[j].seq && s->open[j].seq != seq)
+        j = (j + 1) & mask;
+    if (!s->open[j].seq)
+        return NULL;
+    entry *e = s->open[j].e;
+    /* Backward shift: pull later members of the cluster into the hole. */
+    for (size_t k = (j + 1) & mask; s->open[k].seq; k = (k + 1) & mask) {
+        size_t home = seq_slot(s->open[k].seq, s->open_cap);
+        if (((k - home) & mask) >= ((k - j) & mask)) {
+            s->open[j] = s->open[k];
+            j = k;
+        }
+    }
+    s->open[j].seq = 0;
+    s->open_n--;
+    return e;
+}
+
 static void count_status(entry *e, const char *status)
 {
     e->errors++;
@@ -126,15 +191,23 @@ static void stats_event(dt_sink *sk, const dt_event *ev)
         s->engine_errors++;
         return;
     }
-    if (!ev->stats_key && ev->kind != DT_EV_PENDING)
-        return;
-    entry *e = lookup(s, ev->proto ? ev->proto : "?", ev->stats_key ? ev->stats_key : "(unknown)");
-    if (!e)
-        return;
     if (ev->kind == DT_EV_PENDING) {
-        e->pending++;
+        entry *e = ev->stats_key ? NULL : open_take(s, ev->req_seq);
+        if (!e)
+            e = lookup(s, ev->proto ? ev->proto : "?", ev->stats_key ? ev->stats_key : "(unknown)");
+        if (e)
+            e->pending++;
         return;
     }
+    if (ev->role == DT_ROLE_RESPONSE)
+        open_take(s, ev->req_seq);
+    if (!ev->stats_key)
+        return;
+    entry *e = lookup(s, ev->proto ? ev->proto : "?", ev->stats_key);
+    if (!e)
+        return;
+    if (ev->role == DT_ROLE_REQUEST)
+        open_add(s, ev->seq, e);
     if (ev->role == DT_ROLE_RESPONSE || ev->role == DT_ROLE_INTERIM) {
         e->replies++;
         if (ev->has_latency && ev->role == DT_ROLE_RESPONSE) {
@@ -274,6 +347,7 @@ static void stats_destroy(dt_sink *sk)
         free(e);
     }
     free(s->slots);
+    free(s->open);
     free(s);
 }
 

@@ -91,14 +91,19 @@ static void test_table(void **state)
     s->event(s, &e);
     for (int i = 0; i < 20; i++) {
         e = ev("SMB2", "READ", DT_ROLE_REQUEST, 0, NULL, false);
+        e.seq = 100 + (uint64_t)i;
         s->event(s, &e);
         e = ev("SMB2", "READ", DT_ROLE_RESPONSE, (uint64_t)(i + 1) * 1000000, "STATUS_SUCCESS", false);
+        e.req_seq = 100 + (uint64_t)i;
         s->event(s, &e);
     }
     e = ev("SMB2", "READ", DT_ROLE_REQUEST, 0, NULL, false);
+    e.seq = 1000;
     s->event(s, &e);
-    e = ev("SMB2", "READ", DT_ROLE_NONE, 0, NULL, false);
+    /* The engine's pending events name the request by seq, not by key. */
+    e = ev("SMB2", NULL, DT_ROLE_NONE, 0, NULL, false);
     e.kind = DT_EV_PENDING;
+    e.req_seq = 1000;
     s->event(s, &e);
     e = ev("DAP", "initialize", DT_ROLE_REQUEST, 0, NULL, false);
     s->event(s, &e);
@@ -161,11 +166,61 @@ static void test_table(void **state)
     free(buf);
 }
 
+/* Many requests open at once, answered out of order, some never: each
+ * pending one is counted under its own key. */
+static void test_pending_by_seq(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len;
+    FILE *f = open_memstream(&buf, &len);
+    dt_sink *s = dt_stats_sink_new(f);
+    dt_event e;
+    for (uint64_t seq = 1; seq <= 5000; seq++) {
+        e = ev("DAP", seq % 2 ? "threads" : "evaluate", DT_ROLE_REQUEST, 0, NULL, false);
+        e.seq = seq;
+        s->event(s, &e);
+    }
+    for (uint64_t seq = 5000; seq >= 1; seq--) {
+        if (seq % 5 == 0)
+            continue; /* never answered */
+        e = ev("DAP", seq % 2 ? "threads" : "evaluate", DT_ROLE_RESPONSE, 1000, NULL, false);
+        e.req_seq = seq;
+        s->event(s, &e);
+    }
+    for (uint64_t seq = 5; seq <= 5000; seq += 5) {
+        e = ev("DAP", NULL, DT_ROLE_NONE, 0, NULL, false);
+        e.kind = DT_EV_PENDING;
+        e.req_seq = seq;
+        s->event(s, &e);
+    }
+    assert_int_equal(s->finish(s), 0);
+    s->destroy(s);
+    fclose(f);
+    unsigned long cnt, rep, errs, pend;
+    char p50[16], p95[16], mx[16], u1[8], u2[8], u3[8];
+    const char *l = strstr(buf, "\nDAP    evaluate ");
+    assert_non_null(l);
+    assert_int_equal(sscanf(l, " DAP evaluate %lu %lu %15s %7s %15s %7s %15s %7s %lu %lu", &cnt, &rep, p50, u1, p95, u2,
+                            mx, u3, &errs, &pend), 10);
+    assert_int_equal(cnt, 2500);
+    assert_int_equal(rep, 2000);
+    assert_int_equal(pend, 500);
+    l = strstr(buf, "\nDAP    threads ");
+    assert_non_null(l);
+    assert_int_equal(sscanf(l, " DAP threads %lu %lu %15s %7s %15s %7s %15s %7s %lu %lu", &cnt, &rep, p50, u1, p95, u2,
+                            mx, u3, &errs, &pend), 10);
+    assert_int_equal(pend, 500);
+    assert_null(strstr(buf, "(unknown)"));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_percentiles),
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_pending_by_seq),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
