@@ -6,6 +6,7 @@ kill them. Each prints "ready" (and the port for TCP) once listening.
   peer.py stream-unix PATH        per connection: discard what comes, send forever
   peer.py flood-unix PATH COUNT   one connection: send forever; bytes sent so far
                                   written to the file COUNT
+  peer.py slow-echo-unix PATH     echo, but a backlog of 1 and 50 ms per accept
   peer.py fake-runtime DIR KEY    listen where a .NET runtime of this pid would
                                   (DIR/dotnet-diagnostic-PID-KEY-socket); answer each
                                   diagnostics IPC request with an OK response;
@@ -15,6 +16,7 @@ import os
 import socket
 import sys
 import threading
+import time
 
 BLOCK = os.urandom(65536)
 
@@ -107,6 +109,12 @@ def main():
     print("ready", flush=True)
     if mode == "echo-unix":
         serve(srv, echo)
+    elif mode == "slow-echo-unix":
+        srv.listen(1)
+        while True:
+            time.sleep(0.05)
+            conn, _ = srv.accept()
+            threading.Thread(target=echo, args=(conn,), daemon=True).start()
     elif mode == "stream-unix":
         serve(srv, stream)
     elif mode == "flood-unix":

@@ -1,5 +1,7 @@
 """proxy unix: 200 clients connected at once, each with a checked echo
-exchange; every one a conversation of its own on the timeline."""
+exchange; every one a conversation of its own on the timeline. Then 40 at
+once against a target with a backlog of 1 that accepts slowly: the proxy
+waits for room instead of failing them."""
 import os
 import random
 import shutil
@@ -13,16 +15,9 @@ from ipctest import Diagtap, check, json_events, start_peer, workdir  # noqa: E4
 CLIENTS = 200
 
 
-def main():
-    wd = workdir("load")
-    target = os.path.join(wd, "target.sock")
-    front = os.path.join(wd, "front.sock")
-    peer, _ = start_peer("echo-unix", target)
-    dt = Diagtap(["proxy", "-T", "json", "unix", front, target], wd)
-    dt.wait_listening()
-
-    barrier = threading.Barrier(CLIENTS)
-    results = [None] * CLIENTS
+def clients(front, n):
+    barrier = threading.Barrier(n)
+    results = [None] * n
 
     def client(i):
         rng = random.Random(i)
@@ -45,7 +40,7 @@ def main():
         except Exception as e:  # noqa: BLE001
             results[i] = repr(e)
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
@@ -53,21 +48,39 @@ def main():
     bad = [(i, r) for i, r in enumerate(results) if r is not True]
     check(not bad, "%d clients failed, first: %s" % (len(bad), bad[:3]))
 
-    rc = dt.stop()
-    peer.kill()
-    check(rc == 0, "diagtap exit status %d: %s" % (rc, dt.stderr()))
+
+def check_timeline(dt, front, n):
     ev = json_events(dt.timeline())
     convs = {e["conv"]["id"] for e in ev if e["conv"]}
     channels = {e["conv"]["channel"] for e in ev if e["conv"]}
-    check(len(convs) == CLIENTS, "%d conversations on the timeline, expected %d" % (len(convs), CLIENTS))
-    check(len(channels) == CLIENTS and all(c.startswith("unix:" + front + "#") for c in channels),
+    check(len(convs) == n, "%d conversations on the timeline, expected %d" % (len(convs), n))
+    check(len(channels) == n and all(c.startswith("unix:" + front + "#") for c in channels),
           "channels are not one per connection: %s" % sorted(channels)[:3])
     closed = [e for e in ev if e["kind"] == "note" and e["summary"].startswith("connection closed")]
-    check(len(closed) == CLIENTS, "%d normal closes, expected %d" % (len(closed), CLIENTS))
+    check(len(closed) == n, "%d normal closes, expected %d" % (len(closed), n))
     errors = [e["summary"] for e in ev if e["kind"] == "error"]
     check(not errors, "errors on the timeline: %s" % errors[:3])
+
+
+def run(wd, mode, n):
+    target = os.path.join(wd, mode + ".sock")
+    front = os.path.join(wd, mode + "-front.sock")
+    peer, _ = start_peer(mode, target)
+    dt = Diagtap(["proxy", "-T", "json", "unix", front, target], wd, name=mode)
+    dt.wait_listening()
+    clients(front, n)
+    rc = dt.stop()
+    peer.kill()
+    check(rc == 0, "diagtap exit status %d: %s" % (rc, dt.stderr()))
+    check_timeline(dt, front, n)
+    print("ok: %d concurrent clients (%s)" % (n, mode))
+
+
+def main():
+    wd = workdir("load")
+    run(wd, "echo-unix", CLIENTS)
+    run(wd, "slow-echo-unix", 40)
     shutil.rmtree(wd)
-    print("ok: %d concurrent clients" % CLIENTS)
 
 
 main()
