@@ -156,7 +156,10 @@ int dt_listen_unix_like(const char *path, const char *like_path, struct stat *ma
     int bind_errno = errno;
     umask(old);
     if (rc < 0) {
-        snprintf(err, errsz, "%s: cannot create: %s", path, strerror(bind_errno));
+        if (bind_errno == EADDRINUSE)
+            snprintf(err, errsz, "%s: already exists (a stale socket? remove it if nothing listens there)", path);
+        else
+            snprintf(err, errsz, "%s: cannot create: %s", path, strerror(bind_errno));
         close(fd);
         return -1;
     }
