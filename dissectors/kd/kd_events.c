@@ -71,8 +71,11 @@ static void load_symbols(kd_pkt *p, dt_cursor *d, bool wide)
     } else if (ok && pl > 0) {
         dt_malformed(ctx, dt_cur_offset(d), "image path length %u exceeds the packet", pl);
     }
-    dt_summary(ctx, "%s %s base 0x%llx size 0x%x", unload ? "Unload symbols" : "Load symbols",
-               *path ? path : "(no path)", (unsigned long long)base, size);
+    if (unload && base == UINT64_MAX && !*path)
+        dt_summary(ctx, "Unload all symbols");
+    else
+        dt_summary(ctx, "%s %s base 0x%llx size 0x%x", unload ? "Unload symbols" : "Load symbols",
+                   *path ? path : "(no path)", (unsigned long long)base, size);
 }
 
 static void command_string(kd_pkt *p, dt_cursor *d, bool wide)
@@ -129,7 +132,7 @@ void kd_dissect_state_change(kd_pkt *p, dt_cursor *d, bool wide)
         dt_summary(ctx, "State change 0x%x", state);
         break;
     }
-    if (cpu)
+    if (cpu && cpu != 0xffff)
         dt_summary_append(ctx, " (cpu %u)", cpu);
 }
 

@@ -285,7 +285,7 @@ void kd_dissect_manipulate(kd_pkt *p, dt_cursor *d)
     else
         dt_summary(ctx, "Manipulate API 0x%x %s", api, request ? "request" : "reply");
     dt_stats_key(ctx, name ? name : "STATE_MANIPULATE");
-    if (cpu)
+    if (cpu && cpu != 0xffff)
         dt_summary_append(ctx, " (cpu %u)", cpu);
 
     dt_cur_seek(d, MANIP_UNION);
@@ -297,7 +297,9 @@ void kd_dissect_manipulate(kd_pkt *p, dt_cursor *d)
         const char *sn = kd_ntstatus_name(status);
         dt_status(ctx, sn ? sn : dt_strdup(ctx, b, strlen(b)), kd_is_error_status(status));
     }
-    if (!p->retransmit) {
+    /* Continue and reboot get no reply: the target runs (a state change follows). */
+    bool no_reply = api == API_CONTINUE || api == API_CONTINUE2 || api == 0x313B || api == 0x3149;
+    if (!p->retransmit && !no_reply) {
         if (request)
             dt_pair_request(ctx, KD_PAIR_KEY(KD_STATE_MANIPULATE, api), 0);
         else

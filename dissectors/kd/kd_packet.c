@@ -91,7 +91,9 @@ static void dissect_control(kd_pkt *p)
         s->acks++;
         dt_stats_key(ctx, "ACKNOWLEDGE");
         if (o->valid && o->id == p->id) {
-            const char *api = o->api ? kd_api_name(o->api) : NULL;
+            const char *api = o->type == KD_STATE_CHANGE32 || o->type == KD_STATE_CHANGE64
+                                  ? dt_value_name_find(kd_new_state_vals, o->api, false)
+                              : o->api ? kd_api_name(o->api) : NULL;
             char what[96];
             snprintf(what, sizeof what, "%s%s%s", kd_type_name(o->type), api ? " " : "", api ? api : "");
             dt_add_string(ctx, p->tree, KDF(ACK_OF), 0, 0, what, strlen(what));
@@ -146,7 +148,7 @@ static void dissect_data(kd_pkt *p, dt_cursor *d)
     dt_ctx *ctx = p->ctx;
     uint32_t api = 0;
     s->data_packets++;
-    if (p->type != KD_STATE_CHANGE32 && p->type != KD_STATE_CHANGE64 && p->type != KD_POLL_BREAKIN) {
+    if (p->type != KD_POLL_BREAKIN) {
         const uint8_t *a = dt_cur_peek(d, 0, 4);
         if (a)
             api = (uint32_t)a[0] | ((uint32_t)a[1] << 8) | ((uint32_t)a[2] << 16) | ((uint32_t)a[3] << 24);

@@ -202,12 +202,16 @@ static void data(dt_ctx *ctx, kdnet_conv *kc, dt_cursor *c, size_t body_len, boo
     kd_dissect_packet(ctx, &kc->kd, &body, side, side);
 }
 
-static void encrypted(dt_ctx *ctx, const uint8_t *ct, size_t ct_len, const char *why, bool is_error)
+static void encrypted(dt_ctx *ctx, kdnet_conv *kc, const uint8_t *ct, size_t ct_len, const char *why, bool mismatch)
 {
     dt_add_bytes(ctx, NULL, KNF(CIPHERTEXT), KDNET_HEADER_LEN, ct_len, ct, ct_len);
     dt_add_string(ctx, NULL, KNF(DECRYPTION), 0, 0, why, strlen(why));
-    dt_summary_append(ctx, ": %zu bytes encrypted (%s)", ct_len, why);
-    dt_status(ctx, why, is_error);
+    if (mismatch)
+        dt_summary_append(ctx, ": %s, %zu bytes encrypted", why, ct_len);
+    else
+        dt_summary_append(ctx, ": encrypted (%s), %zu bytes", why, ct_len);
+    dt_status(ctx, why, mismatch);
+    kc->undecrypted++;
 }
 
 void kdnet_dissect(dt_ctx *ctx)
@@ -245,11 +249,11 @@ void kdnet_dissect(dt_ctx *ctx)
         return;
     }
     if (!kdnet_crypto_available()) {
-        encrypted(ctx, ct, ct_len, "decryption not built", false);
+        encrypted(ctx, kc, ct, ct_len, "decryption not built", false);
         return;
     }
     if (kc->n_keys == 0) {
-        encrypted(ctx, ct, ct_len, "no key", false);
+        encrypted(ctx, kc, ct, ct_len, "no key", false);
         return;
     }
 
@@ -272,7 +276,7 @@ void kdnet_dissect(dt_ctx *ctx)
     if (used < 0) {
         kc->mac_failures++;
         bool known = kc->ctl_key >= 0 && !kc->have_data_key && channel == CHANNEL_DATA;
-        encrypted(ctx, ct, ct_len,
+        encrypted(ctx, kc, ct, ct_len,
                   known ? "data-channel key unknown: the host's control reply was not captured"
                         : "MAC mismatch (wrong key?)",
                   true);
@@ -322,4 +326,6 @@ void kdnet_conv_end(dt_ctx *ctx)
     dt_summary_append(ctx, ", %llu host connects", (unsigned long long)kc->replies);
     if (kc->mac_failures)
         dt_summary_append(ctx, ", %llu packets did not verify", (unsigned long long)kc->mac_failures);
+    else if (kc->undecrypted)
+        dt_summary_append(ctx, ", %llu packets not decrypted", (unsigned long long)kc->undecrypted);
 }

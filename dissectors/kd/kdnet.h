@@ -56,7 +56,7 @@ typedef struct kdnet_conv {
     uint8_t data_key[KDNET_KEY_LEN];
     kdnet_keyctx data;
     char key_error[128];                 /* a bad --kdnet-key, reported once */
-    uint64_t announcements, replies, first_announce_ns, last_announce_ns, mac_failures;
+    uint64_t announcements, replies, first_announce_ns, last_announce_ns, mac_failures, undecrypted;
     kd_session kd;
 } kdnet_conv;
 
