@@ -118,7 +118,8 @@ static void add_fields(sbuf *b, const dt_field *f)
         sb_add(b, "%s=", f->def->abbrev);
         switch (f->def->type) {
         case DT_FT_STRING:
-            sb_add(b, "%s", f->v.s.ptr ? f->v.s.ptr : "");
+            for (const char *c = f->v.s.ptr ? f->v.s.ptr : ""; *c; c++)
+                sb_add(b, "%s", *c == '\n' ? "\\n" : *c == '\\' ? "\\\\" : (char[]){ *c, 0 });
             break;
         case DT_FT_BYTES:
             for (size_t i = 0; i < f->v.s.len; i++)
@@ -206,6 +207,20 @@ const char *kdt_field(const kdt_event *e, const char *abbrev, char *buf, size_t 
     return NULL;
 }
 
+void kdt_escape(const char *in, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (; *in && o + 3 < outsz; in++) {
+        if (*in == '\n' || *in == '\\') {
+            out[o++] = '\\';
+            out[o++] = *in == '\n' ? 'n' : '\\';
+        } else {
+            out[o++] = *in;
+        }
+    }
+    out[o] = '\0';
+}
+
 bool kdt_has(const kdt_event *e, const char *abbrev, const char *value)
 {
     char buf[8192];
@@ -223,6 +238,12 @@ size_t kdt_count(const kdt_run *r, const char *abbrev, const char *value)
 
 void kdt_replay_udp(const kdt_capture *cap, const char *key, const char *force, kdt_run *out)
 {
+    kdt_replay_udp_ex(cap, key, force, false, out);
+}
+
+void kdt_replay_udp_ex(const kdt_capture *cap, const char *key, const char *force, bool show_credentials,
+                       kdt_run *out)
+{
     dt_registry *reg = dt_registry_new();
     assert_int_equal(dt_registry_add_builtins(reg), 0);
     dt_engine *eng = dt_engine_new(reg);
@@ -230,6 +251,7 @@ void kdt_replay_udp(const kdt_capture *cap, const char *key, const char *force, 
     dt_engine_add_sink(eng, &out->base);
     if (key)
         dt_engine_set_option(eng, "kdnet.key", key);
+    dt_engine_set_show_credentials(eng, show_credentials);
     const dt_channel *ch = dt_engine_channel(eng, "ens2", "test", 1);
     dt_conv_params p = { .channel = ch, .transport = DT_CONV_UDP, .client = "192.168.2.72:51111",
                          .server = "192.168.2.1:51111", .client_port = 51111, .server_port = 51111,
@@ -255,9 +277,9 @@ static int aes_cbc_decrypt(const uint8_t key[32], const uint8_t *in, size_t n, c
     return rc ? -1 : 0;
 }
 
-int kdt_decrypt_all(const kdt_capture *cap, const char *dotted, kdt_plain *out)
+int kdt_decrypt_all(const kdt_capture *cap, const char *dotted, kdt_plain *out, uint8_t dk[32])
 {
-    uint8_t key[32], dk[32];
+    uint8_t key[32];
     bool have_dk = false;
     if (!gcry_check_version(NULL) || kdnet_key_parse_dotted(dotted, strlen(dotted), key) < 0)
         return -1;
@@ -294,4 +316,10 @@ int kdt_decrypt_all(const kdt_capture *cap, const char *dotted, kdt_plain *out)
         free(pt);
     }
     return have_dk ? 0 : -1;
+}
+
+void kdt_free_plain(kdt_plain *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(p[i].kd);
 }

@@ -57,6 +57,11 @@ size_t kdt_count(const kdt_run *r, const char *abbrev, const char *value);
 
 /* Replays the capture's datagrams as one UDP flow; key may be NULL. */
 void kdt_replay_udp(const kdt_capture *cap, const char *key, const char *force_dissector, kdt_run *out);
+void kdt_replay_udp_ex(const kdt_capture *cap, const char *key, const char *force_dissector, bool show_credentials,
+                       kdt_run *out);
+
+/* Field values are kept with '\n' and '\\' escaped; escape expected text the same way. */
+void kdt_escape(const char *in, char *out, size_t outsz);
 
 /* Each packet's decrypted plaintext (the dissector's MAC-verified view),
  * obtained with libgcrypt for building the serial stream and fuzz inputs. */
@@ -66,6 +71,7 @@ typedef struct kdt_plain {
     uint8_t *kd;      /* the KD packet (header + data), NULL when none */
     size_t kd_len;
 } kdt_plain;
-int kdt_decrypt_all(const kdt_capture *cap, const char *dotted_key, kdt_plain *out);
+int kdt_decrypt_all(const kdt_capture *cap, const char *dotted_key, kdt_plain *out, uint8_t data_key[32]);
+void kdt_free_plain(kdt_plain *p, size_t n);
 
 #endif
