@@ -323,3 +323,52 @@ void kdt_free_plain(kdt_plain *p, size_t n)
     for (size_t i = 0; i < n; i++)
         free(p[i].kd);
 }
+
+static void ser_add(kdt_serial *s, dt_dir dir, int what, const uint8_t *b, size_t n, uint64_t ts)
+{
+    s->bytes = realloc(s->bytes, s->len + n);
+    memcpy(s->bytes + s->len, b, n);
+    s->pieces = realloc(s->pieces, (s->n + 1) * sizeof *s->pieces);
+    s->pieces[s->n++] = (kdt_piece){ .dir = dir, .what = what, .off = s->len, .len = n, .ts_ns = ts };
+    s->len += n;
+}
+
+void kdt_build_serial(const kdt_capture *cap, const kdt_plain *plain, size_t garbage_every, kdt_serial *s)
+{
+    /* Console noise with a stray 'b' and partial leaders, as a boot loader might print. */
+    static const uint8_t garbage[] = "\r\nBOOTMGR: press b to 000 continue iii\xff\xfe\x00\x30\x30\x69";
+    static const uint8_t breakin = 0x62;
+    bool did_breakin = false;
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < cap->n; i++) {
+        const kdt_plain *p = &plain[i];
+        if (!p->kd)
+            continue;
+        dt_dir dir = p->from_host ? DT_DIR_S2C : DT_DIR_C2S;
+        if (garbage_every && s->n_packets > 0 && s->n_packets % garbage_every == 0) {
+            ser_add(s, dir, KDT_GARBAGE, garbage, sizeof garbage - 1, cap->p[i].ts_ns);
+            s->n_garbage++;
+        }
+        if (p->from_host && !did_breakin && p->kd[4] == 2) { /* before the host's first request */
+            ser_add(s, dir, KDT_BREAKIN, &breakin, 1, cap->p[i].ts_ns);
+            did_breakin = true;
+        }
+        uint8_t *b = malloc(p->kd_len + 1);
+        memcpy(b, p->kd, p->kd_len);
+        size_t n = p->kd_len;
+        if (p->kd[0] == 0x30) {
+            b[n++] = 0xAA;
+            s->n_data_packets++;
+        }
+        ser_add(s, dir, KDT_PACKET, b, n, cap->p[i].ts_ns);
+        s->n_packets++;
+        free(b);
+    }
+}
+
+void kdt_free_serial(kdt_serial *s)
+{
+    free(s->bytes);
+    free(s->pieces);
+    memset(s, 0, sizeof *s);
+}

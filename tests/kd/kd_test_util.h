@@ -74,4 +74,26 @@ typedef struct kdt_plain {
 int kdt_decrypt_all(const kdt_capture *cap, const char *dotted_key, kdt_plain *out, uint8_t data_key[32]);
 void kdt_free_plain(kdt_plain *p, size_t n);
 
+
+
+/* A KD serial session rebuilt from the capture's KD packets: each piece is a
+ * packet with KDCOM framing (data packets end in 0xAA), a break-in byte or
+ * inserted garbage, in capture order. The target writes C2S. */
+typedef struct kdt_piece {
+    dt_dir dir;
+    enum { KDT_PACKET, KDT_GARBAGE, KDT_BREAKIN } what;
+    size_t off, len; /* into bytes */
+    uint64_t ts_ns;
+} kdt_piece;
+
+typedef struct kdt_serial {
+    uint8_t *bytes;
+    size_t len;
+    kdt_piece *pieces;
+    size_t n, n_garbage, n_packets, n_data_packets;
+} kdt_serial;
+
+/* garbage_every: insert garbage before every Nth KD packet (0: none). */
+void kdt_build_serial(const kdt_capture *cap, const kdt_plain *plain, size_t garbage_every, kdt_serial *out);
+void kdt_free_serial(kdt_serial *s);
 #endif
