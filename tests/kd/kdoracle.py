@@ -49,16 +49,21 @@ def dotted_key(text):
     return b"".join(struct.pack("<Q", int(p, 36)) for p in text.split("."))
 
 
+def _openssl(args, data):
+    try:
+        return subprocess.run(["openssl"] + args, input=data, capture_output=True)
+    except FileNotFoundError:
+        fail("the openssl command (Debian package openssl) is needed as the AES oracle")
+
+
 def aes_cbc_decrypt(key, iv, ct):
-    r = subprocess.run(["openssl", "enc", "-d", "-aes-256-cbc", "-nopad", "-K", key.hex(), "-iv", iv.hex()],
-                       input=ct, capture_output=True)
+    r = _openssl(["enc", "-d", "-aes-256-cbc", "-nopad", "-K", key.hex(), "-iv", iv.hex()], ct)
     check(r.returncode == 0, "openssl failed: %s" % r.stderr.decode(errors="replace"))
     return r.stdout
 
 
 def aes_cbc_encrypt(key, iv, pt):
-    r = subprocess.run(["openssl", "enc", "-e", "-aes-256-cbc", "-nopad", "-K", key.hex(), "-iv", iv.hex()],
-                       input=pt, capture_output=True)
+    r = _openssl(["enc", "-e", "-aes-256-cbc", "-nopad", "-K", key.hex(), "-iv", iv.hex()], pt)
     check(r.returncode == 0, "openssl failed: %s" % r.stderr.decode(errors="replace"))
     return r.stdout
 
