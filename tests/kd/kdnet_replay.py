@@ -20,13 +20,13 @@ def kd_fields(e):
 
 
 def main():
+    evs = replay("--kdnet-key", "8.8.8.8", "--show-credentials")
     pkts, data_key = decrypt_capture()
     check(len(pkts) == 955, "expected 955 packets, the oracle read %d" % len(pkts))
     check(data_key is not None, "oracle found no host control reply")
     bad = [p.index + 1 for p in pkts if not p.mac_ok]
     check(not bad, "oracle: MAC did not verify for packets %s" % bad[:10])
 
-    evs = replay("--kdnet-key", "8.8.8.8", "--show-credentials")
     check(len(evs) == 955, "diagtap showed %d KDNET packets, not 955" % len(evs))
     for p, e in zip(pkts, evs):
         f = e["fields"]
