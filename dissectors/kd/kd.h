@@ -48,6 +48,13 @@ typedef struct kd_sent {
     uint64_t ts_ns;
 } kd_sent;
 
+/* A file the target opened over .kdfiles, so reads and closes can name it. */
+#define KD_OPEN_FILES 16
+typedef struct kd_open_file {
+    uint64_t handle;
+    char name[96];
+} kd_open_file;
+
 /* Per-session KD state (embedded in the KDNET and serial conversation states). */
 typedef struct kd_session {
     kd_sent sent[2];       /* by sender slot: side, or direction when sides are unknown */
@@ -58,6 +65,8 @@ typedef struct kd_session {
     uint64_t retransmits, resends, resets, breakins, bad_checksums, acks, unmatched_acks;
     uint64_t polls, first_poll_ns, last_poll_ns;
     uint64_t first_ns, last_ns;
+    kd_open_file files[KD_OPEN_FILES];
+    unsigned next_file;
 } kd_session;
 
 /* Field ids: indexes into kd_fields[]. */

@@ -205,6 +205,35 @@ void kd_dissect_control_request(kd_pkt *p, dt_cursor *d)
 
 #define FILE_NAME_KEEP 160
 
+static kd_open_file *open_file(kd_session *s, uint64_t handle)
+{
+    for (unsigned i = 0; i < KD_OPEN_FILES; i++)
+        if (s->files[i].name[0] && s->files[i].handle == handle)
+            return &s->files[i];
+    return NULL;
+}
+
+static void remember_file(kd_session *s, uint64_t handle, const char *name)
+{
+    kd_open_file *f = open_file(s, handle);
+    if (!f)
+        f = &s->files[s->next_file++ % KD_OPEN_FILES];
+    f->handle = handle;
+    snprintf(f->name, sizeof f->name, "%s", name);
+}
+
+/* Names the file a read, write or close refers to. */
+static void name_handle(kd_pkt *p, uint64_t h, bool forget)
+{
+    kd_open_file *f = open_file(p->s, h);
+    if (!f)
+        return;
+    dt_add_string(p->ctx, p->tree, KDF(FILE_NAME), 0, 0, f->name, strlen(f->name));
+    dt_summary_append(p->ctx, " %s", f->name);
+    if (forget)
+        f->name[0] = '\0';
+}
+
 void kd_dissect_file_io(kd_pkt *p, dt_cursor *d)
 {
     dt_ctx *ctx = p->ctx;
@@ -253,8 +282,11 @@ void kd_dissect_file_io(kd_pkt *p, dt_cursor *d)
             dt_add_string(ctx, p->tree, KDF(FILE_NAME), 0, 0, keep, strlen(keep));
             dt_summary_append(ctx, " %s", keep);
         }
-        if (!request && !kd_is_error_status(status))
+        if (!request && !kd_is_error_status(status)) {
             dt_summary_append(ctx, ": handle 0x%llx, %llu bytes", (unsigned long long)h, (unsigned long long)len);
+            if (keep && keep[0])
+                remember_file(p->s, h, keep);
+        }
         break;
     }
     case 0x3431: /* ReadFile */
@@ -263,6 +295,7 @@ void kd_dissect_file_io(kd_pkt *p, dt_cursor *d)
         uint64_t off = kd_rd64(p, d, KDF_FILE_OFFSET);
         uint32_t len = 0;
         dt_add_u32le(ctx, p->tree, KDF(FILE_LENGTH), d, &len);
+        name_handle(p, h, false);
         dt_summary_append(ctx, " handle 0x%llx offset %llu len %u", (unsigned long long)h, (unsigned long long)off,
                           len);
         dt_cur_seek(d, 64);
@@ -270,9 +303,12 @@ void kd_dissect_file_io(kd_pkt *p, dt_cursor *d)
             kd_add_rest(p, d, KDF_FILE_DATA, SIZE_MAX);
         break;
     }
-    case 0x3433: /* CloseFile */
-        dt_summary_append(ctx, " handle 0x%llx", (unsigned long long)kd_rd64(p, d, KDF_FILE_HANDLE));
+    case 0x3433: { /* CloseFile */
+        uint64_t h = kd_rd64(p, d, KDF_FILE_HANDLE);
+        name_handle(p, h, !request);
+        dt_summary_append(ctx, " handle 0x%llx", (unsigned long long)h);
         break;
+    }
     default:
         dt_cur_seek(d, 64);
         kd_add_rest(p, d, KDF_DATA, SIZE_MAX);

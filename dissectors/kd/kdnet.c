@@ -119,7 +119,8 @@ static bool endpoint(dt_ctx *ctx, dt_cursor *c, int faddr, int fport, char *out,
     return true;
 }
 
-static void control(dt_ctx *ctx, kdnet_conv *kc, dt_cursor *c, const uint8_t *pt, size_t pt_len, bool from_host)
+static void control(dt_ctx *ctx, kdnet_conv *kc, dt_cursor *c, const uint8_t *pt, size_t pt_len, bool from_host,
+                    uint32_t uptime)
 {
     uint8_t version = 0, type = 0;
     uint64_t seq = 0;
@@ -147,7 +148,7 @@ static void control(dt_ctx *ctx, kdnet_conv *kc, dt_cursor *c, const uint8_t *pt
         kc->announcements++;
         kc->last_announce_ns = ctx->ts_ns;
         dt_stats_key(ctx, "Announce");
-        dt_summary(ctx, "Target announces: target %s, host %s, %s", tgt, host,
+        dt_summary(ctx, "Target announces (uptime %u s): target %s, host %s, %s", uptime, tgt, host,
                    connected ? "connected to " : "waiting for a debugger");
         if (connected)
             dt_summary_append(ctx, "%s", peer);
@@ -303,7 +304,7 @@ void kdnet_dissect(dt_ctx *ctx)
     }
     size_t body_len = ct_len - INNER_HEADER - pad;
     if (channel == CHANNEL_CONTROL)
-        control(ctx, kc, &pc, pt, INNER_HEADER + body_len, from_host);
+        control(ctx, kc, &pc, pt, INNER_HEADER + body_len, from_host, seq);
     else
         data(ctx, kc, &pc, body_len, from_host);
 }

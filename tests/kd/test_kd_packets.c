@@ -252,7 +252,17 @@ static void target_initiated(void **state)
     e = send_data(&s, TARGET, 10, d, 32);
     in_summary(e, "RequestHardwareBreakpoint #1 0xfffff80000003000");
 
-    /* FILE_IO ReadFile: the data comes back in the host's reply. */
+    /* FILE_IO: CreateFile names the file; ReadFile's data comes back in the
+     * host's reply; reads and the close are named after the open handle. */
+    memset(d, 0, sizeof d);
+    put32(d, 0x3430);
+    memcpy(d + 64, "a\0.\0s\0y\0s\0\0\0", 12);
+    rq = send_data(&s, TARGET, 11, d, 76);
+    expect(rq, "kd.file.name", "a.sys");
+    put64(d + 32, 0x10);
+    put64(d + 40, 1234);
+    rp = send_data(&s, HOST, 11, d, 64);
+    in_summary(rp, "CreateFile a.sys: handle 0x10, 1234 bytes -> STATUS_SUCCESS");
     memset(d, 0, sizeof d);
     put32(d, 0x3431);
     put64(d + 8, 0x10);
@@ -262,7 +272,14 @@ static void target_initiated(void **state)
     memcpy(d + 64, "DATA", 4);
     rp = send_data(&s, HOST, 11, d, 68);
     expect(rp, "kd.file.data", "44415441");
+    expect(rp, "kd.file.name", "a.sys");
     assert_int_equal(rp->req_seq, rq->seq);
+    memset(d, 0, sizeof d);
+    put32(d, 0x3433);
+    put64(d + 8, 0x10);
+    send_data(&s, TARGET, 11, d, 64);
+    e = send_data(&s, HOST, 11, d, 64);
+    in_summary(e, "CloseFile a.sys handle 0x10");
 
     /* STATE_CHANGE32 load symbols: the path closes the packet. */
     static const char path[] = "\\SystemRoot\\system32\\ntoskrnl.exe";
