@@ -73,11 +73,12 @@ void kd_summary_text(dt_ctx *ctx, const char *text, size_t max)
     dt_summary_append(ctx, "%s", buf);
 }
 
-static const char *slot_name(const kd_pkt *p, int slot)
+/* "host" or "target" for the sender (other=false) or its peer. */
+static const char *side_name(const kd_pkt *p, bool other)
 {
-    if (p->side != KD_SIDE_UNKNOWN || p->s->host_known)
-        return slot == KD_SIDE_HOST ? "host" : "target";
-    return slot ? "server" : "client";
+    if (p->side == KD_SIDE_UNKNOWN)
+        return (p->ctx->dir == DT_DIR_C2S) != other ? "client" : "server";
+    return (p->side == KD_SIDE_HOST) != other ? "host" : "target";
 }
 
 static void dissect_control(kd_pkt *p)
@@ -102,20 +103,20 @@ static void dissect_control(kd_pkt *p)
         } else {
             s->unmatched_acks++;
             dt_add_uint(ctx, p->tree, KDF(ACK_UNMATCHED), 0, 0, 1);
-            dt_summary(ctx, "ACK 0x%x (no such packet from the %s seen)", p->id, slot_name(p, 1 - p->slot));
+            dt_summary(ctx, "ACK 0x%x (no such packet from the %s seen)", p->id, side_name(p, true));
         }
         break;
     }
     case KD_RESEND:
         s->resends++;
         dt_stats_key(ctx, "RESEND");
-        dt_summary(ctx, "RESEND: the %s asks for the last packet again", slot_name(p, p->slot));
+        dt_summary(ctx, "RESEND: the %s asks for the last packet again", side_name(p, false));
         dt_status(ctx, "RESEND", false);
         break;
     case KD_RESET:
         s->resets++;
         dt_stats_key(ctx, "RESET");
-        dt_summary(ctx, "RESET from the %s (id 0x%x)", slot_name(p, p->slot), p->id);
+        dt_summary(ctx, "RESET from the %s (id 0x%x)", side_name(p, false), p->id);
         dt_status(ctx, "RESET", false);
         break;
     default:

@@ -46,7 +46,8 @@ static int teardown(void **state)
 }
 
 /* Feeds the serial session through one stream conversation. */
-static void run_serial(const kdt_serial *s, size_t max_piece, const char *force, kdt_run *out)
+/* swap: the debugger is the client (it connected to the VM's socket). */
+static void run_serial(const kdt_serial *s, size_t max_piece, const char *force, bool swap, kdt_run *out)
 {
     dt_registry *reg = dt_registry_new();
     assert_int_equal(dt_registry_add_builtins(reg), 0);
@@ -65,7 +66,7 @@ static void run_serial(const kdt_serial *s, size_t max_piece, const char *force,
             size_t k = max_piece ? 1 + (rnd >> 16) % max_piece : pc->len;
             if (k > pc->len - o)
                 k = pc->len - o;
-            dt_engine_stream(eng, c, pc->dir, pc->ts_ns, s->bytes + pc->off + o, k);
+            dt_engine_stream(eng, c, swap ? (dt_dir)!pc->dir : pc->dir, pc->ts_ns, s->bytes + pc->off + o, k);
             o += k;
         }
     }
@@ -107,7 +108,7 @@ static void clean_stream(void **state)
     kdt_serial s;
     kdt_build_serial(&f->cap, f->plain, 0, &s);
     kdt_run r;
-    run_serial(&s, 0, NULL, &r); /* the probe must pick kd_serial */
+    run_serial(&s, 0, NULL, false, &r); /* the probe must pick kd_serial */
     same_events(f, &r);
     assert_int_equal(kdt_count(&r, "kd_serial.trailer", "170"), s.n_data_packets);
     assert_int_equal(s.n_data_packets, 263);
@@ -125,7 +126,7 @@ static void odd_pieces_and_garbage(void **state)
     kdt_build_serial(&f->cap, f->plain, 40, &s);
     assert_true(s.n_garbage >= 10);
     kdt_run r;
-    run_serial(&s, 7, "kd_serial", &r);
+    run_serial(&s, 7, "kd_serial", true, &r);
     same_events(f, &r);
     size_t notes = 0, glen = 0;
     for (size_t i = 0; i < s.n; i++)
@@ -158,7 +159,7 @@ static void truncated_tail(void **state)
     s.pieces[last - 1].len -= 5;
     s.n = last;
     kdt_run r;
-    run_serial(&s, 13, "kd_serial", &r);
+    run_serial(&s, 13, "kd_serial", false, &r);
     size_t errors = 0;
     for (size_t i = 0; i < r.n; i++)
         errors += r.ev[i].kind == DT_EV_ERROR || r.ev[i].malformed;
