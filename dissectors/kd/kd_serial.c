@@ -59,19 +59,17 @@ int kds_probe(const uint8_t *data, size_t len, dt_dir dir)
 }
 
 /* Learns which direction the host writes from packets only one side sends. */
-static void learn_sides(kds_conv *kc, dt_dir dir, const uint8_t *p, size_t n)
+static void learn_sides(kds_conv *kc, dt_dir dir, const dt_cursor *c)
 {
-    if (kc->kd.host_known || n < 16 || p[0] != 0x30)
+    const uint8_t *h = dt_cur_peek(c, 0, KD_HEADER_LEN + 12);
+    if (kc->kd.host_known || !h || h[0] != 0x30)
         return;
-    uint16_t type = (uint16_t)(p[4] | (p[5] << 8));
-    bool target = type == KD_STATE_CHANGE32 || type == KD_STATE_CHANGE64 || type == KD_TRACE_IO;
-    bool host = false;
-    if (type == KD_STATE_MANIPULATE && n >= 16 + 12) {
-        uint32_t st = (uint32_t)p[24] | ((uint32_t)p[25] << 8) | ((uint32_t)p[26] << 16) | ((uint32_t)p[27] << 24);
-        host = st == 0x103; /* requests carry STATUS_PENDING */
-    }
-    if (type == KD_DEBUG_IO && n >= 20 && p[16] == 0x30 && p[17] == 0x32)
-        target = true; /* DbgPrint */
+    uint16_t type = (uint16_t)(h[4] | (h[5] << 8));
+    uint32_t api = (uint32_t)h[16] | ((uint32_t)h[17] << 8);
+    uint32_t st = (uint32_t)h[24] | ((uint32_t)h[25] << 8) | ((uint32_t)h[26] << 16) | ((uint32_t)h[27] << 24);
+    bool target = type == KD_STATE_CHANGE32 || type == KD_STATE_CHANGE64 || type == KD_TRACE_IO ||
+                  (type == KD_DEBUG_IO && api == 0x3230); /* DbgPrint */
+    bool host = type == KD_STATE_MANIPULATE && st == 0x103; /* requests carry STATUS_PENDING */
     if (target || host) {
         kc->kd.host_known = true;
         kc->kd.host_dir = (uint8_t)(host ? dir : 1 - dir);
@@ -81,9 +79,10 @@ static void learn_sides(kds_conv *kc, dt_dir dir, const uint8_t *p, size_t n)
 void kds_dissect(dt_ctx *ctx)
 {
     kds_conv *kc = ctx->conv;
-    const uint8_t *p = ctx->pdu;
-    size_t n = ctx->pdu_len;
-    if (n > 0 && p[0] == KD_BREAKIN_BYTE) {
+    dt_cursor c = dt_cursor_make(ctx->pdu, ctx->pdu_len);
+    const uint8_t *first = dt_cur_peek(&c, 0, 1);
+    if (first && *first == KD_BREAKIN_BYTE) {
+        size_t n = ctx->pdu_len;
         kc->kd.breakins++;
         kc->kd.host_known = true;
         kc->kd.host_dir = (uint8_t)ctx->dir;
@@ -94,17 +93,16 @@ void kds_dissect(dt_ctx *ctx)
             dt_summary_append(ctx, " (%zu bytes)", n);
         return;
     }
-    learn_sides(kc, ctx->dir, p, n);
+    learn_sides(kc, ctx->dir, &c);
     kd_side side = !kc->kd.host_known ? KD_SIDE_UNKNOWN
                    : (uint8_t)ctx->dir == kc->kd.host_dir ? KD_SIDE_HOST : KD_SIDE_TARGET;
-    dt_cursor c = dt_cursor_make(p, n);
-    bool data = n >= 4 && p[0] == 0x30;
+    bool data = first && *first == 0x30;
     size_t used = kd_dissect_packet(ctx, &kc->kd, &c, side, (int)ctx->dir);
     if (!data || used < KD_HEADER_LEN)
         return;
     uint8_t t = 0;
     if (!dt_add_u8(ctx, NULL, &kds_fields[KSF_TRAILER], &c, &t))
-        dt_malformed(ctx, n, "KD data packet without its trailing byte 0xAA");
+        dt_malformed(ctx, ctx->pdu_len, "KD data packet without its trailing byte 0xAA");
     else if (t != KD_TRAILING_BYTE)
         dt_malformed(ctx, used, "KD trailing byte is 0x%02x, not 0xAA", t);
 }
