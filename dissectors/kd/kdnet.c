@@ -14,7 +14,7 @@
 #define INNER_HEADER 8u          /* 3 reserved, sequence (4), tag */
 #define KEY_MATERIAL_OFF 8u
 #define KEY_MATERIAL_LEN 322u    /* bytes of the host's reply hashed into the data key */
-#define CTL_REPLY_TAG 0x86u      /* tag byte of the host's control reply */
+#define CTL_REPLY 2
 
 static const char *channel_name(uint8_t ch)
 {
@@ -155,6 +155,11 @@ static void control(dt_ctx *ctx, kdnet_conv *kc, dt_cursor *c, const uint8_t *pt
         return;
     }
 
+    if (type != CTL_REPLY) {
+        dt_stats_key(ctx, "Host control message");
+        dt_summary(ctx, "Host control message type %u", type);
+        return;
+    }
     size_t roff = dt_cur_offset(c);
     const uint8_t *rnd = dt_cur_bytes(c, 32);
     if (rnd)
