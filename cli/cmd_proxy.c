@@ -95,6 +95,7 @@ static int setup_dotnet(proxy_setup *ps, const char *pid_text)
     }
     if (setup_unix(ps, ours, real) < 0)
         return -1;
+    dt_dotnet_make_newest(ours, real);
     snprintf(ps->prefix, sizeof ps->prefix, "dotnet:%ld", pid);
     ps->spec.description = ".NET diagnostic port proxy";
     return 0;

@@ -20,4 +20,9 @@ int dt_dotnet_find_port(const char *dir, long pid, char *path, size_t pathsz, ch
  * take the most recently written match (Microsoft.Diagnostics.NETCore.Client). */
 int dt_dotnet_proxy_path(const char *dir, long pid, char *path, size_t pathsz);
 
+/* Makes the socket at ours strictly newer than the one at real (file
+ * times are coarse: both may carry the same tick), so tools that pick the
+ * newest match pick ours. */
+void dt_dotnet_make_newest(const char *ours, const char *real);
+
 #endif

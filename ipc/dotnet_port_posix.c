@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,4 +74,22 @@ int dt_dotnet_find_port(const char *dir, long pid, char *path, size_t pathsz, ch
         return -1;
     }
     return 0;
+}
+
+void dt_dotnet_make_newest(const char *ours, const char *real)
+{
+    struct stat o, r;
+    if (stat(ours, &o) < 0 || stat(real, &r) < 0)
+        return;
+    if (o.st_mtim.tv_sec > r.st_mtim.tv_sec ||
+        (o.st_mtim.tv_sec == r.st_mtim.tv_sec && o.st_mtim.tv_nsec > r.st_mtim.tv_nsec))
+        return;
+    struct timespec t = r.st_mtim;
+    t.tv_nsec += 1000000; /* 1 ms, above any file system's time granularity we meet */
+    if (t.tv_nsec >= 1000000000) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000;
+    }
+    struct timespec times[2] = { t, t };
+    utimensat(AT_FDCWD, ours, times, 0);
 }

@@ -1,5 +1,6 @@
 """Helpers shared by the ipc integration tests: running diagtap, waiting for
 its proxies, reading what a pcapng recording holds per direction."""
+import atexit
 import os
 import signal
 import struct
@@ -10,6 +11,21 @@ import time
 
 DIAGTAP = os.environ.get("DIAGTAP", "diagtap")
 SANITIZED = os.environ.get("DIAGTAP_SANITIZED", "") not in ("", "0")
+
+
+# Every process a test starts, killed when the test ends however it ends,
+# so a failing test never leaves a peer holding the runner's pipes.
+PROCS = []
+
+
+def _kill_all():
+    for p in PROCS:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+atexit.register(_kill_all)
 
 
 def fail(msg):
@@ -36,6 +52,7 @@ class Diagtap:
         self.out = open(self.out_path, "wb")
         self.err = open(self.err_path, "wb")
         self.proc = subprocess.Popen([DIAGTAP] + args, stdout=self.out, stderr=self.err, **kw)
+        PROCS.append(self.proc)
 
     def stderr(self):
         with open(self.err_path, "rb") as f:
@@ -177,6 +194,7 @@ PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer.py")
 def start_peer(*args):
     """Starts peer.py and waits for its "ready" line; returns (proc, words after ready)."""
     p = subprocess.Popen(["/usr/bin/python3", PEER] + [str(a) for a in args], stdout=subprocess.PIPE)
+    PROCS.append(p)
     line = p.stdout.readline().decode()
     check(line.startswith("ready"), "peer %s did not start" % (args,))
     return p, line.split()[1:]

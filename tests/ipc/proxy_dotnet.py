@@ -50,6 +50,8 @@ def main():
     real = os.path.join(wd, "dotnet-diagnostic-%d-1830195830-socket" % pid)
     ours = os.path.join(wd, "dotnet-diagnostic-%d-1-socket" % pid)
     rec = os.path.join(wd, "rec.pcapng")
+    # Both sockets are created within the same file-time tick here: diagtap
+    # must still make its own the newest.
     env = dict(os.environ, TMPDIR=wd)
     dt = Diagtap(["proxy", "-T", "json", "-w", rec, "dotnet", str(pid)], wd, env=env)
     dt.wait_listening()

@@ -137,6 +137,18 @@ static void dotnet_lookup(void **state)
     assert_int_equal(dt_dotnet_proxy_path(dir, 4242, found, sizeof found), 0);
     snprintf(p, sizeof p, "%s/dotnet-diagnostic-4242-1-socket", dir);
     assert_string_equal(found, p);
+    /* Same file time on both (coarse clocks): ours is made the newer one. */
+    char real[512];
+    snprintf(real, sizeof real, "%s/dotnet-diagnostic-4242-200-socket", dir);
+    struct timespec same[2] = { { 2000, 5 }, { 2000, 5 } };
+    utimensat(AT_FDCWD, real, same, 0);
+    utimensat(AT_FDCWD, p, same, 0);
+    dt_dotnet_make_newest(p, real);
+    struct stat so, sr;
+    assert_int_equal(stat(p, &so), 0);
+    assert_int_equal(stat(real, &sr), 0);
+    assert_true(so.st_mtim.tv_sec > sr.st_mtim.tv_sec ||
+                (so.st_mtim.tv_sec == sr.st_mtim.tv_sec && so.st_mtim.tv_nsec > sr.st_mtim.tv_nsec));
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     assert_int_equal(system(cmd), 0);
