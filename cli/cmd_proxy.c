@@ -105,6 +105,7 @@ int dt_cmd_proxy(int argc, char **argv)
 {
     dt_cli_opts opts;
     dt_cli_opts_init(&opts);
+    opts.live = true;
     const char *pos[4];
     int npos = 0;
     for (int i = 1; i < argc; i++) {

@@ -16,6 +16,7 @@ int dt_cmd_wrap(int argc, char **argv)
 {
     dt_cli_opts opts;
     dt_cli_opts_init(&opts);
+    opts.live = true;
     int i;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
