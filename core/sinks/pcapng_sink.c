@@ -24,6 +24,7 @@ typedef struct pcapng_sink {
     char *path;
     bool failed;
     uint64_t last_flush_ts;
+    bool live; /* a FIFO or pipe (Wireshark's extcap): every record is flushed */
     uint32_t *ifmap; /* channel id → pcapng interface index + 1; 0: no IDB yet */
     size_t ifmap_len;
     uint32_t n_ifaces;
@@ -188,7 +189,7 @@ static int64_t iface(pcapng_sink *p, const dt_channel *ch, const dt_conv_info *c
 
 static void maybe_flush(pcapng_sink *p, uint64_t ts_ns)
 {
-    if (ts_ns < p->last_flush_ts || ts_ns - p->last_flush_ts >= FLUSH_NS) {
+    if (p->live || ts_ns < p->last_flush_ts || ts_ns - p->last_flush_ts >= FLUSH_NS) {
         flush(p);
         p->last_flush_ts = ts_ns;
     }
@@ -308,6 +309,7 @@ dt_sink *dt_pcapng_sink_new(const char *path, char *err, size_t errsz)
         pcapng_destroy(&p->base);
         return NULL;
     }
+    p->live = fstat(p->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
     p->base.channel = pcapng_channel;
     p->base.frame = pcapng_frame;
     p->base.stream = pcapng_stream;
