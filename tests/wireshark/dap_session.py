@@ -84,6 +84,21 @@ def start_debugpy(workdir, port):
     return proc, target
 
 
+def wait_listening(port, timeout=20):
+    """Waits until something listens on 127.0.0.1:port, without connecting
+    (debugpy serves one client only)."""
+    deadline = time.time() + timeout
+    want = ":%04X" % port
+    while time.time() < deadline:
+        with open("/proc/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if cols[1].endswith(want) and cols[3] == "0A":  # TCP_LISTEN
+                    return
+        time.sleep(0.05)
+    raise TimeoutError("nothing listens on port %d" % port)
+
+
 def connect(port, timeout=20):
     deadline = time.time() + timeout
     while True:

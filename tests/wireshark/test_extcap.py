@@ -1,0 +1,121 @@
+"""diagtap-extcap as Wireshark uses it: the interface list, link types and
+settings; tshark -D lists the interfaces; and a capture run the way
+Wireshark starts it (--capture --extcap-interface diagtap-tcp --fifo FILE
+--listen ... --target ...) relays a real DAP session (a scripted client and
+debugpy) while streaming pcapng into the FIFO live: the session's records
+arrive before the capture is stopped, and tshark with the plugin decodes
+them."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import dap_session
+from wstest import EXTCAP, Session, check, fail
+
+IFACES = {"diagtap-unix", "diagtap-tcp", "diagtap-wrap", "diagtap-dotnet"}
+
+
+def run(args):
+    return subprocess.run([EXTCAP] + args, capture_output=True, text=True, timeout=30)
+
+
+def parse(line):
+    """'arg {number=0}{call=--listen}...' -> ('arg', {'number': '0', ...})"""
+    kind, _, rest = line.partition(" ")
+    fields = {}
+    for part in rest.strip().strip("{}").split("}{"):
+        k, _, v = part.partition("=")
+        fields[k] = v
+    return kind, fields
+
+
+s = Session()
+ext = dbg = None
+try:
+    check(EXTCAP and os.access(EXTCAP, os.X_OK), "diagtap-extcap not built: %r" % EXTCAP)
+    r = run(["--extcap-interfaces", "--extcap-version=4.0"])
+    check(r.returncode == 0, "--extcap-interfaces failed: " + r.stderr)
+    lines = [parse(l) for l in r.stdout.splitlines()]
+    check(lines[0][0] == "extcap" and lines[0][1].get("version"), "no extcap version line: %r" % r.stdout)
+    got = {f["value"] for k, f in lines if k == "interface"}
+    check(got == IFACES, "interfaces: %s" % got)
+
+    need = {"diagtap-unix": {"--listen", "--target"}, "diagtap-tcp": {"--listen", "--target"},
+            "diagtap-wrap": {"--pipe"}, "diagtap-dotnet": {"--pid"}}
+    for iface in sorted(IFACES):
+        r = run(["--extcap-dlts", "--extcap-interface", iface])
+        check(r.returncode == 0 and parse(r.stdout.strip())[1].get("number") == "252",
+              "%s: link type is not 252: %r" % (iface, r.stdout))
+        r = run(["--extcap-config", "--extcap-interface", iface])
+        check(r.returncode == 0, "%s --extcap-config failed: %s" % (iface, r.stderr))
+        args = [f for k, f in map(parse, r.stdout.splitlines()) if k == "arg"]
+        required = {a["call"] for a in args if a.get("required") == "true"}
+        check(required == need[iface], "%s requires %s, expected %s" % (iface, required, need[iface]))
+        check(all(a.get("display") and a.get("type") for a in args), "%s: an arg without display/type" % iface)
+    r = run(["--extcap-config", "--extcap-interface", "nope"])
+    check(r.returncode == 2 and "nope" in r.stderr, "an unknown interface is not reported: %r" % r.stderr)
+    r = run(["--capture", "--extcap-interface", "diagtap-tcp", "--fifo", s.path("x"), "--listen", "127.0.0.1:1"])
+    check(r.returncode == 2 and "target" in r.stderr, "a missing setting is not reported: %r" % r.stderr)
+
+    # Wireshark's own interface list includes them (tshark runs the extcap).
+    listed = s.tshark(["-D"])
+    for iface in IFACES:
+        check(iface in listed, "tshark -D does not list %s:\n%s" % (iface, listed))
+
+    # A capture, started as Wireshark starts it.
+    fifo = s.path("extcap.fifo")
+    os.mkfifo(fifo, 0o600)
+    received = bytearray()
+    times = []
+
+    def reader():
+        with open(fifo, "rb") as f:
+            while True:
+                b = f.read1(65536) if hasattr(f, "read1") else f.read(65536)
+                if not b:
+                    return
+                received.extend(b)
+                times.append((time.time(), len(received)))
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    listen_port, target_port = dap_session.free_port(), dap_session.free_port()
+    dbg, target = dap_session.start_debugpy(s.tmp, target_port)
+    ext = subprocess.Popen([EXTCAP, "--capture", "--extcap-interface", "diagtap-tcp", "--fifo", fifo,
+                            "--listen", "127.0.0.1:%d" % listen_port, "--target", "127.0.0.1:%d" % target_port],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    dap_session.wait_listening(target_port)
+    dap_session.wait_listening(listen_port)
+    dap_session.session(listen_port, target, s.path("c2s.bin"), s.path("s2c.bin"))
+    dbg.wait(timeout=30)
+    session_end = time.time()
+    # Live: the whole session reaches the FIFO while the capture still runs.
+    with open(s.path("s2c.bin"), "rb") as f:
+        last_reply = f.read()[-40:]
+    deadline = time.time() + 5
+    while last_reply not in bytes(received) and time.time() < deadline:
+        time.sleep(0.05)
+    check(ext.poll() is None, "the extcap ended by itself: %r" % (ext.stderr.read() if ext.poll() is not None else ""))
+    check(last_reply in bytes(received), "the session's last message did not reach the FIFO live "
+          "(%d bytes so far)" % len(received))
+    # Stopped the way Wireshark stops it.
+    ext.send_signal(signal.SIGTERM)
+    out, err = ext.communicate(timeout=20)
+    check(ext.returncode == 0, "extcap exit status %d after SIGTERM: %s" % (ext.returncode, err.decode()[-500:]))
+    t.join(timeout=10)
+    cap = s.path("extcap.pcapng")
+    with open(cap, "wb") as f:
+        f.write(received)
+    s.readable("extcap.pcapng")
+    fields = s.tshark(["-r", cap, "-T", "fields", "-e", "dap.command", "-e", "dap.event"])
+    cmds = set(fields.split())
+    for c in ("initialize", "setBreakpoints", "stackTrace", "evaluate", "stopped", "terminated"):
+        check(c in cmds, "the live capture does not decode %s: %s" % (c, sorted(cmds)))
+    print("extcap: %d bytes of pcapng, %d DAP messages decoded" % (len(received), len(fields.splitlines())))
+finally:
+    for p in (ext, dbg):
+        if p and p.poll() is None:
+            p.kill()
+    s.close()
