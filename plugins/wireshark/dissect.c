@@ -150,6 +150,9 @@ static void collect_event(void *user, const dt_event *ev)
     if (ev->kind != DT_EV_PDU && ev->kind != DT_EV_ERROR)
         return;
     dtws_event *e = wmem_new0(wmem_file_scope(), dtws_event);
+    e->owner = dtws_proto_by_name(ev->proto_name);
+    if (!e->owner)
+        e->owner = co->p;
     e->summary = wmem_strdup(wmem_file_scope(), ev->summary ? ev->summary : "");
     e->fields = copy_fields(ev->fields);
     e->malformed = ev->malformed || ev->kind == DT_EV_ERROR;
@@ -196,7 +199,7 @@ static guint32 next_pdu_index(dtws_proto *p, packet_info *pinfo)
 static void show(dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const dtws_event *evs,
                  guint32 index)
 {
-    col_set_str(pinfo->cinfo, COL_PROTOCOL, p->d->display_name);
+    col_set_str(pinfo->cinfo, COL_PROTOCOL, evs && evs->owner ? evs->owner->d->display_name : p->d->display_name);
     if (index == 0)
         col_clear(pinfo->cinfo, COL_INFO);
     if (!evs) {
@@ -205,11 +208,12 @@ static void show(dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
         return;
     }
     for (const dtws_event *e = evs; e; e = e->next) {
+        const dtws_proto *owner = e->owner ? e->owner : p;
         col_append_sep_str(pinfo->cinfo, COL_INFO, " | ", e->summary);
-        proto_item *pi = proto_tree_add_item(tree, p->proto, tvb, 0, -1, ENC_NA);
+        proto_item *pi = proto_tree_add_item(tree, owner->proto, tvb, 0, -1, ENC_NA);
         proto_item_append_text(pi, ", %s", e->summary);
-        proto_tree *sub = proto_item_add_subtree(pi, p->ett);
-        dtws_tree_add_event(p, tvb, pinfo, sub, pi, e);
+        proto_tree *sub = proto_item_add_subtree(pi, owner->ett);
+        dtws_tree_add_event(owner, tvb, pinfo, sub, pi, e);
     }
 }
 

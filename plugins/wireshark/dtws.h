@@ -33,6 +33,7 @@ typedef struct dtws_proto {
 typedef struct dtws_event dtws_event;
 struct dtws_event {
     dtws_event *next;        /* more events from the same PDU */
+    const dtws_proto *owner; /* the protocol the event is from (nettrace inside dotnet_ipc) */
     const char *summary;
     dt_field *fields;        /* copied tree: def, next, child, offset, length, v */
     bool malformed;
@@ -77,6 +78,9 @@ void dtws_tree_add_event(const dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo,
                          proto_item *pi, const dtws_event *ev);
 /* Formats a field value as text (generic fields and the test of equality with diagtap's JSON). */
 void dtws_format_value(const dt_field *f, char *out, size_t outsz);
+
+/* plugin.c: the protocol registered for a diagtap dissector name, or NULL. */
+const dtws_proto *dtws_proto_by_name(const char *name);
 
 /* dissect.c: the dissector callbacks and their registration. */
 void dtws_register_handles(dtws_proto *p);

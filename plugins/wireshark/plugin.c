@@ -139,6 +139,14 @@ static void register_protoinfo(void)
     register_cleanup_routine(dtws_cleanup);
 }
 
+const dtws_proto *dtws_proto_by_name(const char *name)
+{
+    for (size_t i = 0; name && i < n_protos; i++)
+        if (!strcmp(protos[i].d->name, name))
+            return &protos[i];
+    return NULL;
+}
+
 static void register_handoff(void)
 {
     for (size_t i = 0; i < n_protos; i++)

@@ -106,6 +106,10 @@ long dtws_run_frame(dtws_run *r, dt_dir dir, const uint8_t *data, size_t avail)
 void dtws_run_pdu(dtws_run *r, dt_dir dir, uint64_t ts_ns, const uint8_t *pdu, size_t len, dtws_event_fn ev_fn,
                   void *user)
 {
+    /* diagtap's engine runs the framer on the real state before each PDU it
+     * dissects (a framer may track where the stream is); so do we. */
+    if (r->d->frame && len)
+        (void)r->d->frame(r->conv->state, dir, pdu, len);
     sink.fn = ev_fn;
     sink.user = user;
     dt_engine_datagram(engine, r->conv, dir, ts_ns, pdu, len);
