@@ -32,7 +32,7 @@ def parse(line):
 
 
 s = Session()
-ext = dbg = None
+ext = dbg = ts = None
 try:
     check(EXTCAP and os.access(EXTCAP, os.X_OK), "diagtap-extcap not built: %r" % EXTCAP)
     r = run(["--extcap-interfaces", "--extcap-version=4.0"])
@@ -114,8 +114,32 @@ try:
     for c in ("initialize", "setBreakpoints", "stackTrace", "evaluate", "stopped", "terminated"):
         check(c in cmds, "the live capture does not decode %s: %s" % (c, sorted(cmds)))
     print("extcap: %d bytes of pcapng, %d DAP messages decoded" % (len(received), len(fields.splitlines())))
+
+    # And through Wireshark's own machinery: tshark starts the extcap with
+    # the interface's settings as extcap.<interface>.<setting> preferences.
+    listen_port, target_port = dap_session.free_port(), dap_session.free_port()
+    dbg, target = dap_session.start_debugpy(s.tmp, target_port)
+    outdir = s.path("out")  # tshark runs as nobody: a directory it may write
+    os.mkdir(outdir)
+    os.chmod(outdir, 0o777)
+    live = os.path.join(outdir, "tshark-live.pcapng")
+    ts = subprocess.Popen(s.tshark_cmd(["-i", "diagtap-tcp",
+                                        "-o", "extcap.diagtap_tcp.listen:127.0.0.1:%d" % listen_port,
+                                        "-o", "extcap.diagtap_tcp.target:127.0.0.1:%d" % target_port,
+                                        "-a", "duration:6", "-w", live]),
+                          cwd=s.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    dap_session.wait_listening(target_port)
+    dap_session.wait_listening(listen_port)
+    dap_session.session(listen_port, target, s.path("c2s2.bin"), s.path("s2c2.bin"))
+    dbg.wait(timeout=30)
+    out, err = ts.communicate(timeout=60)
+    check(ts.returncode == 0, "tshark -i diagtap-tcp exited %d: %s" % (ts.returncode, err.decode()[-800:]))
+    check("Error" not in err.decode(), "tshark reports an extcap error: %s" % err.decode()[-800:])
+    cmds = set(s.tshark(["-r", live, "-T", "fields", "-e", "dap.command"]).split())
+    check({"initialize", "stackTrace", "continue"} <= cmds, "tshark -i capture decodes %s" % sorted(cmds))
+    print("tshark -i diagtap-tcp: DAP commands %s" % ", ".join(sorted(cmds)))
 finally:
-    for p in (ext, dbg):
+    for p in (ext, dbg, ts):
         if p and p.poll() is None:
             p.kill()
     s.close()

@@ -33,9 +33,34 @@ static void catch_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Keeps the last bytes diagtap wrote to stderr: Wireshark shows anything an
+ * extcap writes there as an error, so diagtap's notes ("listening on ...")
+ * are passed on only when diagtap fails. */
+typedef struct tail_buf {
+    char data[8192];
+    size_t len;
+} tail_buf;
+
+/* n is at most one read (1 KiB), less than the buffer. */
+static void tail_add(tail_buf *t, const char *p, size_t n)
+{
+    if (t->len + n > sizeof t->data) {
+        size_t drop = t->len + n - sizeof t->data;
+        memmove(t->data, t->data + drop, t->len - drop);
+        t->len -= drop;
+    }
+    memcpy(t->data + t->len, p, n);
+    t->len += n;
+}
+
 int dtx_run_child(const char *const *argv)
 {
     catch_signals();
+    int errpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) != 0) {
+        fprintf(stderr, "diagtap-extcap: pipe: %s\n", strerror(errno));
+        return 1;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "diagtap-extcap: cannot start %s: %s\n", argv[0], strerror(errno));
@@ -47,14 +72,26 @@ int dtx_run_child(const char *const *argv)
             dup2(null, STDIN_FILENO);
             dup2(null, STDOUT_FILENO); /* the timeline: Wireshark only wants the recording */
         }
+        dup2(errpipe[1], STDERR_FILENO);
         signal(SIGPIPE, SIG_DFL);
         execvp(argv[0], (char *const *)argv);
         fprintf(stderr, "diagtap-extcap: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    close(errpipe[1]);
     child_pid = pid;
     if (stop_signal)
         kill(pid, SIGTERM);
+    static tail_buf tail;
+    char buf[1024]; /* smaller than tail.data */
+    for (;;) {
+        ssize_t r = read(errpipe[0], buf, sizeof buf);
+        if (r > 0)
+            tail_add(&tail, buf, (size_t)r);
+        else if (r == 0 || errno != EINTR)
+            break;
+    }
+    close(errpipe[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
@@ -63,11 +100,16 @@ int dtx_run_child(const char *const *argv)
         }
     }
     child_pid = 0;
+    int rc = 1;
     if (WIFEXITED(status))
-        return stop_signal ? 0 : WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-        return stop_signal ? 0 : 128 + WTERMSIG(status);
-    return 1;
+        rc = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        rc = 128 + WTERMSIG(status);
+    if (stop_signal)
+        rc = 0; /* stopped by Wireshark: a normal end */
+    if (rc != 0 && tail.len)
+        fwrite(tail.data, 1, tail.len, stderr);
+    return rc;
 }
 
 static int write_all(int fd, const char *p, size_t n)
