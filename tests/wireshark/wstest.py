@@ -102,7 +102,7 @@ class Session:
 
     def tshark(self, args, timeout=120, ok=True):
         cmd = self.tshark_cmd(args)
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.tmp)
+        r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout, cwd=self.tmp)
         if ok and r.returncode != 0:
             fail("tshark %s exited %d:\n%s" % (" ".join(args), r.returncode, r.stderr[-3000:]))
         bad = [l for l in r.stderr.splitlines()
