@@ -27,6 +27,10 @@ typedef struct conv_state {
     address client;          /* first sender: the client */
     guint32 client_port;
     wmem_map_t *by_seq;      /* event seq → seq_entry, for request/response links */
+    struct partial {
+        wmem_array_t *bytes; /* pieces of a message split over exported-PDU records */
+        size_t need;
+    } partial[2];
 } conv_state;
 
 typedef struct seq_entry {
@@ -209,15 +213,60 @@ static void show(dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
     }
     for (const dtws_event *e = evs; e; e = e->next) {
         const dtws_proto *owner = e->owner ? e->owner : p;
-        col_append_sep_str(pinfo->cinfo, COL_INFO, " | ", e->summary);
         proto_item *pi = proto_tree_add_item(tree, owner->proto, tvb, 0, -1, ENC_NA);
-        proto_item_append_text(pi, ", %s", e->summary);
+        if (*e->summary) {
+            col_append_sep_str(pinfo->cinfo, COL_INFO, " | ", e->summary);
+            proto_item_append_text(pi, ", %s", e->summary);
+        }
+        if (e->placeholder)
+            continue;
         proto_tree *sub = proto_item_add_subtree(pi, owner->ett);
         dtws_tree_add_event(owner, tvb, pinfo, sub, pi, e);
     }
 }
 
 /* Decodes the PDU that is all of tvb. */
+/* A message diagtap recorded in several exported-PDU records (records are
+ * at most 256 KiB): the pieces of one direction, gathered on the first pass. */
+typedef struct partial partial;
+
+/* First pass: gathers a piece of a split record. Returns true when data is
+ * a piece (*whole then points at the message once its last piece is in). */
+static bool gather(dtws_proto *p, conv_state *cs, packet_info *pinfo, dt_dir dir, const guint8 *data, guint len,
+                   const guint8 **whole, guint *whole_len)
+{
+    *whole = NULL;
+    partial *pt = &cs->partial[dir];
+    if (!pt->bytes) {
+        if (!p->d->frame)
+            return false;
+        long n = dtws_run_frame(cs->run, dir, data, len);
+        if (n <= (long)len)
+            return false; /* a whole message (or not one at all: the dissector says so) */
+        pt->bytes = wmem_array_new(wmem_file_scope(), 1);
+        pt->need = (size_t)n;
+    }
+    wmem_array_append(pt->bytes, data, len);
+    if (wmem_array_get_count(pt->bytes) >= pt->need) {
+        *whole_len = wmem_array_get_count(pt->bytes);
+        *whole = wmem_memdup(wmem_file_scope(), wmem_array_get_raw(pt->bytes), *whole_len);
+        pt->bytes = NULL; /* file-scope memory, freed with the file */
+        pt->need = 0;
+    }
+    (void)pinfo;
+    return true;
+}
+
+static dtws_event *placeholder(const char *summary)
+{
+    dtws_event *e = wmem_new0(wmem_file_scope(), dtws_event);
+    e->summary = summary;
+    e->placeholder = true;
+    return e;
+}
+
+/* Decodes the PDU that is all of tvb (or, for exported PDUs, the message
+ * whose last piece it is). */
 static int dissect_one_pdu(dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int how)
 {
     guint32 index = next_pdu_index(p, pinfo);
@@ -230,17 +279,32 @@ static int dissect_one_pdu(dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, pro
         }
         guint len = tvb_captured_length(tvb);
         const guint8 *data = tvb_get_ptr(tvb, 0, len);
-        uint64_t ts = (uint64_t)pinfo->abs_ts.secs * 1000000000u + (uint64_t)pinfo->abs_ts.nsecs;
-        collect co = { p, cs, pinfo, NULL, NULL };
-        dtws_run_pdu(cs->run, dir_of(cs, pinfo, how), ts, data, len, collect_event, &co);
-        if (!co.first) { /* keep a placeholder so later passes know it was seen */
-            co.first = wmem_new0(wmem_file_scope(), dtws_event);
-            co.first->summary = "";
+        dt_dir dir = dir_of(cs, pinfo, how);
+        const guint8 *whole = NULL;
+        guint whole_len = 0;
+        if (how == BY_P2P_DIR && gather(p, cs, pinfo, dir, data, len, &whole, &whole_len) && !whole) {
+            evs = placeholder("[a piece of a message continued in the next records]");
+        } else {
+            if (whole) {
+                data = whole;
+                len = whole_len;
+            }
+            uint64_t ts = (uint64_t)pinfo->abs_ts.secs * 1000000000u + (uint64_t)pinfo->abs_ts.nsecs;
+            collect co = { p, cs, pinfo, NULL, NULL };
+            dtws_run_pdu(cs->run, dir, ts, data, len, collect_event, &co);
+            evs = co.first ? co.first : placeholder(""); /* a placeholder: later passes know it was seen */
+            evs->reassembled = whole;
+            evs->reassembled_len = whole_len;
         }
-        evs = co.first;
         p_add_proto_data(wmem_file_scope(), pinfo, p->proto, index + 1, evs);
     }
-    show(p, tvb, pinfo, tree, evs, index);
+    if (evs && evs->reassembled) {
+        tvbuff_t *msg = tvb_new_child_real_data(tvb, evs->reassembled, evs->reassembled_len, evs->reassembled_len);
+        add_new_data_source(pinfo, msg, "Reassembled message");
+        show(p, msg, pinfo, tree, evs, index);
+    } else {
+        show(p, tvb, pinfo, tree, evs, index);
+    }
     return (int)tvb_captured_length(tvb);
 }
 

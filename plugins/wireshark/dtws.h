@@ -45,6 +45,9 @@ struct dtws_event {
     bool has_latency;
     const char *status;
     bool is_error;
+    bool placeholder;        /* no event: a piece of a message, or a PDU that produced none */
+    const uint8_t *reassembled; /* first event only: a message gathered from several records */
+    uint32_t reassembled_len;
 };
 
 /* Globals of the umbrella "diagtap" protocol: generic fields and expert infos. */

@@ -4,6 +4,7 @@
    with diagtap's framer, and every field equals `diagtap replay`'s;
  - recorded by diagtap itself (the session's raw bytes replayed with -w):
    exported-PDU records named "dap" open decoded, with the same fields."""
+import json
 import os
 import signal
 import subprocess
@@ -51,6 +52,28 @@ try:
     n2, nf2 = compare(s, rec, [], [], {"dap"}, min_fields=15)
     check(n2 == n, "%d events from the recording, %d from the TCP capture" % (n2, n))
     print("DAP recording: %d events, %d fields equal" % (n2, nf2))
+
+    # A reply over 256 KiB: diagtap records it in several exported-PDU
+    # records, the plugin puts them together again.
+    big = json.dumps({"seq": 2, "type": "response", "request_seq": 1, "success": True, "command": "evaluate",
+                      "body": {"result": "'" + "x" * 600000 + "'", "variablesReference": 0}}).encode()
+    req = json.dumps({"seq": 1, "type": "request", "command": "evaluate",
+                      "arguments": {"expression": "'x' * 600000", "context": "repl"}}).encode()
+    after = json.dumps({"seq": 3, "type": "event", "event": "output",
+                        "body": {"category": "console", "output": "done"}}).encode()
+    with open(s.path("big-c2s.bin"), "wb") as f:
+        f.write(b"Content-Length: %d\r\n\r\n" % len(req) + req)
+    with open(s.path("big-s2c.bin"), "wb") as f:
+        f.write(b"Content-Length: %d\r\n\r\n" % len(big) + big + b"Content-Length: %d\r\n\r\n" % len(after) + after)
+    bigrec = s.path("dap-big.pcapng")
+    s.diagtap(["replay", "--raw-in", s.path("big-c2s.bin"), "--raw-out", s.path("big-s2c.bin"), "-d", "dap",
+               "-w", bigrec])
+    s.readable("dap-big.pcapng")
+    records = s.tshark(["-r", bigrec, "-T", "fields", "-e", "frame.len"]).split()
+    check(len(records) >= 4, "the big reply was not split into records: %s" % records)
+    n3, nf3 = compare(s, bigrec, [], [], {"dap"}, min_fields=5, two_pass=True)
+    check(n3 == 3, "%d events from the split recording" % n3)
+    print("DAP reply of %d bytes in %d records: %d events, %d fields equal" % (len(big), len(records) - 2, n3, nf3))
 finally:
     for p in (tcpdump, proc):
         if p and p.poll() is None:
