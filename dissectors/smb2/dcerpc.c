@@ -383,7 +383,7 @@ static void dcerpc_dissect(dt_ctx *ctx)
         if (req && req->ptype == PT_REQUEST)
             op_name(req->iface, req->opnum, op, sizeof op);
         else
-            snprintf(op, sizeof op, "%s", ctx_iface(conv, ctx_id) >= 0 ? dcerpc_ifaces[ctx_iface(conv, ctx_id)].name : "call");
+            smb2_copy(op, sizeof op, ctx_iface(conv, ctx_id) >= 0 ? dcerpc_ifaces[ctx_iface(conv, ctx_id)].name : "call");
         dt_add_string(ctx, NULL, DF(D_OPERATION), 0, 0, op, strlen(op));
         dt_stats_key(ctx, op);
         if (ptype == PT_FAULT) {

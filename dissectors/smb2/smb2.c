@@ -26,6 +26,15 @@ static bool is_smb_magic(const uint8_t *p)
     return m == MAGIC_SMB2 || m == MAGIC_TRANSFORM || m == MAGIC_COMPRESSED || m == MAGIC_SMB1;
 }
 
+void smb2_copy(char *dst, size_t sz, const char *src)
+{
+    if (!sz)
+        return;
+    size_t n = strnlen(src, sz - 1);
+    memmove(dst, src, n);
+    dst[n] = '\0';
+}
+
 void smb2_appendf(char *buf, size_t sz, const char *fmt, ...)
 {
     size_t used = strnlen(buf, sz);
@@ -402,7 +411,7 @@ static void dissect_message(dt_ctx *ctx, smb2_conv *conv, dt_cursor m, smb2_chai
         smb2_dissect_body(ctx, conv, &msg, chain);
     }
     if (msg.new_req)
-        snprintf(msg.new_req->desc, sizeof msg.new_req->desc, "%s", msg.desc);
+        smb2_copy(msg.new_req->desc, sizeof msg.new_req->desc, msg.desc);
 
     const char *desc = msg.req && msg.req->desc[0] ? msg.req->desc : msg.desc;
     if (!msg.response) {

@@ -279,7 +279,7 @@ static void negotiate(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
     if (dialect == 0x0311 && nctx)
         negotiate_contexts(ctx, m, ctx_off, nctx, extra, sizeof extra);
     if (dn)
-        snprintf(m->result, sizeof m->result, "%s", dn);
+        smb2_copy(m->result, sizeof m->result, dn);
     else
         snprintf(m->result, sizeof m->result, "dialect 0x%04x", dialect);
     smb2_appendf(m->result, sizeof m->result, "%s%s%s", (mode & 2) ? ", signing required" : "",
@@ -306,7 +306,7 @@ static void session_setup(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
         dt_add_uint(ctx, NULL, HF(F_SEC_BLOB_LEN), dt_cur_offset(c), 0, len);
         smb2_dissect_security_blob(ctx, NULL, msg_range(m, off, len), m->desc, sizeof m->desc, user, sizeof user);
         if (m->new_req)
-            snprintf(m->new_req->path, sizeof m->new_req->path, "%s", user);
+            smb2_copy(m->new_req->path, sizeof m->new_req->path, user);
         return;
     }
     uint16_t flags = 0;
@@ -324,14 +324,14 @@ static void session_setup(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
     if (m->status == STATUS_SUCCESS) {
         smb2_session *s = smb2_session_add(conv, m->sesid);
         if (m->req && m->req->path[0])
-            snprintf(s->user, sizeof s->user, "%s", m->req->path);
+            smb2_copy(s->user, sizeof s->user, m->req->path);
         snprintf(m->result, sizeof m->result, "session 0x%llx%s%s%s%s", (unsigned long long)m->sesid,
                  s->user[0] ? " " : "", s->user, (flags & 1) ? " (guest)" : (flags & 2) ? " (anonymous)" : "",
                  (flags & 4) ? " encrypted" : "");
         if (m->flags & SMB2_FLAGS_SIGNED)
             smb2_appendf(m->result, sizeof m->result, " signed");
     } else if (auth[0]) {
-        snprintf(m->result, sizeof m->result, "%s", auth);
+        smb2_copy(m->result, sizeof m->result, auth);
     }
 }
 
@@ -362,9 +362,9 @@ static void tree_connect(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
         size_t po = dt_cur_offset(&p);
         dt_cur_utf16le(&p, len, path, sizeof path);
         dt_add_string(ctx, NULL, HF(F_TREE), po, len, path, strlen(path));
-        snprintf(m->desc, sizeof m->desc, "%s", path);
+        smb2_copy(m->desc, sizeof m->desc, path);
         if (m->new_req)
-            snprintf(m->new_req->path, sizeof m->new_req->path, "%s", path);
+            smb2_copy(m->new_req->path, sizeof m->new_req->path, path);
         return;
     }
     uint8_t type = 0;
@@ -381,7 +381,7 @@ static void tree_connect(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
     smb2_tree *t = smb2_tree_add(conv, m->sesid, m->tid);
     t->share_type = type;
     if (m->req)
-        snprintf(t->path, sizeof t->path, "%s", m->req->path);
+        smb2_copy(t->path, sizeof t->path, m->req->path);
     const char *tn = dt_value_name_find(smb2_share_type_vals, type, false);
     snprintf(m->result, sizeof m->result, "tid 0x%x %s, maximal access 0x%08x%s", m->tid, tn ? tn : "share",
              access, (flags & 0x8000) ? ", encrypted" : "");
@@ -393,7 +393,7 @@ static void tree_disconnect(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
     const char *p = tree_path(conv, m, buf, sizeof buf);
     if (!m->response) {
         dt_add_string(ctx, NULL, HF(F_TREE), 0, 0, p, strlen(p));
-        snprintf(m->desc, sizeof m->desc, "%s", p);
+        smb2_copy(m->desc, sizeof m->desc, p);
     } else if (m->status == STATUS_SUCCESS) {
         smb2_tree_del(conv, m->sesid, m->tid);
     }
@@ -486,8 +486,8 @@ static void create(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
         const char *dn = dt_value_name_find(smb2_disposition_vals, disp, false);
         snprintf(m->desc, sizeof m->desc, "%s %s", full, dn ? dn : "?");
         if (m->new_req)
-            snprintf(m->new_req->path, sizeof m->new_req->path, "%s", full);
-        snprintf(chain->last_path, sizeof chain->last_path, "%s", full);
+            smb2_copy(m->new_req->path, sizeof m->new_req->path, full);
+        smb2_copy(chain->last_path, sizeof chain->last_path, full);
         chain->have_fid = false;
         return;
     }
@@ -513,7 +513,7 @@ static void create(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
     create_contexts(ctx, m, coff, clen);
     smb2_file *f = smb2_file_add(conv, fid);
     if (m->req)
-        snprintf(f->path, sizeof f->path, "%s", m->req->path);
+        smb2_copy(f->path, sizeof f->path, m->req->path);
     f->stream_key = fid_key(fid);
     smb2_tree *t = smb2_tree_find(conv, m->sesid, m->tid);
     if (tree_is_ipc(t) && m->req) {
@@ -556,7 +556,7 @@ static void close_(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
         smb2_file *f;
         read_fid(ctx, c, fid);
         const char *p = fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf);
-        snprintf(m->desc, sizeof m->desc, "%s", p);
+        smb2_copy(m->desc, sizeof m->desc, p);
         if (m->new_req) {
             m->new_req->have_fid = true;
             memcpy(m->new_req->fid, f ? f->fid : fid, 16);
@@ -588,7 +588,7 @@ static void flush(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
     char buf[40];
     smb2_file *f;
     read_fid(ctx, c, fid);
-    snprintf(m->desc, sizeof m->desc, "%s", fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf));
+    smb2_copy(m->desc, sizeof m->desc, fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf));
 }
 
 /* ---- READ, WRITE */
@@ -696,7 +696,7 @@ static void lock(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
     dt_cur_skip(c, 4);
     read_fid(ctx, c, fid);
     const char *p = fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf);
-    snprintf(m->desc, sizeof m->desc, "%s", p);
+    smb2_copy(m->desc, sizeof m->desc, p);
     for (unsigned i = 0; i < n && i < 64; i++) {
         size_t lo = dt_cur_offset(c);
         dt_field *li = dt_add_none(ctx, NULL, HF(F_LOCK_INFO), lo, 24);

@@ -334,6 +334,8 @@ void smb2_dissect_security_blob(dt_ctx *ctx, dt_field *parent, dt_cursor blob, c
 /* Helpers (smb2.c). */
 const char *smb2_status_name(uint32_t status, char buf[16]);
 const char *smb2_cmd_name(uint16_t cmd);
+/* Copies src into dst (size sz), truncating; always NUL-terminates. */
+void smb2_copy(char *dst, size_t sz, const char *src);
 void smb2_appendf(char *buf, size_t sz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Reads nbytes of UTF-16 at PDU offset off inside the message cursor. */
 size_t smb2_utf16_at(const dt_cursor *msg, size_t off, size_t nbytes, char *out, size_t outsz);
