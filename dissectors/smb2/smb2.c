@@ -370,6 +370,8 @@ static void dissect_message(dt_ctx *ctx, smb2_conv *conv, dt_cursor m, smb2_chai
     for (size_t i = 0; ff && i < sizeof flag_fields / sizeof flag_fields[0]; i++) {
         const dt_field_def *d = HF(flag_fields[i]);
         uint64_t v = msg.flags & d->bitmask;
+        if (d->type != DT_FT_BOOL) /* a multi-bit value, shown shifted down */
+            v >>= __builtin_ctzll(d->bitmask);
         dt_add_uint(ctx, ff, d, fo, 4, d->type == DT_FT_BOOL ? (v != 0) : v);
     }
     dt_add_u32le(ctx, NULL, HF(F_CHAIN_OFFSET), &c, &u32);
