@@ -374,8 +374,6 @@ static void tree_connect(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
     dt_add_u32le(ctx, NULL, HF(F_SHARE_FLAGS), c, &flags);
     dt_add_u32le(ctx, NULL, HF(F_SHARE_CAPS), c, &caps);
     dt_add_u32le(ctx, NULL, HF(F_MAX_ACCESS), c, &access);
-    if (m->req && m->req->path[0])
-        dt_add_string(ctx, NULL, HF(F_TREE), 0, 0, m->req->path, strlen(m->req->path));
     if (m->status != STATUS_SUCCESS)
         return;
     smb2_tree *t = smb2_tree_add(conv, m->sesid, m->tid);
@@ -526,8 +524,6 @@ static void create(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
     chain->have_fid = true;
     memcpy(chain->last_fid, fid, 16);
     chain->last_is_pipe = f->is_pipe;
-    if (m->req)
-        dt_add_string(ctx, NULL, HF(F_FILENAME), 0, 0, m->req->path, strlen(m->req->path));
     const char *an = dt_value_name_find(smb2_create_action_vals, action, false);
     uint64_t vol = 0;
     for (int i = 15; i >= 8; i--)
@@ -628,8 +624,6 @@ static void read_(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
     snprintf(m->result, sizeof m->result, "%u bytes", dlen);
     if (m->req && m->req->have_fid) {
         smb2_file *f = smb2_file_find(conv, m->req->fid);
-        if (f)
-            dt_add_string(ctx, NULL, HF(F_FILENAME), 0, 0, f->path, strlen(f->path));
         dt_cursor d = msg_range(m, doff, dlen);
         if (!dt_cur_ok(&d))
             dt_malformed(ctx, dt_cur_offset(&d), "READ data (%u bytes at %u) beyond the message", dlen, doff);
@@ -673,11 +667,6 @@ static void write_(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
     dt_add_u32le(ctx, NULL, HF(F_WRITE_COUNT), c, &count);
     if (m->status == STATUS_SUCCESS && dt_cur_ok(c))
         snprintf(m->result, sizeof m->result, "%u bytes", count);
-    if (m->req && m->req->have_fid) {
-        smb2_file *f = smb2_file_find(conv, m->req->fid);
-        if (f)
-            dt_add_string(ctx, NULL, HF(F_FILENAME), 0, 0, f->path, strlen(f->path));
-    }
 }
 
 /* ---- LOCK */
@@ -1146,8 +1135,29 @@ static bool error_body(dt_ctx *ctx, smb2_msg *m)
     return true;
 }
 
+/* A response names what its request touched: the tree, the file. */
+static void response_context(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
+{
+    if (!m->response || !m->req)
+        return;
+    if (m->cmd == SMB2_TREE_CONNECT && m->req->path[0]) {
+        dt_add_string(ctx, NULL, HF(F_TREE), 0, 0, m->req->path, strlen(m->req->path));
+    } else if (m->cmd == SMB2_CREATE && m->req->path[0]) {
+        dt_add_string(ctx, NULL, HF(F_FILENAME), 0, 0, m->req->path, strlen(m->req->path));
+    } else if (m->req->have_fid) {
+        smb2_file *f = smb2_file_find(conv, m->req->fid);
+        if (f)
+            dt_add_string(ctx, NULL, HF(F_FILENAME), 0, 0, f->path, strlen(f->path));
+    } else {
+        smb2_tree *t = smb2_tree_find(conv, m->sesid, m->tid);
+        if (t)
+            dt_add_string(ctx, NULL, HF(F_TREE), 0, 0, t->path, strlen(t->path));
+    }
+}
+
 void smb2_dissect_body(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
 {
+    response_context(ctx, conv, m);
     size_t body_start = dt_cur_offset(&m->c);
     const uint8_t *p = dt_cur_peek(&m->c, 0, 2);
     if (p)

@@ -82,9 +82,11 @@ cat > "$dir/smb.conf" <<CONF
 CONF
 printf '%s\n%s\n' "$pass" "$pass" | smbpasswd -c "$dir/smb.conf" -s -a "$user" >/dev/null
 
-smbd -F --no-process-group -s "$dir/smb.conf" >"$dir/log/smbd.out" 2>&1 &
+# Each daemon in its own session: on SIGTERM they signal their whole process
+# group, which must not be ours.
+setsid smbd -F --no-process-group -s "$dir/smb.conf" >"$dir/log/smbd.out" 2>&1 &
 smbd_pid=$!
-"$dcerpcd" -F --libexec-rpcds -s "$dir/smb.conf" >"$dir/log/dcerpcd.out" 2>&1 &
+setsid "$dcerpcd" -F --no-process-group --libexec-rpcds -s "$dir/smb.conf" >"$dir/log/dcerpcd.out" 2>&1 &
 dcerpcd_pid=$!
 
 # Wait until smbd listens.
