@@ -14,16 +14,20 @@ static const uint8_t fid_related[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf
                                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* A sub-cursor over [off, off+len) of the message; empty when out of range. */
-static dt_cursor msg_range(const smb2_msg *m, size_t off, size_t len)
+static dt_cursor msg_range(smb2_msg *m, size_t off, size_t len)
 {
     dt_cursor t = m->c;
     if (!dt_cur_seek(&t, off)) {
         dt_cursor e = dt_cursor_make(t.data, 0);
         e.base = t.base + t.len;
         e.overrun = true;
+        m->bad_range = true;
         return e;
     }
-    return dt_cur_sub(&t, len);
+    dt_cursor s = dt_cur_sub(&t, len);
+    if (len != SIZE_MAX && !dt_cur_ok(&s))
+        m->bad_range = true;
+    return s;
 }
 
 static void add_nttime(dt_ctx *ctx, const dt_field_def *f, dt_cursor *c)
@@ -1191,4 +1195,7 @@ void smb2_dissect_body(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *ch
     if (!dt_cur_ok(&m->c))
         dt_malformed(ctx, dt_cur_offset(&m->c), "SMB2 %s %s body truncated at offset %zu", smb2_cmd_name(m->cmd),
                      m->response ? "response" : "request", dt_cur_offset(&m->c));
+    else if (m->bad_range)
+        dt_malformed(ctx, dt_cur_offset(&m->c), "SMB2 %s %s: a buffer offset/length points past the message (%zu bytes)",
+                     smb2_cmd_name(m->cmd), m->response ? "response" : "request", m->c.len);
 }

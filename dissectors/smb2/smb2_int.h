@@ -309,6 +309,7 @@ typedef struct smb2_msg {
     bool response, async;
     smb2_req *req;      /* response: what the request left (NULL if unseen) */
     smb2_req *new_req;  /* request: the blob to fill */
+    bool bad_range;     /* a buffer offset/length pointed outside the message */
     char desc[SMB2_PATH_MAX + 64]; /* summary text after the command name */
     char result[160];              /* response: what follows the arrow */
 } smb2_msg;
