@@ -281,7 +281,7 @@ static void dissect_transform(dt_ctx *ctx, dt_cursor *c)
     dt_stats_key(ctx, "ENCRYPTED");
     smb2_conv *conv = ctx->conv;
     smb2_session *s = smb2_session_find(conv, sesid);
-    dt_summary(ctx, "SMB3 encrypted session 0x%016llx%s%s: %u bytes (%zu on the wire, not decrypted)",
+    dt_summary(ctx, "SMB3 encrypted (session 0x%llx%s%s) %u bytes, %zu on the wire, not decrypted",
                (unsigned long long)sesid, s && s->user[0] ? " " : "", s ? s->user : "", size,
                dt_cur_offset(c) - start + enc);
     if (enc < size)

@@ -24,8 +24,10 @@ static dt_cursor msg_range(smb2_msg *m, size_t off, size_t len)
         m->bad_range = true;
         return e;
     }
+    if (len == SIZE_MAX) /* to the end of the message */
+        len = dt_cur_left(&t);
     dt_cursor s = dt_cur_sub(&t, len);
-    if (len != SIZE_MAX && !dt_cur_ok(&s))
+    if (!dt_cur_ok(&s))
         m->bad_range = true;
     return s;
 }

@@ -5,6 +5,7 @@
 # with their own smb.conf, passdb, lock/state/cache/pid directories, on a
 # private port (SMB_PORT, default 14450 + $$ % 1000). Captured: an SMB3
 # session doing ls, put, get, mkdir, rename, ls, a missing file, del, rmdir;
+# an encrypted SMB3 session opened by an SMB1 NEGOTIATE; allinfo;
 # an SMB3 session denied a share; an SMB2 session with a wrong password;
 # rpcclient netshareenumall over IPC$ (DCE/RPC srvsvc on a named pipe).
 #
@@ -70,7 +71,6 @@ cat > "$dir/smb.conf" <<CONF
   printcap name = /dev/null
   disable spoolss = yes
   server min protocol = SMB2_02
-  smb encrypt = off
 [data]
   path = $dir/data
   read only = no
@@ -126,6 +126,10 @@ smb //127.0.0.1/secret -U "$user%$pass" -m SMB3 -c ls >"$dir/log/denied.out"
 grep -q NT_STATUS_ACCESS_DENIED "$dir/log/denied.out" || { echo "make-smb-sample: [secret] was not denied" >&2; cat "$dir/log/denied.out" >&2; exit 1; }
 smb //127.0.0.1/data -U "$user%wrong-password" -m SMB2 -c ls >"$dir/log/wrongpw.out"
 grep -q NT_STATUS_LOGON_FAILURE "$dir/log/wrongpw.out" || { echo "make-smb-sample: the wrong password was accepted" >&2; cat "$dir/log/wrongpw.out" >&2; exit 1; }
+# An SMB3 session encrypted end to end (transform headers), opened with an
+# SMB1 multi-protocol NEGOTIATE as older clients do; allinfo sends compounds.
+smb //127.0.0.1/data -U "$user%$pass" -m SMB3 --client-protection=encrypt --option='client min protocol=NT1' -c 'ls' >"$dir/log/encrypted.out"
+smb //127.0.0.1/data -U "$user%$pass" -m SMB3 -c 'put up.bin again.bin; allinfo again.bin; del again.bin' >"$dir/log/allinfo.out"
 rpcclient -p "$port" 127.0.0.1 -U "$user%$pass" -c netshareenumall >"$dir/log/rpc.out" 2>&1 || true
 grep -q 'netname: data' "$dir/log/rpc.out" || { echo "make-smb-sample: rpcclient netshareenumall failed" >&2; cat "$dir/log/rpc.out" >&2; exit 1; }
 sleep 0.5
