@@ -323,8 +323,49 @@ typedef struct smb2_chain {
     bool last_is_pipe;
 } smb2_chain;
 
-/* smb2_cmds.c: decodes the body of one message after the 64-byte header. */
+/* smb2_body.c: decodes the body of one message after the 64-byte header. */
 void smb2_dissect_body(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+
+/* Command decoders (smb2_negotiate.c, smb2_session.c, smb2_file.c,
+ * smb2_ioctl.c, smb2_info.c). */
+void smb2_cmd_negotiate(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m);
+void smb2_cmd_session_setup(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m);
+void smb2_cmd_logoff(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m);
+void smb2_cmd_tree_connect(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m);
+void smb2_cmd_tree_disconnect(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m);
+void smb2_cmd_create(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_close(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_flush(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_read(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_write(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_lock(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_ioctl(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_query_directory(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_change_notify(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_query_info(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_set_info(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_oplock_break(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain);
+void smb2_cmd_cancel(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m);
+
+/* Shared decoding helpers (smb2_util.c). */
+extern const uint8_t smb2_fid_related[16]; /* all ones: "the FileId of the previous CREATE" */
+/* A cursor over [off, off+len) of the message (len SIZE_MAX: to its end);
+ * empty and marked in m->bad_range when that is outside the message. */
+dt_cursor smb2_msg_range(smb2_msg *m, size_t off, size_t len);
+void smb2_add_nttime(dt_ctx *ctx, const dt_field_def *f, dt_cursor *c);
+void smb2_read_fid(dt_ctx *ctx, dt_cursor *c, uint8_t fid[16]);
+const char *smb2_tree_path(smb2_conv *conv, const smb2_msg *m, char *buf, size_t sz);
+/* The display path of a FileId (buf holds a "fid 0x…" fallback); *out is the
+ * open file when known. */
+const char *smb2_fid_path(dt_ctx *ctx, smb2_conv *conv, const smb2_msg *m, const smb2_chain *chain,
+                          const uint8_t fid[16], smb2_file **out, char *buf, size_t sz);
+uint64_t smb2_fid_key(const uint8_t fid[16]);
+void smb2_pipe_name(const char *name, char *out, size_t sz);
+bool smb2_tree_is_ipc(const smb2_tree *t);
+void smb2_pipe_data(dt_ctx *ctx, smb2_file *f, dt_dir dir, dt_cursor data);
+void smb2_dialect_list(dt_ctx *ctx, dt_cursor *c, unsigned n, char *out, size_t sz);
+void smb2_add_sec_mode(dt_ctx *ctx, dt_cursor *c, uint16_t *mode, size_t width);
+void smb2_add_caps(dt_ctx *ctx, dt_cursor *c, uint32_t *caps);
 
 /* smb2_auth.c: a SESSION_SETUP security blob (SPNEGO/NTLMSSP/Kerberos).
  * Appends a short description ("NTLMSSP_AUTH DOM\user") to out and, for an
