@@ -48,6 +48,9 @@ def flat(fields, out=None):
 
 
 def main():
+    p = subprocess.run([DIAGTAP, "replay", "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        sys.exit("diagtap replay is not usable in this build: " + p.stdout.strip())
     tmp = tempfile.mkdtemp(prefix="diagtap-smb2-test.")
     cap = os.path.join(tmp, "smb.pcapng")
     port = 20000 + os.getpid() % 20000
