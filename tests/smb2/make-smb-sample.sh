@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # Records a real SMB2/3 session against a private Samba on loopback:
 #   make-smb-sample.sh OUT.pcapng
 # smbd (and samba-dcerpcd for the RPC pipes) run from a temporary directory
@@ -29,6 +29,12 @@ for tool in smbd smbpasswd smbclient rpcclient; do
     command -v $tool >/dev/null 2>&1 || { echo "make-smb-sample: $tool not found (install samba, smbclient)" >&2; exit 1; }
 done
 [ -n "$dcerpcd" ] || { echo "make-smb-sample: samba-dcerpcd not found (install samba)" >&2; exit 1; }
+
+# A TCP connect to the server, closed at once (POSIX sh has no /dev/tcp).
+poke() {
+    /usr/bin/python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
+        "$port" 2>/dev/null
+}
 
 dir=$(mktemp -d /tmp/diagtap-smb.XXXXXX)
 chmod 755 "$dir"
@@ -91,7 +97,7 @@ dcerpcd_pid=$!
 
 # Wait until smbd listens.
 i=0
-until (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do
+until poke; do
     i=$((i + 1))
     if [ $i -gt 100 ]; then echo "make-smb-sample: smbd did not listen on $port" >&2; cat "$dir/log/smbd.out" >&2; exit 1; fi
     sleep 0.1
@@ -108,7 +114,7 @@ cap_pid=$!
 # connect and close, nothing more).
 i=0
 until [ -s "$out" ] && [ "$(stat -c %s "$out")" -gt 200 ]; do
-    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || true
+    poke || true
     i=$((i + 1))
     if [ $i -gt 100 ] || ! kill -0 $cap_pid 2>/dev/null; then
         echo "make-smb-sample: the capture did not start:" >&2; cat "$dir/log/capture.out" >&2; exit 1
