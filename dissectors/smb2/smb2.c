@@ -249,7 +249,11 @@ static void dissect_smb1(dt_ctx *ctx, dt_cursor *c)
     dt_summary(ctx, "SMB1 NEGOTIATE dialects %s", list);
     /* The answer is an SMB2 NEGOTIATE response with message id 0 when the
      * request offered SMB 2.x, otherwise an SMB1 reply. */
-    dt_pair_request(ctx, smb2 ? 0 : (UINT64_C(0xFFFE000000000000) | mid), 0);
+    smb2_req *req = dt_pair_request(ctx, smb2 ? 0 : (UINT64_C(0xFFFE000000000000) | mid), sizeof(smb2_req));
+    if (req) {
+        req->cmd = SMB2_CMD_SMB1_NEGOTIATE;
+        smb2_copy(req->desc, sizeof req->desc, "(to the SMB1 NEGOTIATE)");
+    }
 }
 
 /* ---- SMB3 transform (encryption) and compression transform headers. */
@@ -400,7 +404,9 @@ static void dissect_message(dt_ctx *ctx, smb2_conv *conv, dt_cursor m, smb2_chai
         }
     } else if (!unsolicited) {
         msg.req = dt_pair_response(ctx, msg.msg_id, !interim);
-        if (msg.req && msg.req->cmd != msg.cmd)
+        if (msg.req && msg.req->cmd == SMB2_CMD_SMB1_NEGOTIATE && msg.cmd == SMB2_NEGOTIATE)
+            dt_stats_key(ctx, "SMB1 NEGOTIATE");
+        else if (msg.req && msg.req->cmd != msg.cmd)
             msg.req = NULL; /* a message id reused for something else */
     }
 

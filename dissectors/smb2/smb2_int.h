@@ -207,6 +207,9 @@ enum {
     SMB2_OPLOCK_BREAK, SMB2_SERVER_TO_CLIENT_NOTIFICATION,
 };
 
+/* Marks the pairing blob of an SMB1 NEGOTIATE answered by SMB2. */
+#define SMB2_CMD_SMB1_NEGOTIATE 0xFFFFu
+
 #define SMB2_FLAGS_RESPONSE 0x1u
 #define SMB2_FLAGS_ASYNC 0x2u
 #define SMB2_FLAGS_RELATED 0x4u

@@ -146,7 +146,7 @@ def main():
     # An SMB1 multi-protocol NEGOTIATE answered by SMB2; an encrypted session.
     smb1 = [e for e in smb if e["summary"].startswith("SMB1 NEGOTIATE dialects") and "SMB 2.002" in e["summary"]]
     check(len(smb1) == 1, "SMB1 NEGOTIATE recognised with its dialects")
-    check(smb1 and any(e["req_seq"] == smb1[0]["seq"] and e["summary"].startswith("NEGOTIATE → SMB2 wildcard")
+    check(smb1 and any(e["req_seq"] == smb1[0]["seq"] and e["summary"].startswith("NEGOTIATE (to the SMB1 NEGOTIATE) → SMB2 wildcard") and e["stats_key"] == "SMB1 NEGOTIATE"
                        for e in smb), "the SMB2 NEGOTIATE response answers the SMB1 request")
     enc = [e for e in smb if e["summary"].startswith("SMB3 encrypted (session 0x")]
     check(len(enc) >= 6 and all(e["stats_key"] == "ENCRYPTED" and ("\\" + user) in e["summary"] for e in enc),
