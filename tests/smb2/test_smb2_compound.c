@@ -370,12 +370,49 @@ static void test_interim_and_cancel(void **state)
     assert_string_equal(fin->status, "STATUS_CANCELLED");
 }
 
+/* NetBIOS first-level encoding of a 16-byte name (15 chars + suffix). */
+static void nb_name(uint8_t *out, const char *name, uint8_t suffix)
+{
+    char raw[16];
+    memset(raw, ' ', 15);
+    memcpy(raw, name, strlen(name));
+    raw[15] = (char)suffix;
+    out[0] = 32;
+    for (int i = 0; i < 16; i++) {
+        out[1 + 2 * i] = (uint8_t)('A' + (((uint8_t)raw[i]) >> 4));
+        out[2 + 2 * i] = (uint8_t)('A' + (((uint8_t)raw[i]) & 15));
+    }
+    out[33] = 0;
+}
+
+static void test_nbss_session_request(void **state)
+{
+    world *w = *state;
+    uint8_t f[4 + 68];
+    f[0] = 0x81;
+    f[1] = 0;
+    f[2] = 0;
+    f[3] = 68;
+    nb_name(f + 4, "FILESRV", 0x20);
+    nb_name(f + 4 + 34, "LAPTOP", 0x00);
+    w->ts += 1000;
+    dt_engine_stream(w->e, w->c, DT_DIR_C2S, w->ts, f, sizeof f);
+    uint8_t pos[4] = { 0x82, 0, 0, 0 };
+    dt_engine_stream(w->e, w->c, DT_DIR_S2C, w->ts + 500, pos, sizeof pos);
+    const ev_copy *rq = find(w, "NBSS session request FILESRV<20> from LAPTOP<00>", 0);
+    const ev_copy *rs = find(w, "NBSS SESSION_REQUEST → positive response", 0);
+    assert_non_null(rq);
+    assert_non_null(rs);
+    assert_int_equal(rs->req_seq, rq->seq);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_compound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_named_across_pdus, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interim_and_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nbss_session_request, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
