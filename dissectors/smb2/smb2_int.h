@@ -155,11 +155,11 @@ extern const dt_value_name smb2_ntlmssp_type_vals[];
     X(F_IOCTL_IN_LEN, "smb2.ioctl.in_len", "Input Length", DT_FT_UINT32, DT_BASE_DEC, NULL, 0, 0) \
     X(F_IOCTL_OUT_LEN, "smb2.ioctl.out_len", "Output Length", DT_FT_UINT32, DT_BASE_DEC, NULL, 0, 0) \
     X(F_MAX_IOCTL_OUT, "smb2.max_ioctl_out_size", "Max Ioctl Out Size", DT_FT_UINT32, DT_BASE_DEC, NULL, 0, 0) \
-    X(F_WAIT_TIMEOUT, "smb2.fsctl.wait.timeout", "Pipe Wait Timeout", DT_FT_UINT64, DT_BASE_DEC, NULL, 0, 0) \
+    X(F_WAIT_TIMEOUT, "smb2.fsctl.wait.timeout", "Pipe Wait Timeout", DT_FT_INT64, DT_BASE_DEC, NULL, 0, 0) \
     X(F_WAIT_NAME, "smb2.fsctl.wait.name", "Pipe Wait Name", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
     X(F_DFS_LEVEL, "smb2.dfs.max_referral_level", "Max Referral Level", DT_FT_UINT16, DT_BASE_DEC, NULL, 0, 0) \
     X(F_DFS_PATH, "smb2.dfs.path", "DFS Path", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
-    X(F_FIND_LEVEL, "smb2.find.infolevel", "Info Level", DT_FT_UINT8, DT_BASE_DEC, smb2_file_info_vals, 0, 0) \
+    X(F_FIND_LEVEL, "smb2.find.infolevel", "Info Level", DT_FT_UINT32, DT_BASE_DEC, smb2_file_info_vals, 0, 0) \
     X(F_FIND_FLAGS, "smb2.find.flags", "Find Flags", DT_FT_UINT8, DT_BASE_HEX, NULL, 0, 0) \
     X(F_FIND_PATTERN, "smb2.find.pattern", "Search Pattern", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
     X(F_FIND_ENTRIES, "smb2.find.entries", "Entries Returned", DT_FT_UINT32, DT_BASE_DEC, NULL, 0, 0) \

@@ -13,8 +13,10 @@ static void ioctl_input(dt_ctx *ctx, smb2_msg *m, uint32_t code, dt_cursor in)
 {
     switch (code) {
     case FSCTL_PIPE_WAIT: {
-        uint64_t timeout = 0;
-        dt_add_u64le(ctx, NULL, HF(F_WAIT_TIMEOUT), &in, &timeout);
+        size_t to = dt_cur_offset(&in);
+        int64_t timeout = dt_cur_i64le(&in);
+        if (dt_cur_ok(&in))
+            dt_add_int(ctx, NULL, HF(F_WAIT_TIMEOUT), to, 8, timeout);
         uint32_t nlen = dt_cur_u32le(&in);
         dt_cur_skip(&in, 2);
         size_t no = dt_cur_offset(&in);
