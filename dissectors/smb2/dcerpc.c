@@ -380,8 +380,10 @@ static void dcerpc_dissect(dt_ctx *ctx)
         if ((flags & PFC_LAST_FRAG) || ptype == PT_FAULT)
             req = dt_pair_response(ctx, call_id, true);
         char op[96];
-        if (req && req->ptype == PT_REQUEST)
+        if (req && req->ptype == PT_REQUEST) {
             op_name(req->iface, req->opnum, op, sizeof op);
+            dt_add_uint(ctx, NULL, DF(D_OPNUM), 0, 0, req->opnum); /* generated, as Wireshark does */
+        }
         else
             smb2_copy(op, sizeof op, ctx_iface(conv, ctx_id) >= 0 ? dcerpc_ifaces[ctx_iface(conv, ctx_id)].name : "call");
         dt_add_string(ctx, NULL, DF(D_OPERATION), 0, 0, op, strlen(op));

@@ -7,7 +7,8 @@
 # session doing ls, put, get, mkdir, rename, ls, a missing file, del, rmdir;
 # an encrypted SMB3 session opened by an SMB1 NEGOTIATE; allinfo;
 # an SMB3 session denied a share; an SMB2 session with a wrong password;
-# rpcclient netshareenumall over IPC$ (DCE/RPC srvsvc on a named pipe).
+# rpcclient netshareenumall, srvinfo, lsaquery, enumdomusers over IPC$ (DCE/RPC
+# srvsvc, lsarpc, samr on named pipes).
 #
 # Capture: "$DIAGTAP capture -i lo -f 'tcp port PORT' -w OUT" when DIAGTAP
 # is set (the diagtap executable), else dumpcap. Needs root (smbd, lo).
@@ -136,7 +137,7 @@ grep -q NT_STATUS_LOGON_FAILURE "$dir/log/wrongpw.out" || { echo "make-smb-sampl
 # SMB1 multi-protocol NEGOTIATE as older clients do; allinfo sends compounds.
 smb //127.0.0.1/data -U "$user%$pass" -m SMB3 --client-protection=encrypt --option='client min protocol=NT1' -c 'ls' >"$dir/log/encrypted.out"
 smb //127.0.0.1/data -U "$user%$pass" -m SMB3 -c 'put up.bin again.bin; allinfo again.bin; del again.bin' >"$dir/log/allinfo.out"
-rpcclient -p "$port" 127.0.0.1 -U "$user%$pass" -c netshareenumall >"$dir/log/rpc.out" 2>&1 || true
+rpcclient -p "$port" 127.0.0.1 -U "$user%$pass" -c 'netshareenumall; srvinfo; lsaquery; enumdomusers' >"$dir/log/rpc.out" 2>&1 || true
 grep -q 'netname: data' "$dir/log/rpc.out" || { echo "make-smb-sample: rpcclient netshareenumall failed" >&2; cat "$dir/log/rpc.out" >&2; exit 1; }
 sleep 0.5
 

@@ -132,7 +132,8 @@ def main():
     ack = [e for e in rpc if e["summary"].startswith("Bind srvsvc call_id=") and "accepted" in e["summary"]]
     req = [e for e in rpc if e["summary"].startswith("Request srvsvc.NetShareEnumAll")]
     resp = [e for e in rpc if e["summary"].startswith("Response srvsvc.NetShareEnumAll")]
-    check(len(bind) == 1 and len(ack) == 1 and ack[0]["req_seq"] == bind[0]["seq"], "srvsvc bind → bind_ack paired")
+    check(len(bind) >= 1 and len(ack) == len(bind) and [a["req_seq"] for a in ack] == [b["seq"] for b in bind],
+          "srvsvc binds → bind_acks paired (%d)" % len(bind))
     check(len(req) == 1 and len(resp) == 1 and resp[0]["req_seq"] == req[0]["seq"],
           "NetShareEnumAll request → response paired")
     check(bind and bind[0]["f"]["dcerpc.cn_bind_to_uuid"][0] == "4b324fc8-1670-01d3-1278-5a47bf6ee188",
@@ -206,6 +207,31 @@ def main():
         print("  %s: first difference at #%d: tshark %s, diagtap %s" % (k, i, a[i:i + 2], b[i:i + 2]))
     check(not diffs and n_want == n_got,
           "tshark oracle: all %d SMB2 PDUs agree on (msg_id, cmd, response, nt_status) (diagtap %d)" % (n_want, n_got))
+
+    # Oracle for the pipes: every DCE/RPC PDU's (call id, packet type, opnum).
+    ts = run(["tshark", "-n", "-r", cap, "-d", "tcp.port==%d,nbss" % port, "-Y", "dcerpc", "-T", "fields",
+              "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "dcerpc.cn_call_id", "-e", "dcerpc.pkt_type",
+              "-e", "dcerpc.opnum"]).stdout
+    want = collections.defaultdict(list)
+    for line in ts.splitlines():
+        sp, dp, cids, types, ops = (line.split("\t") + [""] * 5)[:5]
+        for cid, pt, op in zip(cids.split(","), types.split(","), (ops.split(",") if ops else []) + [""] * 8):
+            client = sp if int(dp) == port else dp
+            want[client].append((int(cid), int(pt), int(op) if op else None))
+    got = collections.defaultdict(list)
+    for e in rpc:
+        client = e["conv"]["client"].rsplit(":", 1)[1]
+        op = e["f"].get("dcerpc.opnum")
+        got[client].append((int(e["f"]["dcerpc.cn_call_id"][0]), e["f"]["dcerpc.pkt_type"][0], op[0] if op else None))
+    n_want = sum(len(v) for v in want.values())
+    check(n_want >= 20, "tshark sees the RPC calls (%d DCE/RPC PDUs)" % n_want)
+    for k in set(want) | set(got):
+        if want.get(k) != got.get(k):
+            print("  %s: tshark %s\n  %s: diagtap %s" % (k, want.get(k), k, got.get(k)))
+    check(dict(want) == dict(got), "tshark oracle: all %d DCE/RPC PDUs agree on (call_id, pkt_type, opnum)" % n_want)
+    names = {e["summary"].split(" call_id")[0] for e in rpc if e["summary"].startswith("Request ")}
+    check({"Request srvsvc.NetShareEnumAll", "Request srvsvc.NetSrvGetInfo", "Request lsarpc.lsa_QueryInfoPolicy",
+           "Request samr.samr_EnumDomainUsers"} <= names, "RPC operations named: %s" % sorted(names))
 
     if failures:
         print("%d check(s) failed; capture kept in %s" % (len(failures), cap))
