@@ -422,7 +422,7 @@ static void dissect_message(dt_ctx *ctx, smb2_conv *conv, dt_cursor m, smb2_chai
         smb2_copy(msg.new_req->desc, sizeof msg.new_req->desc, msg.desc);
 
     const char *desc = msg.req && msg.req->desc[0] ? msg.req->desc : msg.desc;
-    if (!msg.response) {
+    if (!msg.response || unsolicited) { /* a request, or a server notification (oplock/lease break) */
         dt_summary(ctx, "%s%s%s", cmd_name, desc[0] ? " " : "", desc);
         return;
     }
