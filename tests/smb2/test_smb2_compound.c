@@ -320,6 +320,18 @@ static void test_file_named_across_pdus(void **state)
     zeros(&m, 100);
     send_pdu(w, DT_DIR_S2C, &m);
     assert_non_null(find(w, "READ \\\\srv\\share\\b.bin off=4096 len=100 → 100 bytes", 0));
+
+    /* The server breaks the oplock: an unsolicited notification. */
+    m.n = 0;
+    hdr(&m, 18, 1, UINT64_MAX, 0, 0);
+    u16(&m, 24);
+    u8(&m, 1);
+    zeros(&m, 5);
+    fid(&m, 0x17);
+    send_pdu(w, DT_DIR_S2C, &m);
+    const ev_copy *brk = find(w, "OPLOCK_BREAK \\\\srv\\share\\b.bin to Level II (server notification)", 0);
+    assert_non_null(brk);
+    assert_null(strstr(brk->summary, "→"));
 }
 
 static void test_interim_and_cancel(void **state)
