@@ -156,6 +156,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     world *w = *state;
+    if (getenv("SMB2_TEST_VERBOSE"))
+        for (size_t i = 0; i < w->col.n; i++)
+            printf("  #%llu %s (req %llu)\n", (unsigned long long)w->col.ev[i].seq, w->col.ev[i].summary,
+                   (unsigned long long)w->col.ev[i].req_seq);
     dt_engine_finish(w->e, w->ts);
     dt_engine_free(w->e);
     dt_registry_free(w->reg);
