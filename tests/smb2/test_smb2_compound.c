@@ -386,6 +386,136 @@ static void test_interim_and_cancel(void **state)
     assert_string_equal(fin->status, "STATUS_CANCELLED");
 }
 
+static void test_pipe_write_read(void **state)
+{
+    world *w = *state;
+    buf m = { .n = 0 };
+    /* The tree becomes IPC$ (a pipe share), then srvsvc is opened on it. */
+    hdr(&m, 3, 0, 30, 0, 0);
+    u16(&m, 9);
+    u16(&m, 0);
+    u16(&m, 72);
+    u16(&m, 2 * (uint16_t)strlen("\\\\srv\\IPC$"));
+    utf16(&m, "\\\\srv\\IPC$");
+    send_pdu(w, DT_DIR_C2S, &m);
+    m.n = 0;
+    hdr(&m, 3, 1, 30, 0, 0);
+    u16(&m, 16);
+    u8(&m, 2);
+    u8(&m, 0);
+    zeros(&m, 12);
+    send_pdu(w, DT_DIR_S2C, &m);
+    m.n = 0;
+    hdr(&m, 5, 0, 31, 0, 0);
+    u16(&m, 57);
+    zeros(&m, 22);
+    u32(&m, 0x12019f);
+    u32(&m, 0);
+    u32(&m, 3);
+    u32(&m, 1);
+    u32(&m, 0);
+    u16(&m, 120);
+    u16(&m, 12);
+    u32(&m, 0);
+    u32(&m, 0);
+    utf16(&m, "srvsvc");
+    send_pdu(w, DT_DIR_C2S, &m);
+    m.n = 0;
+    hdr(&m, 5, 1, 31, 0, 0);
+    u16(&m, 89);
+    u8(&m, 0);
+    u8(&m, 0);
+    u32(&m, 1);
+    zeros(&m, 32 + 16);
+    u32(&m, 0x80);
+    u32(&m, 0);
+    fid(&m, 0x33);
+    u32(&m, 0);
+    u32(&m, 0);
+    send_pdu(w, DT_DIR_S2C, &m);
+
+    /* WRITE a DCE/RPC bind to srvsvc v3.0 */
+    static const uint8_t srvsvc[16] = { 0xc8, 0x4f, 0x32, 0x4b, 0x70, 0x16, 0xd3, 0x01,
+                                        0x12, 0x78, 0x5a, 0x47, 0xbf, 0x6e, 0xe1, 0x88 };
+    static const uint8_t ndr[16] = { 0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11,
+                                     0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60 };
+    buf rpc = { .n = 0 };
+    u8(&rpc, 5); u8(&rpc, 0); u8(&rpc, 11); u8(&rpc, 3);
+    u32(&rpc, 0x10);
+    u16(&rpc, 72); u16(&rpc, 0); u32(&rpc, 1);
+    u16(&rpc, 4280); u16(&rpc, 4280); u32(&rpc, 0);
+    u8(&rpc, 1); zeros(&rpc, 3);
+    u16(&rpc, 0); u8(&rpc, 1); u8(&rpc, 0);
+    memcpy(rpc.b + rpc.n, srvsvc, 16); rpc.n += 16;
+    u16(&rpc, 3); u16(&rpc, 0);
+    memcpy(rpc.b + rpc.n, ndr, 16); rpc.n += 16;
+    u32(&rpc, 2);
+    assert_int_equal(rpc.n, 72);
+    m.n = 0;
+    hdr(&m, 9, 0, 32, 0, 0);
+    u16(&m, 49);
+    u16(&m, 112);
+    u32(&m, (uint32_t)rpc.n);
+    u64(&m, 0);
+    fid(&m, 0x33);
+    zeros(&m, 16);
+    memcpy(m.b + m.n, rpc.b, rpc.n);
+    m.n += rpc.n;
+    send_pdu(w, DT_DIR_C2S, &m);
+    m.n = 0;
+    hdr(&m, 9, 1, 32, 0, 0);
+    u16(&m, 17);
+    u16(&m, 0);
+    u32(&m, 72);
+    zeros(&m, 9);
+    send_pdu(w, DT_DIR_S2C, &m);
+
+    /* READ back the bind_ack */
+    rpc.n = 0;
+    u8(&rpc, 5); u8(&rpc, 0); u8(&rpc, 12); u8(&rpc, 3);
+    u32(&rpc, 0x10);
+    u16(&rpc, 68); u16(&rpc, 0); u32(&rpc, 1);
+    u16(&rpc, 4280); u16(&rpc, 4280); u32(&rpc, 0x1234);
+    u16(&rpc, 13);
+    memcpy(rpc.b + rpc.n, "\\PIPE\\srvsvc", 13); rpc.n += 13;
+    u8(&rpc, 0);
+    u8(&rpc, 1); zeros(&rpc, 3);
+    u16(&rpc, 0); u16(&rpc, 0);
+    memcpy(rpc.b + rpc.n, ndr, 16); rpc.n += 16;
+    u32(&rpc, 2);
+    assert_int_equal(rpc.n, 68);
+    m.n = 0;
+    hdr(&m, 8, 0, 33, 0, 0);
+    u16(&m, 49);
+    u8(&m, 0);
+    u8(&m, 0);
+    u32(&m, 1024);
+    u64(&m, 0);
+    fid(&m, 0x33);
+    zeros(&m, 17);
+    send_pdu(w, DT_DIR_C2S, &m);
+    m.n = 0;
+    hdr(&m, 8, 1, 33, 0, 0);
+    u16(&m, 17);
+    u8(&m, 80);
+    u8(&m, 0);
+    u32(&m, (uint32_t)rpc.n);
+    u32(&m, 0);
+    u32(&m, 0);
+    memcpy(m.b + m.n, rpc.b, rpc.n);
+    m.n += rpc.n;
+    send_pdu(w, DT_DIR_S2C, &m);
+
+    assert_non_null(find(w, "CREATE \\\\srv\\IPC$\\srvsvc OPEN → OPENED pipe srvsvc", 0));
+    assert_non_null(find(w, "WRITE \\\\srv\\IPC$\\srvsvc off=0 len=72 → 72 bytes", 0));
+    const ev_copy *bind = find(w, "Bind srvsvc v3.0 call_id=1", 0);
+    const ev_copy *ack = find(w, "Bind srvsvc call_id=1 → accepted, max_xmit 4280", 0);
+    assert_non_null(bind);
+    assert_non_null(ack);
+    assert_int_equal(ack->req_seq, bind->seq);
+    assert_false(ack->malformed);
+}
+
 /* NetBIOS first-level encoding of a 16-byte name (15 chars + suffix). */
 static void nb_name(uint8_t *out, const char *name, uint8_t suffix)
 {
@@ -429,6 +559,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_named_across_pdus, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interim_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nbss_session_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipe_write_read, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
