@@ -38,8 +38,6 @@ typedef struct seq_entry {
     dtws_event *ev;
 } seq_entry;
 
-void dtws_init(void) {}
-
 void dtws_cleanup(void)
 {
     dtws_session_end();
@@ -232,7 +230,7 @@ typedef struct partial partial;
 
 /* First pass: gathers a piece of a split record. Returns true when data is
  * a piece (*whole then points at the message once its last piece is in). */
-static bool gather(dtws_proto *p, conv_state *cs, packet_info *pinfo, dt_dir dir, const guint8 *data, guint len,
+static bool gather(dtws_proto *p, conv_state *cs, dt_dir dir, const guint8 *data, guint len,
                    const guint8 **whole, guint *whole_len)
 {
     *whole = NULL;
@@ -253,7 +251,6 @@ static bool gather(dtws_proto *p, conv_state *cs, packet_info *pinfo, dt_dir dir
         pt->bytes = NULL; /* file-scope memory, freed with the file */
         pt->need = 0;
     }
-    (void)pinfo;
     return true;
 }
 
@@ -282,7 +279,7 @@ static int dissect_one_pdu(dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, pro
         dt_dir dir = dir_of(cs, pinfo, how);
         const guint8 *whole = NULL;
         guint whole_len = 0;
-        if (how == BY_P2P_DIR && gather(p, cs, pinfo, dir, data, len, &whole, &whole_len) && !whole) {
+        if (how == BY_P2P_DIR && gather(p, cs, dir, data, len, &whole, &whole_len) && !whole) {
             evs = placeholder("[a piece of a message continued in the next records]");
         } else {
             if (whole) {

@@ -79,8 +79,6 @@ int dtws_field_index(const dtws_proto *p, const dt_field_def *def);
 /* tree.c: adds a cached event under tree. */
 void dtws_tree_add_event(const dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                          proto_item *pi, const dtws_event *ev);
-/* Formats a field value as text (generic fields and the test of equality with diagtap's JSON). */
-void dtws_format_value(const dt_field *f, char *out, size_t outsz);
 
 /* plugin.c: the protocol registered for a diagtap dissector name, or NULL. */
 const dtws_proto *dtws_proto_by_name(const char *name);
@@ -88,7 +86,6 @@ const dtws_proto *dtws_proto_by_name(const char *name);
 /* dissect.c: the dissector callbacks and their registration. */
 void dtws_register_handles(dtws_proto *p);
 void dtws_handoff(dtws_proto *p);
-void dtws_init(void);
 void dtws_cleanup(void);
 
 #endif

@@ -135,7 +135,6 @@ static void register_protoinfo(void)
         register_proto(&protos[n_protos]);
         n_protos++;
     }
-    register_init_routine(dtws_init);
     register_cleanup_routine(dtws_cleanup);
 }
 

@@ -1,11 +1,11 @@
 /* A cached diagtap event as a Wireshark protocol tree. */
 #include "dtws.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 
 #include <epan/proto.h>
 #include <wsutil/inet_ipv6.h>
+
+#include "core/sinks/format.h"
 
 static e_guid_t guid_from_wire(const uint8_t b[16])
 {
@@ -29,71 +29,6 @@ static nstime_t ns_time(uint64_t ns, bool relative)
         t.nsecs = (int)(ns % 1000000000u);
     }
     return t;
-}
-
-void dtws_format_value(const dt_field *f, char *out, size_t outsz)
-{
-    const dt_field_def *def = f->def;
-    out[0] = '\0';
-    switch (def->type) {
-    case DT_FT_NONE:
-        break;
-    case DT_FT_BOOL:
-        snprintf(out, outsz, "%s", f->v.u ? "true" : "false");
-        break;
-    case DT_FT_UINT8:
-    case DT_FT_UINT16:
-    case DT_FT_UINT32:
-    case DT_FT_UINT64: {
-        const char *name = def->vals ? dt_field_value_name(def, f->v.u) : NULL;
-        if (name)
-            snprintf(out, outsz, "%s (%" PRIu64 ")", name, f->v.u);
-        else if (def->base == DT_BASE_HEX)
-            snprintf(out, outsz, "0x%" PRIx64, f->v.u);
-        else
-            snprintf(out, outsz, "%" PRIu64, f->v.u);
-        break;
-    }
-    case DT_FT_INT32:
-    case DT_FT_INT64:
-        snprintf(out, outsz, "%" PRId64, f->v.i);
-        break;
-    case DT_FT_DOUBLE:
-        snprintf(out, outsz, "%g", f->v.d);
-        break;
-    case DT_FT_STRING:
-        snprintf(out, outsz, "%.*s", (int)(f->v.s.len < 4096 ? f->v.s.len : 4096), f->v.s.ptr ? f->v.s.ptr : "");
-        break;
-    case DT_FT_BYTES: {
-        size_t k = 0;
-        for (size_t i = 0; i < f->v.s.len && k + 3 < outsz; i++)
-            k += (size_t)snprintf(out + k, outsz - k, "%02x", (const uint8_t)f->v.s.ptr[i]);
-        break;
-    }
-    case DT_FT_GUID: {
-        dt_guid g;
-        char s[37];
-        memcpy(g.b, f->v.b16, 16);
-        dt_guid_format(&g, s);
-        snprintf(out, outsz, "%s", s);
-        break;
-    }
-    case DT_FT_IPV4: {
-        const uint8_t *b = (const uint8_t *)&f->v.ip4;
-        snprintf(out, outsz, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
-        break;
-    }
-    case DT_FT_IPV6: {
-        size_t k = 0;
-        for (int i = 0; i < 16 && k + 6 < outsz; i += 2)
-            k += (size_t)snprintf(out + k, outsz - k, "%s%x", i ? ":" : "", (f->v.b16[i] << 8) | f->v.b16[i + 1]);
-        break;
-    }
-    case DT_FT_ABSTIME:
-    case DT_FT_RELTIME:
-        snprintf(out, outsz, "%" PRIu64 ".%09" PRIu64, f->v.u / 1000000000u, f->v.u % 1000000000u);
-        break;
-    }
 }
 
 static proto_item *add_value(proto_tree *tree, int hf, tvbuff_t *tvb, int off, int len, const dt_field *f)
@@ -165,7 +100,7 @@ static void add_fields(const dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, p
             idx = -1;
         } else {
             char val[512];
-            dtws_format_value(f, val, sizeof val);
+            dt_fmt_value(f, val, sizeof val); /* as diagtap's timeline shows it */
             it = proto_tree_add_string_format(tree, dtws_g.hf_text, tvb, off, len, val, "%s: %s",
                                               f->def->name ? f->def->name : f->def->abbrev, val);
             if (f->def->abbrev && strstr(f->def->abbrev, "malformed"))
