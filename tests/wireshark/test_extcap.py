@@ -4,15 +4,19 @@ Wireshark starts it (--capture --extcap-interface diagtap-tcp --fifo FILE
 --listen ... --target ...) relays a real DAP session (a scripted client and
 debugpy) while streaming pcapng into the FIFO live: the session's records
 arrive before the capture is stopped, and tshark with the plugin decodes
-them."""
+them. The same through tshark -i diagtap-tcp (Wireshark's extcap
+machinery), and diagtap-dotnet interposing on a stand-in runtime's
+diagnostic port found by PID."""
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
 
 import dap_session
-from wstest import EXTCAP, Session, check, fail
+import dotnet_fake
+from wstest import EXTCAP, Session, check
 
 IFACES = {"diagtap-unix", "diagtap-tcp", "diagtap-wrap", "diagtap-dotnet"}
 
@@ -138,6 +142,54 @@ try:
     cmds = set(s.tshark(["-r", live, "-T", "fields", "-e", "dap.command"]).split())
     check({"initialize", "stackTrace", "continue"} <= cmds, "tshark -i capture decodes %s" % sorted(cmds))
     print("tshark -i diagtap-tcp: DAP commands %s" % ", ".join(sorted(cmds)))
+
+    # ".NET process by PID": a stand-in runtime listening where the runtime
+    # of process PID listens ($TMPDIR/dotnet-diagnostic-PID-KEY-socket); the
+    # tool finds diagtap's socket (dotnet-diagnostic-PID-1-socket) first.
+    rundir = s.path("run")
+    os.mkdir(rundir)
+    pid = os.getpid()
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(os.path.join(rundir, "dotnet-diagnostic-%d-987654-socket" % pid))
+    srv.listen(8)
+    stop = threading.Event()
+    threading.Thread(target=dotnet_fake.runtime, args=(srv, stop), daemon=True).start()
+    fifo2 = s.path("dotnet.fifo")
+    os.mkfifo(fifo2, 0o600)
+    got2 = bytearray()
+
+    def reader2():
+        with open(fifo2, "rb") as f:
+            for b in iter(lambda: f.read1(65536), b""):
+                got2.extend(b)
+
+    t2 = threading.Thread(target=reader2, daemon=True)
+    t2.start()
+    ext = subprocess.Popen([EXTCAP, "--capture", "--extcap-interface", "diagtap-dotnet", "--fifo", fifo2,
+                            "--pid", str(pid)], env=dict(os.environ, TMPDIR=rundir),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ours = os.path.join(rundir, "dotnet-diagnostic-%d-1-socket" % pid)
+    deadline = time.time() + 10
+    while not os.path.exists(ours) and time.time() < deadline and ext.poll() is None:
+        time.sleep(0.05)
+    check(os.path.exists(ours), "diagtap did not interpose on the diagnostic port: %s" %
+          (ext.communicate()[1].decode()[-500:] if ext.poll() is not None else "no socket"))
+    dotnet_fake.session(ours)
+    time.sleep(0.5)
+    ext.send_signal(signal.SIGTERM)
+    out, err = ext.communicate(timeout=20)
+    stop.set()
+    check(ext.returncode == 0, "extcap --pid exit %d: %s" % (ext.returncode, err.decode()[-500:]))
+    check(not os.path.exists(ours), "diagtap left its socket behind")
+    t2.join(timeout=10)
+    cap2 = s.path("dotnet.pcapng")
+    with open(cap2, "wb") as f:
+        f.write(got2)
+    s.readable("dotnet.pcapng")
+    summ = s.tshark(["-r", cap2, "-T", "fields", "-e", "diagtap.summary"])
+    for want in ("ProcessInfo", "CollectTracing2", "EventPipe stream begins", "StopTracing"):
+        check(want in summ, "the .NET capture does not show %s:\n%s" % (want, summ[:2000]))
+    print("extcap diagtap-dotnet: %d messages decoded" % len(summ.splitlines()))
 finally:
     for p in (ext, dbg, ts):
         if p and p.poll() is None:
