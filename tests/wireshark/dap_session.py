@@ -76,6 +76,9 @@ def free_port():
 
 
 def start_debugpy(workdir, port):
+    r = subprocess.run(["/usr/bin/python3", "-c", "import debugpy"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("debugpy is not installed (Debian package python3-debugpy): " + r.stderr[-200:])
     target = os.path.join(workdir, "target.py")
     with open(target, "w") as f:
         f.write(TARGET)

@@ -25,6 +25,15 @@ try:
     out = s.tshark(["-r", cap, "-o", "kdnet.key:8.8.8.8", "-Y", "kd.api == 0x3146", "-T", "fields",
                     "-e", "kd.version.kern_base"])
     check("0x000000000096f000" in out, "GetVersion's kernel base not found: %r" % out[:300])
+    # Decode As instead of the heuristic: the same KD messages.
+    def api_frames(extra):
+        return s.tshark(["-r", cap, "-o", "kdnet.key:8.8.8.8", "-Y", "kd.api", "-T", "fields",
+                         "-e", "frame.number"] + extra).split()
+    heur = api_frames([])
+    check(len(heur) > 200, "only %d KD API messages" % len(heur))
+    check(api_frames(["--disable-heuristic", "kdnet_udp"]) == [], "KDNET decoded with its heuristic disabled")
+    check(api_frames(["--disable-heuristic", "kdnet_udp", "-d", "udp.port==51111,kdnet"]) == heur,
+          "Decode As udp.port==51111,kdnet decodes differently from the heuristic")
     print("kdnet corpus: %d events, %d fields equal in diagtap and tshark" % (n, nf))
 finally:
     s.close()
