@@ -1,6 +1,7 @@
 """The KDNET corpus (a real WinDbg session, UDP 51111, key 8.8.8.8): tshark
 with the plugin and the key preference shows the same decrypted KDNET and KD
-fields and summaries as `diagtap replay --kdnet-key`, on one pass and two."""
+fields and summaries as `diagtap replay --kdnet-key`, on one pass and two;
+without the key no KD layer appears; Decode As gives what the heuristic gives."""
 import gzip
 import os
 import shutil
