@@ -38,9 +38,12 @@ typedef struct seq_entry {
     dtws_event *ev;
 } seq_entry;
 
+static wmem_map_t *pdu_lengths;
+
 void dtws_cleanup(void)
 {
     dtws_session_end();
+    pdu_lengths = NULL; /* file-scope memory, freed with the file */
 }
 
 static bool session_start(void)
@@ -317,16 +320,63 @@ static int dissect_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void
     return dissect_one_pdu(cb_data, tvb, pinfo, tree, BY_ADDRESS);
 }
 
-/* ---- TCP: tcp_dissect_pdus with the diagtap framer. */
+/* ---- TCP: tcp_dissect_pdus with the diagtap framer.
+ *
+ * The framer sees the conversation state as it is when it runs, and on
+ * later passes the state is the one at the end of the capture: PDU
+ * boundaries found on the first pass are remembered and reused. */
+
+typedef struct frame_key {
+    guint32 frame, offset, avail;
+    int proto;
+    guint8 head[8];
+} frame_key;
+
+/* pdu_lengths: frame_key -> long, file scope (declared above). */
+
+static guint frame_key_hash(gconstpointer k)
+{
+    const frame_key *f = k;
+    guint h = f->frame * 2654435761u ^ f->offset * 40503u ^ f->avail ^ (guint)f->proto;
+    for (size_t i = 0; i < sizeof f->head; i++)
+        h = h * 31u + f->head[i];
+    return h;
+}
+
+static gboolean frame_key_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(frame_key)) == 0;
+}
 
 static long frame_at(dtws_proto *p, packet_info *pinfo, tvbuff_t *tvb, int offset)
 {
-    conv_state *cs = conv_get(p, pinfo, BY_ADDRESS, true);
-    if (!cs)
-        return (long)tvb_captured_length_remaining(tvb, offset);
     guint avail = tvb_captured_length_remaining(tvb, offset);
-    const guint8 *data = tvb_get_ptr(tvb, offset, avail);
-    return dtws_run_frame(cs->run, dir_of(cs, pinfo, BY_ADDRESS), data, avail);
+    frame_key key;
+    memset(&key, 0, sizeof key);
+    key.frame = pinfo->num;
+    key.offset = (guint32)offset;
+    key.avail = avail;
+    key.proto = p->proto;
+    tvb_memcpy(tvb, key.head, offset, avail < sizeof key.head ? avail : sizeof key.head);
+    if (!pdu_lengths)
+        pdu_lengths = wmem_map_new(wmem_file_scope(), frame_key_hash, frame_key_equal);
+    long *known = wmem_map_lookup(pdu_lengths, &key);
+    if (known)
+        return *known;
+
+    conv_state *cs = conv_get(p, pinfo, BY_ADDRESS, true);
+    long n = (long)avail;
+    if (cs) {
+        const guint8 *data = tvb_get_ptr(tvb, offset, avail);
+        n = dtws_run_frame(cs->run, dir_of(cs, pinfo, BY_ADDRESS), data, avail);
+    }
+    if (!PINFO_FD_VISITED(pinfo)) {
+        frame_key *k = wmem_memdup(wmem_file_scope(), &key, sizeof key);
+        long *v = wmem_new(wmem_file_scope(), long);
+        *v = n;
+        wmem_map_insert(pdu_lengths, k, v);
+    }
+    return n;
 }
 
 static guint tcp_pdu_len(packet_info *pinfo, tvbuff_t *tvb, int offset, void *data)
@@ -343,9 +393,11 @@ static guint tcp_pdu_len(packet_info *pinfo, tvbuff_t *tvb, int offset, void *da
 static int dissect_tcp_pdu(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     dtws_proto *p = data;
-    if (!PINFO_FD_VISITED(pinfo) && frame_at(p, pinfo, tvb, 0) < 0) {
+    if (frame_at(p, pinfo, tvb, 0) < 0) {
         col_set_str(pinfo->cinfo, COL_PROTOCOL, p->d->display_name);
-        proto_tree_add_item(tree, p->proto, tvb, 0, -1, ENC_NA);
+        proto_item *pi = proto_tree_add_item(tree, p->proto, tvb, 0, -1, ENC_NA);
+        proto_item_append_text(pi, ", %u bytes that start no %s message", tvb_captured_length(tvb),
+                               p->d->display_name);
         return (int)tvb_captured_length(tvb);
     }
     return dissect_one_pdu(p, tvb, pinfo, tree, BY_ADDRESS);

@@ -71,9 +71,10 @@ def runtime(srv, stop):
                 c.sendall(msg(0xff, 0xff, struct.pack("<I", 0x80131384)))
 
 
-def client(path, request, read_all=False):
-    with socket.socket(socket.AF_UNIX) as c:
-        c.connect(path)
+def client(addr, request):
+    """One command on its own connection: addr is a socket path or (host, port)."""
+    with socket.socket(socket.AF_INET if isinstance(addr, tuple) else socket.AF_UNIX) as c:
+        c.connect(addr)
         c.sendall(request)
         got = b""
         while True:
@@ -86,7 +87,8 @@ def client(path, request, read_all=False):
 
 
 def session(path):
-    """One tool's worth of commands, each on its own connection as tools do."""
+    """One tool's worth of commands, each on its own connection as tools do
+    (path: a socket path, or (host, port) for a runtime listening on TCP)."""
     client(path, msg(4, 0))
     client(path, msg(4, 2))
     client(path, msg(1, 1, string("/tmp/core.%p") + struct.pack("<II", 4, 0)))

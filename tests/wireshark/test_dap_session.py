@@ -11,28 +11,20 @@ import subprocess
 import time
 
 import dap_session
-from wstest import Session, check, compare, fail
+from wstest import Session, check, compare, start_tcpdump, stop_tcpdump
 
 s = Session()
 tcpdump = None
 proc = None
 try:
-    check(os.geteuid() == 0, "capturing on loopback needs root (CI runs as root)")
     port = dap_session.free_port()
     pcap = s.path("dap-tcp.pcap")
-    tcpdump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-w", pcap, "tcp port %d" % port],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # (stderr is read only after tcpdump has exited)
-    time.sleep(1.0)  # tcpdump opens the device
-    if tcpdump.poll() is not None:
-        fail("tcpdump failed: %s" % tcpdump.stderr.read()[:300])
+    tcpdump = start_tcpdump(pcap, "tcp port %d" % port)
     proc, target = dap_session.start_debugpy(s.tmp, port)
     c2s, s2c = s.path("c2s.bin"), s.path("s2c.bin")
     dap_session.session(port, target, c2s, s2c)
     proc.wait(timeout=30)
-    time.sleep(0.5)
-    tcpdump.send_signal(signal.SIGINT)
-    tcpdump.wait(timeout=10)
+    stop_tcpdump(tcpdump)
     s.readable("dap-tcp.pcap")
 
     for two_pass in (False, True):

@@ -14,10 +14,10 @@ import threading
 import time
 
 from dotnet_fake import TRACE, runtime, session
-from wstest import DIAGTAP, Session, check, compare
+from wstest import DIAGTAP, Session, check, compare, start_tcpdump, stop_tcpdump
 
 s = Session()
-proxy = None
+proxy = tcpdump = None
 stop = threading.Event()
 try:
     check(os.path.exists(TRACE), "corpus trace missing: " + TRACE)
@@ -48,8 +48,27 @@ try:
     out = s.tshark(["-2", "-r", rec, "-Y", "dotnet_ipc && diagtap.response_to", "-T", "fields", "-e", "diagtap.summary"])
     check("ProcessInfo" in out and "Error" in out, "responses not linked to requests:\n" + out)
     print(".NET IPC recording: %d events, %d fields equal" % (n, nf))
+
+    # The same over TCP (a runtime configured with DOTNET_DiagnosticPorts on
+    # a TCP address), captured by tcpdump: the DOTNET_IPC_V1 heuristic finds
+    # it on any port and tcp_dissect_pdus frames it with diagtap's framer,
+    # through the switch to EventPipe framing after CollectTracing2's reply.
+    tsrv = socket.socket()
+    tsrv.bind(("127.0.0.1", 0))
+    tsrv.listen(8)
+    port = tsrv.getsockname()[1]
+    threading.Thread(target=runtime, args=(tsrv, stop), daemon=True).start()
+    pcap = s.path("dotnet-tcp.pcap")
+    tcpdump = start_tcpdump(pcap, "tcp port %d" % port)
+    session(("127.0.0.1", port))
+    stop_tcpdump(tcpdump)
+    s.readable("dotnet-tcp.pcap")
+    n2, nf2 = compare(s, pcap, [], [], {"dotnet_ipc", "nettrace"}, min_fields=12, two_pass=True)
+    check(n2 == n, "%d events over TCP, %d in the recording" % (n2, n))
+    print(".NET IPC over TCP: %d events, %d fields equal" % (n2, nf2))
 finally:
     stop.set()
-    if proxy and proxy.poll() is None:
-        proxy.kill()
+    for p in (proxy, tcpdump):
+        if p and p.poll() is None:
+            p.kill()
     s.close()

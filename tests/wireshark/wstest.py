@@ -12,9 +12,11 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 DIAGTAP = os.environ.get("DIAGTAP", "")
 PLUGIN = os.environ.get("DIAGTAP_WS_PLUGIN", "")
@@ -115,6 +117,25 @@ class Session:
         if r.returncode != 0:
             fail("diagtap %s exited %d:\n%s" % (" ".join(args), r.returncode, r.stderr[-3000:]))
         return r.stdout
+
+
+def start_tcpdump(path, bpf):
+    """tcpdump on loopback, returned once it is capturing."""
+    check(os.geteuid() == 0, "capturing on loopback needs root (CI runs as root)")
+    check(shutil.which("tcpdump") is not None, "tcpdump is not installed (Debian package tcpdump)")
+    p = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-w", path, bpf], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    line = p.stderr.readline().decode(errors="replace")  # "tcpdump: listening on lo, ..."
+    if "listening on" not in line:
+        p.kill()
+        fail("tcpdump did not start: " + line + p.stderr.read().decode(errors="replace")[-300:])
+    return p
+
+
+def stop_tcpdump(p):
+    time.sleep(0.3)  # the last packets reach the capture
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=10)
 
 
 # ---- diagtap's JSON Lines and tshark's values, in one comparable form.
