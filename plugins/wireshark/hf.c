@@ -42,7 +42,7 @@ static const void *ws_vals(const dt_field_def *def, bool *is64)
     size_t n = 0;
     while (def->vals[n].name)
         n++;
-    *is64 = def->type == DT_FT_UINT64;
+    *is64 = def->type == DT_FT_UINT64 || def->type == DT_FT_INT64;
     if (*is64) {
         val64_string *v = g_new0(val64_string, n + 1);
         for (size_t i = 0; i < n; i++) {
@@ -54,9 +54,12 @@ static const void *ws_vals(const dt_field_def *def, bool *is64)
     value_string *v = g_new0(value_string, n + 1);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (def->vals[i].value > G_MAXUINT32)
+        uint64_t x = def->vals[i].value;
+        if (def->type == DT_FT_INT32)
+            x = (guint32)(gint32)(int64_t)x; /* a negative value, as Wireshark compares it */
+        else if (x > G_MAXUINT32)
             continue; /* cannot occur in a 32-bit field */
-        v[k].value = (guint32)def->vals[i].value;
+        v[k].value = (guint32)x;
         v[k].strptr = def->vals[i].name;
         k++;
     }
@@ -88,6 +91,12 @@ static void fill_hf(header_field_info *h, const dt_field_def *def)
     case DT_FT_INT32:
     case DT_FT_INT64:
         h->display = BASE_DEC; /* Wireshark shows signed values in decimal only */
+        if (def->vals) {
+            bool is64;
+            h->strings = ws_vals(def, &is64);
+            if (is64)
+                h->display |= BASE_VAL64_STRING;
+        }
         break;
     case DT_FT_STRING:
         h->display = BASE_NONE;

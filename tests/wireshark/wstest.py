@@ -123,7 +123,7 @@ def start_tcpdump(path, bpf):
     """tcpdump on loopback, returned once it is capturing."""
     check(os.geteuid() == 0, "capturing on loopback needs root (CI runs as root)")
     check(shutil.which("tcpdump") is not None, "tcpdump is not installed (Debian package tcpdump)")
-    p = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-w", path, bpf], stdout=subprocess.DEVNULL,
+    p = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-w", path, bpf], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
     line = p.stderr.readline().decode(errors="replace")  # "tcpdump: listening on lo, ..."
     if "listening on" not in line:
@@ -133,9 +133,14 @@ def start_tcpdump(path, bpf):
 
 
 def stop_tcpdump(p):
-    time.sleep(0.3)  # the last packets reach the capture
+    """Stops tcpdump once it has everything: libpcap hands packets over in
+    blocks, at the latest after its 1 s timeout, and a block still open at
+    SIGINT is lost (immediate mode instead drops packets under load)."""
+    time.sleep(1.5)
     p.send_signal(signal.SIGINT)
-    p.wait(timeout=10)
+    err = p.communicate(timeout=10)[1].decode(errors="replace")
+    m = re.search(r"(\d+) packets? dropped by kernel", err)
+    check(not m or m.group(1) == "0", "tcpdump lost packets: " + err)
 
 
 # ---- diagtap's JSON Lines and tshark's values, in one comparable form.

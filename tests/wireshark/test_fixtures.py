@@ -1,0 +1,89 @@
+"""The DAP/LSP fixtures (tests/dap/data/*.bin: transcripts of real sessions
+with lldb-vscode-14, debugpy and clangd-14) replayed two ways:
+ - over a loopback TCP connection, message by message in their original
+   order, captured by tcpdump: the Content-Length heuristic tells DAP from
+   LSP, and every field tshark shows equals `diagtap replay` of the capture;
+ - as diagtap's own recording (the transcript's bytes replayed with -w):
+   the exported PDUs open decoded with the same fields."""
+import glob
+import os
+import socket
+import struct
+
+from wstest import SRCDIR, Session, check, compare, start_tcpdump, stop_tcpdump
+
+MAGIC = b"DTTR1\n"
+
+
+def read_transcript(path):
+    """[(direction, bytes)]: 0 client to server, 1 back (tests/dap/transcript.py)."""
+    data = open(path, "rb").read()
+    check(data.startswith(MAGIC), path + " is not a transcript")
+    pos, out = len(MAGIC), []
+    while pos < len(data):
+        d, _ns, n = struct.unpack_from(">BQI", data, pos)
+        pos += 13
+        out.append((d, data[pos:pos + n]))
+        pos += n
+    return out
+
+
+def recv_exact(sock, n):
+    b = b""
+    while len(b) < n:
+        chunk = sock.recv(n - len(b))
+        check(chunk, "loopback connection closed early")
+        b += chunk
+    return b
+
+
+def listener():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    return srv, srv.getsockname()[1]
+
+
+s = Session()
+tcpdump = None
+try:
+    fixtures = sorted(glob.glob(os.path.join(SRCDIR, "tests", "dap", "data", "*.bin")))
+    check(fixtures, "no fixtures under tests/dap/data")
+    for fx in fixtures:
+        name = os.path.basename(fx)[:-4]
+        proto = "lsp" if "clangd" in name else "dap"
+        records = read_transcript(fx)
+        check(len(records) > 5, "%s: only %d records" % (fx, len(records)))
+
+        srv, port = listener()
+        pcap = s.path(name + "-tcp.pcap")
+        tcpdump = start_tcpdump(pcap, "tcp port %d" % port)
+        cli = socket.create_connection(("127.0.0.1", port))
+        peer, _ = srv.accept()
+        for d, data in records:
+            tx, rx = (cli, peer) if d == 0 else (peer, cli)
+            tx.sendall(data)
+            recv_exact(rx, len(data))
+        cli.close()
+        peer.close()
+        srv.close()
+        stop_tcpdump(tcpdump)
+        tcpdump = None
+        s.readable(name + "-tcp.pcap")
+        n, nf = compare(s, pcap, [], [], {proto}, min_fields=6, two_pass=True)
+        print("%s over TCP: %d %s events, %d fields equal" % (name, n, proto, nf))
+
+        c2s, s2c = s.path(name + ".c2s"), s.path(name + ".s2c")
+        with open(c2s, "wb") as a, open(s2c, "wb") as b:
+            for d, data in records:
+                (a if d == 0 else b).write(data)
+        rec = s.path(name + ".pcapng")
+        s.diagtap(["replay", "--raw-in", c2s, "--raw-out", s2c, "-d", proto, "-w", rec])
+        s.readable(name + ".pcapng")
+        n2, nf2 = compare(s, rec, [], [], {proto}, min_fields=6)
+        check(n2 == n, "%s: %d events recorded, %d over TCP" % (name, n2, n))
+        print("%s recording: %d events, %d fields equal" % (name, n2, nf2))
+finally:
+    if tcpdump and tcpdump.poll() is None:
+        tcpdump.kill()
+    s.close()
