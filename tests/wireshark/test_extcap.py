@@ -5,8 +5,10 @@ Wireshark starts it (--capture --extcap-interface diagtap-tcp --fifo FILE
 debugpy) while streaming pcapng into the FIFO live: the session's records
 arrive before the capture is stopped, and tshark with the plugin decodes
 them. The same through tshark -i diagtap-tcp (Wireshark's extcap
-machinery), and diagtap-dotnet interposing on a stand-in runtime's
-diagnostic port found by PID."""
+machinery), diagtap-dotnet interposing on a stand-in runtime's diagnostic
+port found by PID, and diagtap-wrap relaying what `diagtap wrap -w FIFO`
+records of a stdio adapter."""
+import json
 import os
 import signal
 import socket
@@ -16,7 +18,24 @@ import time
 
 import dap_session
 import dotnet_fake
-from wstest import EXTCAP, Session, check
+from wstest import DIAGTAP, EXTCAP, Session, check
+
+# A debug adapter on stdio that answers initialize and says initialized.
+STUB_ADAPTER = r"""
+import json, sys
+def send(o):
+    b = json.dumps(o).encode()
+    sys.stdout.buffer.write(b"Content-Length: %d\r\n\r\n" % len(b) + b)
+    sys.stdout.buffer.flush()
+head = b""
+while not head.endswith(b"\r\n\r\n"):
+    head += sys.stdin.buffer.read(1)
+n = int(head.split(b":")[1].split(b"\r")[0])
+req = json.loads(sys.stdin.buffer.read(n))
+send({"seq": 1, "type": "response", "request_seq": req["seq"], "success": True, "command": "initialize",
+      "body": {"supportsConfigurationDoneRequest": True}})
+send({"seq": 2, "type": "event", "event": "initialized"})
+"""
 
 IFACES = {"diagtap-unix", "diagtap-tcp", "diagtap-wrap", "diagtap-dotnet"}
 
@@ -190,6 +209,48 @@ try:
     for want in ("ProcessInfo", "CollectTracing2", "EventPipe stream begins", "StopTracing"):
         check(want in summ, "the .NET capture does not show %s:\n%s" % (want, summ[:2000]))
     print("extcap diagtap-dotnet: %d messages decoded" % len(summ.splitlines()))
+
+    # "stdio wrapper": the extcap makes a FIFO, the IDE's launch runs
+    # `diagtap wrap -w FIFO -- ADAPTER`, and the session streams through.
+    adapter = s.path("adapter.py")
+    with open(adapter, "w") as f:
+        f.write(STUB_ADAPTER)
+    pipe = s.path("wrap.pcapng")
+    fifo3 = s.path("wrap.fifo")
+    os.mkfifo(fifo3, 0o600)
+    got3 = bytearray()
+
+    def reader3():
+        with open(fifo3, "rb") as f:
+            for b in iter(lambda: f.read1(65536), b""):
+                got3.extend(b)
+
+    t3 = threading.Thread(target=reader3, daemon=True)
+    t3.start()
+    ext = subprocess.Popen([EXTCAP, "--capture", "--extcap-interface", "diagtap-wrap", "--fifo", fifo3,
+                            "--pipe", pipe], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 10
+    while not os.path.exists(pipe) and time.time() < deadline:
+        time.sleep(0.05)
+    check(os.path.exists(pipe), "the extcap did not create its FIFO")
+    body = json.dumps({"seq": 1, "type": "request", "command": "initialize",
+                       "arguments": {"clientID": "ide", "adapterID": "stub"}}).encode()
+    wrap = subprocess.run([DIAGTAP, "wrap", "-w", pipe, "-o", os.devnull, "--", "/usr/bin/python3", adapter],
+                          input=b"Content-Length: %d\r\n\r\n" % len(body) + body, capture_output=True, timeout=30)
+    check(wrap.returncode == 0, "diagtap wrap failed: %s" % wrap.stderr.decode()[-500:])
+    check(b'"initialized"' in wrap.stdout, "the adapter's output was not relayed: %r" % wrap.stdout[:200])
+    out, err = ext.communicate(timeout=20)  # ends when the wrapped session closes the FIFO
+    check(ext.returncode == 0, "extcap diagtap-wrap exit %d: %s" % (ext.returncode, err.decode()[-500:]))
+    check(not os.path.exists(pipe), "the extcap left its FIFO behind")
+    t3.join(timeout=10)
+    cap3 = s.path("wrap-live.pcapng")
+    with open(cap3, "wb") as f:
+        f.write(got3)
+    s.readable("wrap-live.pcapng")
+    summ = s.tshark(["-r", cap3, "-T", "fields", "-e", "diagtap.summary"])
+    for want in ("initialize #1", "initialize #1 ok", "initialized"):
+        check(want in summ, "the wrapped session does not show %r:\n%s" % (want, summ))
+    print("extcap diagtap-wrap: %d messages decoded" % len(summ.split()))
 finally:
     for p in (ext, dbg, ts):
         if p and p.poll() is None:
