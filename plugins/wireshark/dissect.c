@@ -438,7 +438,7 @@ static gboolean heur_common(dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, pr
 
 /* Heuristic dissectors take no user data: one trampoline per protocol slot. */
 #define DTWS_MAX_PROTOS 32
-dtws_proto *dtws_heur_slot[DTWS_MAX_PROTOS];
+static dtws_proto *dtws_heur_slot[DTWS_MAX_PROTOS];
 
 #define HEUR_PAIR(i)                                                                                              \
     static gboolean heur_tcp_##i(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)                 \
