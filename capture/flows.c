@@ -75,6 +75,17 @@ static void list_unlink(dt_netdec *d, dt_flow *f)
     f->newer = f->older = NULL;
 }
 
+static void link_newest(dt_netdec *d, dt_flow *f)
+{
+    f->newer = NULL;
+    f->older = d->newest;
+    if (d->newest)
+        d->newest->newer = f;
+    d->newest = f;
+    if (!d->oldest)
+        d->oldest = f;
+}
+
 static void touch(dt_netdec *d, dt_flow *f, uint64_t ts)
 {
     if (ts > f->last_ts)
@@ -82,12 +93,7 @@ static void touch(dt_netdec *d, dt_flow *f, uint64_t ts)
     if (d->newest == f)
         return;
     list_unlink(d, f);
-    f->older = d->newest;
-    if (d->newest)
-        d->newest->newer = f;
-    d->newest = f;
-    if (!d->oldest)
-        d->oldest = f;
+    link_newest(d, f);
 }
 
 static void on_data(void *ctx, int dir, uint64_t ts, const uint8_t *data, size_t n)
@@ -148,7 +154,7 @@ static void close_flow(dt_netdec *d, dt_flow *f, uint64_t ts, const char *why)
 static dt_flow *create(dt_netdec *d, const dt_flow_key *k, int client_end, const dt_ip_pkt *ip)
 {
     if (d->n_flows >= d->lim.max_flows && d->oldest)
-        close_flow(d, d->oldest, ip->ts, "too many open conversations");
+        close_flow(d, d->oldest, ip->ts, "closed: too many open conversations");
     dt_flow *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
@@ -178,7 +184,7 @@ static dt_flow *create(dt_netdec *d, const dt_flow_key *k, int client_end, const
     f->hnext = d->bucket[h];
     d->bucket[h] = f;
     d->n_flows++;
-    touch(d, f, ip->ts);
+    link_newest(d, f);
     return f;
 }
 
@@ -241,7 +247,7 @@ static void tcp(dt_netdec *d, dt_ip_pkt *ip)
         /* a new connection on the same ports, unless it is the same SYN again */
         dt_tcp_half *h = &f->half[sender == f->client_end ? DT_DIR_C2S : DT_DIR_S2C];
         if (sender != f->client_end || !h->started || h->next != seq + 1) {
-            close_flow(d, f, ip->ts, "port reused by a new connection");
+            close_flow(d, f, ip->ts, "closed: its ports were reused by a new connection");
             f = NULL;
         }
     }
@@ -259,13 +265,14 @@ static void tcp(dt_netdec *d, dt_ip_pkt *ip)
         dt_tcp_half_syn(&f->half[dir], seq);
         seq++;
     }
+    /* the ACK first: what it confirms was sent before this segment's data */
+    if (has_ack)
+        dt_tcp_half_ack(&f->half[!dir], &o, !dir, ip->ts, ack);
     bool fin = (fl & TH_FIN) && !ip->truncated;
     if (n || fin)
         dt_tcp_half_segment(&f->half[dir], &o, dir, ip->ts, seq, data, n, fin);
-    if (has_ack)
-        dt_tcp_half_ack(&f->half[!dir], &o, !dir, ip->ts, ack);
     if (fl & TH_RST)
-        close_flow(d, f, ip->ts, "reset");
+        close_flow(d, f, ip->ts, "connection reset (RST)");
     else if (f->ended[0] && f->ended[1])
         close_flow(d, f, ip->ts, NULL);
 }
@@ -281,8 +288,12 @@ void dt_flow_ip(dt_netdec *d, const dt_ip_pkt *ip)
 
 void dt_flow_expire(dt_netdec *d, uint64_t now)
 {
-    while (d->oldest && d->oldest->last_ts + d->lim.idle_ns < now)
-        close_flow(d, d->oldest, now, "idle");
+    while (d->oldest && d->oldest->last_ts + d->lim.idle_ns < now) {
+        char why[64];
+        snprintf(why, sizeof why, "closed after %llu s without traffic",
+                 (unsigned long long)(d->lim.idle_ns / 1000000000u));
+        close_flow(d, d->oldest, now, why);
+    }
 }
 
 void dt_flow_finish_all(dt_netdec *d, uint64_t ts)

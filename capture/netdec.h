@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/filter.h" /* engine.h names struct dt_filter */
 #include "core/engine.h"
 #include "core/registry.h"
 

@@ -239,7 +239,7 @@ static int on_epb(dt_source *s, uint32_t type, uint32_t len, uint64_t at, dt_pac
     if (len < fixed + 4)
         return dt_src_fail(s, at, "%s too short (%u bytes)", block_name(type), len);
     uint32_t local = type == BT_PB ? rd16(s, b + 8) : rd32(s, b + 8);
-    uint32_t idx;
+    uint32_t idx = 0;
     if (find_iface(s, local, at, &idx) < 0)
         return -1;
     uint64_t units = (uint64_t)rd32(s, b + 12) << 32 | rd32(s, b + 16);
@@ -269,7 +269,7 @@ static int on_spb(dt_source *s, uint32_t len, uint64_t at, dt_packet *p)
 {
     if (len < 16)
         return dt_src_fail(s, at, "Simple Packet Block too short (%u bytes)", len);
-    uint32_t idx;
+    uint32_t idx = 0;
     if (find_iface(s, 0, at, &idx) < 0)
         return -1;
     uint32_t origlen = rd32(s, s->buf + 8);

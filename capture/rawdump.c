@@ -89,7 +89,7 @@ int dt_rawdump_replay(dt_engine *e, const char *in_path, const char *out_path, c
     }
     int rc = -1;
     uint8_t *buf = malloc(RAW_CHUNK);
-    char desc[512], client[256], server[256];
+    char desc[640], client[256], server[256];
     snprintf(client, sizeof client, "%s", in_path ? base_name(in_path) : "client");
     snprintf(server, sizeof server, "%s", out_path ? base_name(out_path) : "server");
     snprintf(desc, sizeof desc, "raw dumps: %s (client to server), %s (server to client)", client, server);

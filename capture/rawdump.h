@@ -12,7 +12,6 @@
 
 #include <stddef.h>
 
-#include "core/filter.h"
 #include "core/engine.h"
 
 /* in_path (C2S) or out_path (S2C) may be NULL. Files may be gzip-compressed.
