@@ -140,21 +140,41 @@ static void flush_halves(dt_flow *f, uint64_t ts)
     if (f->key.proto != 6)
         return;
     dt_tcp_out o = tcp_out(f);
-    for (int dir = 0; dir < 2; dir++)
-        dt_tcp_half_flush(&f->half[dir], &o, dir, ts);
+    int first = f->half[1].ack_wait ? 1 : 0; /* the side whose data came first */
+    dt_tcp_half_flush(&f->half[first], &o, first, ts);
+    dt_tcp_half_flush(&f->half[!first], &o, !first, ts);
 }
 
-static void close_flow(dt_netdec *d, dt_flow *f, uint64_t ts, const char *why)
+/* Ends the conversation. After FIN or RST the flow stays as a tombstone for
+ * a while, so late retransmissions and ACKs do not open a new one. */
+static void close_flow(dt_netdec *d, dt_flow *f, uint64_t ts, const char *why, bool tombstone)
 {
     flush_halves(f, ts);
     dt_engine_conv_close(d->eng, f->conv, ts, why);
-    destroy(d, f);
+    f->conv = NULL;
+    d->n_live--;
+    if (!tombstone) {
+        destroy(d, f);
+        return;
+    }
+    dt_tcp_half_free(&f->half[0]);
+    dt_tcp_half_free(&f->half[1]);
+}
+
+/* Frees the least recently active flow, closing it if it is live. */
+static void drop_oldest(dt_netdec *d, uint64_t ts, const char *why)
+{
+    dt_flow *f = d->oldest;
+    if (f->conv)
+        close_flow(d, f, ts, why, false);
+    else
+        destroy(d, f);
 }
 
 static dt_flow *create(dt_netdec *d, const dt_flow_key *k, int client_end, const dt_ip_pkt *ip)
 {
     if (d->n_flows >= d->lim.max_flows && d->oldest)
-        close_flow(d, d->oldest, ip->ts, "closed: too many open conversations");
+        drop_oldest(d, ip->ts, "closed: too many open conversations");
     dt_flow *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
@@ -184,6 +204,7 @@ static dt_flow *create(dt_netdec *d, const dt_flow_key *k, int client_end, const
     f->hnext = d->bucket[h];
     d->bucket[h] = f;
     d->n_flows++;
+    d->n_live++;
     link_newest(d, f);
     return f;
 }
@@ -243,11 +264,17 @@ static void tcp(dt_netdec *d, dt_ip_pkt *ip)
     int sender;
     make_key(ip, be16(p), be16(p + 2), &k, &sender);
     dt_flow *f = find(d, &k);
+    if (f && !f->conv) { /* closed by FIN or RST */
+        if (!syn || has_ack)
+            return;
+        destroy(d, f);   /* a new connection on the same ports */
+        f = NULL;
+    }
     if (f && syn && !has_ack) {
         /* a new connection on the same ports, unless it is the same SYN again */
         dt_tcp_half *h = &f->half[sender == f->client_end ? DT_DIR_C2S : DT_DIR_S2C];
         if (sender != f->client_end || !h->started || h->next != seq + 1) {
-            close_flow(d, f, ip->ts, "closed: its ports were reused by a new connection");
+            close_flow(d, f, ip->ts, "closed: its ports were reused by a new connection", false);
             f = NULL;
         }
     }
@@ -265,16 +292,23 @@ static void tcp(dt_netdec *d, dt_ip_pkt *ip)
         dt_tcp_half_syn(&f->half[dir], seq);
         seq++;
     }
+    for (int k = 0; k < 2; k++)
+        dt_tcp_half_tick(&f->half[k], &o, k, ip->ts);
     /* the ACK first: what it confirms was sent before this segment's data */
     if (has_ack)
         dt_tcp_half_ack(&f->half[!dir], &o, !dir, ip->ts, ack);
+    if (f->half[!dir].ack_wait)
+        dt_tcp_half_hold(&f->half[dir]);
     bool fin = (fl & TH_FIN) && !ip->truncated;
     if (n || fin)
         dt_tcp_half_segment(&f->half[dir], &o, dir, ip->ts, seq, data, n, fin);
+    for (int k = 0; k < 2; k++) /* the peer's missing data came, or was given up */
+        if (f->half[k].hold && !f->half[!k].ack_wait)
+            dt_tcp_half_release(&f->half[k], &o, k, ip->ts);
     if (fl & TH_RST)
-        close_flow(d, f, ip->ts, "connection reset (RST)");
+        close_flow(d, f, ip->ts, "connection reset (RST)", true);
     else if (f->ended[0] && f->ended[1])
-        close_flow(d, f, ip->ts, NULL);
+        close_flow(d, f, ip->ts, NULL, true);
 }
 
 void dt_flow_ip(dt_netdec *d, const dt_ip_pkt *ip)
@@ -288,18 +322,26 @@ void dt_flow_ip(dt_netdec *d, const dt_ip_pkt *ip)
 
 void dt_flow_expire(dt_netdec *d, uint64_t now)
 {
-    while (d->oldest && d->oldest->last_ts + d->lim.idle_ns < now) {
+    while (d->oldest) {
+        dt_flow *f = d->oldest;
+        uint64_t idle = f->conv ? d->lim.idle_ns : DT_FLOW_TOMBSTONE_NS;
+        if (f->last_ts + idle >= now)
+            break;
+        if (!f->conv) {
+            destroy(d, f);
+            continue;
+        }
         char why[64];
-        snprintf(why, sizeof why, "closed after %llu s without traffic",
-                 (unsigned long long)(d->lim.idle_ns / 1000000000u));
-        close_flow(d, d->oldest, now, why);
+        snprintf(why, sizeof why, "closed after %llu s without traffic", (unsigned long long)(idle / 1000000000u));
+        close_flow(d, f, now, why, false);
     }
 }
 
 void dt_flow_finish_all(dt_netdec *d, uint64_t ts)
 {
     for (dt_flow *f = d->newest; f; f = f->older)
-        flush_halves(f, ts);
+        if (f->conv)
+            flush_halves(f, ts);
 }
 
 void dt_flow_free_all(dt_netdec *d)
@@ -312,5 +354,5 @@ void dt_flow_free_all(dt_netdec *d)
         free(f);
     }
     memset(d->bucket, 0, sizeof d->bucket);
-    d->n_flows = 0;
+    d->n_flows = d->n_live = 0;
 }

@@ -52,7 +52,7 @@ void dt_netdec_free(dt_netdec *d)
     free(d);
 }
 
-size_t dt_netdec_open_flows(const dt_netdec *d) { return d->n_flows; }
+size_t dt_netdec_open_flows(const dt_netdec *d) { return d->n_live; }
 
 static void ip_payload(dt_netdec *d, dt_ip_pkt *ip, uint8_t nh, const uint8_t *p, size_t len);
 

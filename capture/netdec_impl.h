@@ -10,6 +10,7 @@
 #include "tcp_reasm.h"
 
 #define DT_FLOW_BUCKETS 16384u
+#define DT_FLOW_TOMBSTONE_NS (30ull * 1000000000ull) /* how long a closed TCP flow absorbs late packets */
 
 typedef struct dt_flow_key {
     uint32_t channel;
@@ -26,7 +27,7 @@ struct dt_flow {
     dt_flow *newer, *older;  /* activity list */
     dt_netdec *owner;
     uint64_t last_ts;
-    dt_conv *conv;
+    dt_conv *conv;           /* NULL: closed (a tombstone) */
     int client_end;          /* which key endpoint (0/1) is the client */
     dt_tcp_half half[2];     /* by dt_dir: C2S is the client's data */
     bool ended[2];
@@ -61,7 +62,8 @@ struct dt_netdec {
     dt_ipfrag *frag;
     dt_flow *bucket[DT_FLOW_BUCKETS];
     dt_flow *newest, *oldest;
-    size_t n_flows;
+    size_t n_flows;          /* in the table, closed ones included */
+    size_t n_live;           /* with an open conversation */
     dt_chan_conv **chan;     /* by channel id */
     size_t n_chan;
 };

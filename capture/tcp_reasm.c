@@ -10,6 +10,7 @@ void dt_tcp_half_init(dt_tcp_half *h, uint32_t limit)
 {
     memset(h, 0, sizeof *h);
     h->limit = limit ? limit : DT_TCP_DEFAULT_LIMIT;
+    h->patience = DT_TCP_ACK_PATIENCE;
 }
 
 void dt_tcp_half_free(dt_tcp_half *h)
@@ -56,7 +57,7 @@ static void advance(dt_tcp_half *h, uint32_t k)
 
 static void flush_prefix(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t ts)
 {
-    while (h->n_iv && h->iv[0].lo == 0) {
+    while (!h->hold && h->n_iv && h->iv[0].lo == 0) {
         uint32_t n = h->iv[0].hi;
         o->data(o->ctx, dir, ts, h->buf, n);
         advance(h, n);
@@ -171,7 +172,7 @@ void dt_tcp_half_segment(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t 
         if (n == 0)
             break;
         uint32_t off = seq - h->next;
-        if (off == 0) {
+        if (off == 0 && !h->hold) {
             o->data(o->ctx, dir, ts, d, n);
             advance(h, (uint32_t)n);
             flush_prefix(h, o, dir, ts);
@@ -181,12 +182,32 @@ void dt_tcp_half_segment(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t 
             store(h, off, d, (uint32_t)n);
             break;
         }
+        if (h->hold) { /* no room to hold back more */
+            dt_tcp_half_release(h, o, dir, ts);
+            continue;
+        }
         /* too much waiting: give up on the first hole */
         uint32_t hole = off;
         if (h->n_iv && h->iv[0].lo < hole)
             hole = h->iv[0].lo;
         skip_hole(h, o, dir, ts, hole);
     }
+    if (h->ack_wait && !seq_lt(h->next, h->ack_to))
+        h->ack_wait = false; /* the acknowledged data came after all */
+    check_end(h, o, dir, ts);
+}
+
+/* Gives up the holes before target. */
+static void skip_to(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t ts, uint32_t target)
+{
+    h->hold = false; /* holding would leave the hole at offset 0 */
+    while (seq_lt(h->next, target)) {
+        uint32_t hole = target - h->next;
+        if (h->n_iv && h->iv[0].lo < hole)
+            hole = h->iv[0].lo;
+        skip_hole(h, o, dir, ts, hole);
+    }
+    h->ack_wait = false;
     check_end(h, o, dir, ts);
 }
 
@@ -204,18 +225,47 @@ void dt_tcp_half_ack(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t ts, 
         target = h->fin_seq;
     if (!seq_lt(h->next, target) || target - h->next > (1u << 30))
         return; /* nothing missed, or a bogus acknowledgement */
-    while (seq_lt(h->next, target)) {
-        uint32_t hole = target - h->next;
-        if (h->n_iv && h->iv[0].lo < hole)
-            hole = h->iv[0].lo;
-        skip_hole(h, o, dir, ts, hole);
+    if (h->patience == 0) {
+        skip_to(h, o, dir, ts, target);
+        return;
     }
+    if (!h->ack_wait) {
+        h->ack_wait = true;
+        h->ack_age = 0;
+        h->ack_to = target;
+    } else if (seq_lt(h->ack_to, target)) {
+        h->ack_to = target;
+    }
+}
+
+void dt_tcp_half_tick(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t ts)
+{
+    if (!h->ack_wait)
+        return;
+    if (!seq_lt(h->next, h->ack_to) || h->ended)
+        h->ack_wait = false;
+    else if (++h->ack_age >= h->patience)
+        skip_to(h, o, dir, ts, h->ack_to);
+}
+
+void dt_tcp_half_hold(dt_tcp_half *h) { h->hold = true; }
+
+void dt_tcp_half_release(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t ts)
+{
+    if (!h->hold)
+        return;
+    h->hold = false;
+    flush_prefix(h, o, dir, ts);
     check_end(h, o, dir, ts);
 }
 
 void dt_tcp_half_flush(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t ts)
 {
+    h->hold = false;
+    if (h->ack_wait && !h->ended)
+        skip_to(h, o, dir, ts, h->ack_to);
     while (h->n_iv)
         skip_hole(h, o, dir, ts, h->iv[0].lo);
+    h->ack_wait = false;
     check_end(h, o, dir, ts);
 }

@@ -198,8 +198,9 @@ static void test_tcp_gap_resync(void **state)
     tcp_send(&w, false, false, S, C + 18, TH_ACK, "ok\n"); /* the server got it all */
     tcp_send(&w, false, true, C + 18, S + 3, TH_ACK | TH_RST, NULL);
     world_close(&w);
-    expect_order(&w.col, (const char *const[]){ "line first", "ERROR c2s #1 missing 5 bytes", "line third",
-                                                "PDU s2c #1 line ok", "NOTE c2s #1 connection reset", NULL });
+    /* the hole is given up at the reset (a few packets later it would be too) */
+    expect_order(&w.col, (const char *const[]){ "line first", "PDU s2c #1 line ok", "ERROR c2s #1 missing 5 bytes",
+                                                "line third", "NOTE c2s #1 connection reset", NULL });
 }
 
 static void test_ipv4_fragments_udp(void **state)

@@ -142,6 +142,7 @@ static void test_missing_acked(void **state)
     (void)state;
     fixture f;
     setup_fx(&f, 100, 0);
+    f.h.patience = 0; /* give up a hole as soon as it is acknowledged */
     seg(&f, 100, 0, "head-", false);
     seg(&f, 100, 15, "tail", false); /* 10 bytes never captured */
     assert_string_equal(f.s.text, "head-");
@@ -160,6 +161,7 @@ static void test_ack_past_everything(void **state)
     (void)state;
     fixture f;
     setup_fx(&f, 1, 0);
+    f.h.patience = 0;
     seg(&f, 1, 0, "ab", false);
     dt_tcp_half_ack(&f.h, &f.o, 0, 0, 2 + 2 + 6); /* 6 bytes we never saw, nothing waiting */
     assert_string_equal(f.s.text, "ab<gap 6>");
@@ -187,10 +189,62 @@ static void test_fin_with_hole_acked(void **state)
     (void)state;
     fixture f;
     setup_fx(&f, 9, 0);
+    f.h.patience = 0;
     seg(&f, 9, 0, "ab", false);
     seg(&f, 9, 4, "ef", true);
     dt_tcp_half_ack(&f.h, &f.o, 0, 0, 10 + 6 + 1); /* ACK of the FIN */
     assert_string_equal(f.s.text, "ab<gap 2>ef<end>");
+    dt_tcp_half_free(&f.h);
+}
+
+static void test_ack_before_data(void **state)
+{
+    (void)state;
+    /* captures reorder: the ACK shows up before the segment it acknowledges */
+    fixture f;
+    setup_fx(&f, 300, 0);
+    seg(&f, 300, 0, "one ", false);
+    dt_tcp_half_ack(&f.h, &f.o, 0, 0, 301 + 12);
+    dt_tcp_half_tick(&f.h, &f.o, 0, 0);
+    seg(&f, 300, 8, "tree", false);
+    dt_tcp_half_tick(&f.h, &f.o, 0, 0);
+    seg(&f, 300, 4, "two ", false);
+    for (int i = 0; i < 3 * DT_TCP_ACK_PATIENCE; i++)
+        dt_tcp_half_tick(&f.h, &f.o, 0, 0);
+    assert_string_equal(f.s.text, "one two tree");
+    assert_int_equal(f.s.gaps, 0);
+    /* but a hole that stays: a gap once enough packets went by */
+    seg(&f, 300, 16, "five", false);
+    dt_tcp_half_ack(&f.h, &f.o, 0, 0, 301 + 20);
+    for (int i = 0; i < DT_TCP_ACK_PATIENCE - 1; i++)
+        dt_tcp_half_tick(&f.h, &f.o, 0, 0);
+    assert_int_equal(f.s.gaps, 0);
+    dt_tcp_half_tick(&f.h, &f.o, 0, 0);
+    assert_string_equal(f.s.text, "one two tree<gap 4>five");
+    dt_tcp_half_free(&f.h);
+}
+
+static void test_hold_release(void **state)
+{
+    (void)state;
+    fixture f;
+    setup_fx(&f, 0, 64);
+    seg(&f, 0, 0, "a", false);
+    dt_tcp_half_hold(&f.h);
+    seg(&f, 0, 1, "bc", false);
+    seg(&f, 0, 4, "e", true);
+    assert_string_equal(f.s.text, "a");
+    dt_tcp_half_release(&f.h, &f.o, 0, 0);
+    assert_string_equal(f.s.text, "abc");
+    seg(&f, 0, 3, "d", false);
+    assert_string_equal(f.s.text, "abcde<end>");
+    /* holding more than the window lets go instead of losing data */
+    setup_fx(&f, 0, 8);
+    dt_tcp_half_hold(&f.h);
+    seg(&f, 0, 0, "12345", false);
+    seg(&f, 0, 5, "6789", false);
+    assert_string_equal(f.s.text, "123456789");
+    assert_int_equal(f.s.gaps, 0);
     dt_tcp_half_free(&f.h);
 }
 
@@ -268,6 +322,87 @@ static void test_no_syn_start(void **state)
     dt_tcp_half_free(&h);
 }
 
+/* Random segments, overlaps, ACKs, holds and FINs: every byte handed on is
+ * the source byte at its stream position, gaps included; nothing loops. */
+typedef struct checker {
+    const uint8_t *src;
+    uint64_t pos;
+    bool ended;
+} checker;
+
+static void chk_data(void *ctx, int dir, uint64_t ts, const uint8_t *d, size_t n)
+{
+    (void)dir;
+    (void)ts;
+    checker *c = ctx;
+    assert_false(c->ended);
+    assert_memory_equal(d, c->src + c->pos, n);
+    c->pos += n;
+}
+
+static void chk_gap(void *ctx, int dir, uint64_t ts, uint64_t n)
+{
+    (void)dir;
+    (void)ts;
+    checker *c = ctx;
+    assert_true(n > 0);
+    c->pos += n;
+}
+
+static void chk_end(void *ctx, int dir, uint64_t ts)
+{
+    (void)dir;
+    (void)ts;
+    ((checker *)ctx)->ended = true;
+}
+
+static void test_random(void **state)
+{
+    (void)state;
+    enum { LEN = 3000 };
+    static uint8_t src[LEN];
+    uint32_t x = 99;
+#define RND() ((x = x * 1103515245u + 12345u) >> 8)
+    for (size_t i = 0; i < LEN; i++)
+        src[i] = (uint8_t)RND();
+    for (int round = 0; round < 3000; round++) {
+        checker c = { src, 0, false };
+        dt_tcp_out o = { chk_data, chk_gap, chk_end, &c };
+        dt_tcp_half h;
+        dt_tcp_half_init(&h, 64 + RND() % 2048);
+        h.patience = RND() % 4;
+        uint32_t isn = RND() * 7919u;
+        dt_tcp_half_syn(&h, isn);
+        bool fin_sent = false;
+        for (int op = 0; op < 120; op++) {
+            uint32_t kind = RND() % 10;
+            uint32_t off = RND() % LEN, n = 1 + RND() % 300;
+            if (off + n > LEN)
+                n = LEN - off;
+            if (kind < 6) {
+                bool fin = off + n == LEN && RND() % 2;
+                fin_sent |= fin;
+                dt_tcp_half_segment(&h, &o, 0, 0, isn + 1 + off, src + off, n, fin);
+            } else if (kind == 6) {
+                dt_tcp_half_ack(&h, &o, 0, 0, isn + 1 + off);
+            } else if (kind == 7) {
+                dt_tcp_half_tick(&h, &o, 0, 0);
+            } else if (kind == 8) {
+                dt_tcp_half_hold(&h);
+            } else {
+                dt_tcp_half_release(&h, &o, 0, 0);
+            }
+            assert_true(c.pos <= LEN);
+        }
+        dt_tcp_half_flush(&h, &o, 0, 0);
+        assert_int_equal(dt_tcp_half_buffered(&h), 0);
+        if (c.ended)
+            assert_true(fin_sent && c.pos == LEN);
+        dt_tcp_half_free(&h);
+    }
+#undef RND
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,9 +410,10 @@ int main(void)
         cmocka_unit_test(test_duplicated),      cmocka_unit_test(test_overlapping),
         cmocka_unit_test(test_missing_acked),   cmocka_unit_test(test_ack_past_everything),
         cmocka_unit_test(test_fin),             cmocka_unit_test(test_fin_with_hole_acked),
+        cmocka_unit_test(test_ack_before_data), cmocka_unit_test(test_hold_release),
         cmocka_unit_test(test_flush_at_close),  cmocka_unit_test(test_too_much_waiting),
         cmocka_unit_test(test_many_holes),      cmocka_unit_test(test_sequence_wrap),
-        cmocka_unit_test(test_no_syn_start),
+        cmocka_unit_test(test_no_syn_start),     cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
