@@ -25,14 +25,6 @@ def check(cond, msg):
         fail(msg)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 class Dumpcap:
     """dumpcap on lo, ready when __enter__ returns."""
 
@@ -58,12 +50,20 @@ class Dumpcap:
         self.p.communicate(timeout=15)
 
 
-def line_server(port, respond=True, out=None):
-    """Accepts one connection; answers "REQ n" with "RSP n"; returns the thread."""
+def listener():
+    """A listening socket on a free port (bound before any capture starts)."""
     srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
+    srv.bind(("127.0.0.1", 0))
     srv.listen(1)
+    return srv
+
+
+def port_of(srv):
+    return srv.getsockname()[1]
+
+
+def line_server(srv, respond=True, out=None):
+    """Accepts one connection on srv; answers "REQ n" with "RSP n"; returns the thread."""
 
     def run():
         c, _ = srv.accept()
@@ -94,9 +94,9 @@ def line_client(port, n, bulk=1000):
     c.close()
 
 
-def exchange(port, n, bulk=1000):
-    t = line_server(port)
-    line_client(port, n, bulk)
+def exchange(srv, n, bulk=1000):
+    t = line_server(srv)
+    line_client(port_of(srv), n, bulk)
     t.join(10)
 
 

@@ -17,7 +17,8 @@ from captest import *  # noqa: E402,F401,F403
 N = 40
 tmp = tempfile.mkdtemp(prefix="diagtap-replay-")
 print("files in " + tmp)
-pa, pb, ps = free_port(), free_port(), free_port()
+la, lb, ls = listener(), listener(), listener()
+pa, pb, ps = port_of(la), port_of(lb), port_of(ls)
 cap = os.path.join(tmp, "lo.pcapng")
 
 # --- a real capture: two concurrent request/response conversations and a socat transfer
@@ -26,11 +27,11 @@ src = os.path.join(tmp, "lines.txt")
 open(src, "wb").writelines(socat_lines)
 with Dumpcap(cap, "tcp port %d or tcp port %d or tcp port %d" % (pa, pb, ps)):
     received = []
-    t = line_server(ps, respond=False, out=received)
+    t = line_server(ls, respond=False, out=received)
     subprocess.run(["socat", "-u", "FILE:" + src, "TCP:127.0.0.1:%d" % ps], check=True, timeout=30)
     t.join(10)
     check(received == socat_lines, "socat transfer incomplete")
-    threads = [threading.Thread(target=exchange, args=(p, N)) for p in (pa, pb)]
+    threads = [threading.Thread(target=exchange, args=(srv, N)) for srv in (la, lb)]
     for th in threads:
         th.start()
     for th in threads:

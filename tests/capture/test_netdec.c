@@ -95,7 +95,8 @@ static size_t tcp_seg(uint8_t *b, uint16_t sport, uint16_t dport, uint32_t seq, 
     b[12] = 5 << 4;
     b[13] = flags;
     put16(b + 14, 65535);
-    memcpy(b + 20, data, n);
+    if (n)
+        memcpy(b + 20, data, n);
     return 20 + n;
 }
 

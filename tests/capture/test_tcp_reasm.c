@@ -239,6 +239,7 @@ static void test_hold_release(void **state)
     seg(&f, 0, 3, "d", false);
     assert_string_equal(f.s.text, "abcde<end>");
     /* holding more than the window lets go instead of losing data */
+    dt_tcp_half_free(&f.h);
     setup_fx(&f, 0, 8);
     dt_tcp_half_hold(&f.h);
     seg(&f, 0, 0, "12345", false);
