@@ -68,15 +68,16 @@ static int read_block(dt_source *s, uint32_t *type, uint32_t *len, uint64_t *at)
     if (r == 0)
         return 0;
     if (r < 0)
-        return dt_src_fail(s, *at, "%s (block header: %zu of 8 bytes)", why ? why : "truncated block header", got);
+        return dt_src_fail(s, *at, "truncated block header: %zu of 8 bytes%s%s%s", got, why ? " (gzip: " : "",
+                           why ? why : "", why ? ")" : "");
     uint32_t t;
     memcpy(&t, hdr, 4);
     if (t == BT_SHB) {
         /* the byte order of a new section is in its byte-order magic */
         r = dt_src_read(s, hdr + 8, 4, &got, &why);
         if (r != 1)
-            return dt_src_fail(s, *at, "%s (Section Header Block: %zu of 12 bytes)",
-                               why ? why : "truncated block", 8 + got);
+            return dt_src_fail(s, *at, "truncated Section Header Block: %zu of 12 bytes%s%s%s", 8 + got,
+                               why ? " (gzip: " : "", why ? why : "", why ? ")" : "");
         uint32_t bom;
         memcpy(&bom, hdr + 8, 4);
         if (bom == BOM)
@@ -98,8 +99,8 @@ static int read_block(dt_source *s, uint32_t *type, uint32_t *len, uint64_t *at)
     memcpy(s->buf, hdr, have);
     r = dt_src_read(s, s->buf + have, *len - have, &got, &why);
     if (r != 1)
-        return dt_src_fail(s, *at, "%s (%s: %zu of %u bytes)", why ? why : "truncated block",
-                           block_name(*type), have + got, *len);
+        return dt_src_fail(s, *at, "truncated %s: %zu of %u bytes%s%s%s", block_name(*type), have + got, *len,
+                           why ? " (gzip: " : "", why ? why : "", why ? ")" : "");
     uint32_t trailer = rd32(s, s->buf + *len - 4);
     if (trailer != *len)
         return dt_src_fail(s, *at, "%s length %u does not match its trailer %u", block_name(*type), *len, trailer);

@@ -34,6 +34,16 @@ int dt_src_fail(dt_source *s, uint64_t offset, const char *fmt, ...)
     return -1;
 }
 
+/* zlib names a gzdopen()ed file "<fd:N>"; the caller names the file. */
+static const char *zlib_why(gzFile gz)
+{
+    int zerr;
+    const char *m = gzerror(gz, &zerr);
+    if (strncmp(m, "<fd:", 4) == 0 && strstr(m, ">: "))
+        m = strstr(m, ">: ") + 3;
+    return m;
+}
+
 int dt_src_read(dt_source *s, void *dst, size_t n, size_t *got, const char **why)
 {
     size_t done = 0;
@@ -44,15 +54,14 @@ int dt_src_read(dt_source *s, void *dst, size_t n, size_t *got, const char **why
             want = 1u << 30;
         int r = gzread(s->gz, (uint8_t *)dst + done, (unsigned)want);
         if (r < 0) {
-            int zerr;
-            *why = gzerror(s->gz, &zerr);
+            *why = zlib_why(s->gz);
             break;
         }
         if (r == 0) {
             int zerr;
-            const char *m = gzerror(s->gz, &zerr);
+            gzerror(s->gz, &zerr);
             if (zerr != Z_OK && zerr != Z_STREAM_END)
-                *why = m; /* "unexpected end of file" inside the gzip stream */
+                *why = zlib_why(s->gz); /* "unexpected end of file" inside the gzip stream */
             break;
         }
         done += (size_t)r;

@@ -299,6 +299,48 @@ static void test_ipv6_extension_headers(void **state)
     assert_string_equal(w.col.server, "[::2]:7777");
 }
 
+static void test_ipv6_fragments(void **state)
+{
+    (void)state;
+    world w;
+    world_open(&w, DT_LINKTYPE_LINUX_SLL2, NULL);
+    char line[200];
+    memset(line, 'y', sizeof line);
+    memcpy(line, "six ", 4);
+    line[sizeof line - 1] = '\n';
+    uint8_t udp[8 + sizeof line];
+    put16(udp, 50001);
+    put16(udp + 2, 7777);
+    put16(udp + 4, (uint16_t)sizeof udp);
+    put16(udp + 6, 0);
+    memcpy(udp + 8, line, sizeof line);
+    const size_t cut = 104; /* a multiple of 8 */
+    for (int k = 1; k >= 0; k--) { /* the second fragment first */
+        uint8_t f[400];
+        memset(f, 0, sizeof f);
+        put16(f, 0x86DD); /* SLL2 protocol */
+        uint8_t *ip = f + 20;
+        ip[0] = 0x60;
+        ip[6] = 44; /* fragment header */
+        ip[7] = 64;
+        ip[23] = 1;
+        ip[39] = 2;
+        uint8_t *fh = ip + 40;
+        fh[0] = 17;
+        size_t off = k ? cut : 0, n = k ? sizeof udp - cut : cut;
+        put16(fh + 2, (uint16_t)(off | (k ? 0 : 1)));
+        put32(fh + 4, 0xabcdef);
+        memcpy(fh + 8, udp + off, n);
+        put16(ip + 4, (uint16_t)(8 + n));
+        feed(&w, f, 20 + 40 + 8 + n);
+    }
+    world_close(&w);
+    if (collect_find(&w.col, 0, "PDU c2s #1 line six yyy") < 0)
+        collect_dump(&w.col);
+    assert_true(collect_find(&w.col, 0, "PDU c2s #1 line six yyy") >= 0);
+    assert_string_equal(w.col.client, "[::1]:50001");
+}
+
 static size_t upper_pdu(uint8_t *f, const char *proto, const char *data)
 {
     size_t n = strlen(proto), padded = (n + 3) & ~(size_t)3;
@@ -391,7 +433,7 @@ int main(void)
         cmocka_unit_test(test_tcp_gap_resync),     cmocka_unit_test(test_ipv4_fragments_udp),
         cmocka_unit_test(test_other_link_layers),  cmocka_unit_test(test_ipv6_extension_headers),
         cmocka_unit_test(test_upper_pdu_stream),   cmocka_unit_test(test_idle_and_flow_limit),
-        cmocka_unit_test(test_garbage_frames),
+        cmocka_unit_test(test_garbage_frames),     cmocka_unit_test(test_ipv6_fragments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
