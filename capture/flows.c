@@ -246,6 +246,14 @@ static void udp(dt_netdec *d, dt_ip_pkt *ip)
     dt_engine_datagram(d->eng, f->conv, sender == f->client_end ? DT_DIR_C2S : DT_DIR_S2C, ip->ts, p + 8, n);
 }
 
+/* The peer's missing data came, or was given up: what was held goes on. */
+static void release_held(dt_flow *f, const dt_tcp_out *o, uint64_t ts)
+{
+    for (int k = 0; k < 2; k++)
+        if (f->half[k].hold && !f->half[!k].ack_wait)
+            dt_tcp_half_release(&f->half[k], o, k, ts);
+}
+
 static void tcp(dt_netdec *d, dt_ip_pkt *ip)
 {
     const uint8_t *p = ip->payload;
@@ -302,9 +310,7 @@ static void tcp(dt_netdec *d, dt_ip_pkt *ip)
     bool fin = (fl & TH_FIN) && !ip->truncated;
     if (n || fin)
         dt_tcp_half_segment(&f->half[dir], &o, dir, ip->ts, seq, data, n, fin);
-    for (int k = 0; k < 2; k++) /* the peer's missing data came, or was given up */
-        if (f->half[k].hold && !f->half[!k].ack_wait)
-            dt_tcp_half_release(&f->half[k], &o, k, ip->ts);
+    release_held(f, &o, ip->ts);
     if (fl & TH_RST)
         close_flow(d, f, ip->ts, "connection reset (RST)", true);
     else if (f->ended[0] && f->ended[1])
@@ -334,6 +340,19 @@ void dt_flow_expire(dt_netdec *d, uint64_t now)
         char why[64];
         snprintf(why, sizeof why, "closed after %llu s without traffic", (unsigned long long)(idle / 1000000000u));
         close_flow(d, f, now, why, false);
+    }
+}
+
+void dt_flow_tick_all(dt_netdec *d, uint64_t now)
+{
+    for (dt_flow *f = d->newest; f; f = f->older) {
+        if (!f->conv || f->key.proto != 6 || !(f->half[0].ack_wait || f->half[1].ack_wait))
+            continue;
+        dt_tcp_out o = tcp_out(f);
+        for (int k = 0; k < 2; k++)
+            if (f->half[k].ack_wait && now >= f->half[k].ack_ts + DT_TCP_ACK_WAIT_NS)
+                dt_tcp_half_tick(&f->half[k], &o, k, now);
+        release_held(f, &o, now);
     }
 }
 

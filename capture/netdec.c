@@ -282,3 +282,9 @@ void dt_netdec_packet(dt_netdec *d, const dt_channel *ch, int linktype, uint64_t
 }
 
 void dt_netdec_finish(dt_netdec *d, uint64_t ts) { dt_flow_finish_all(d, ts); }
+
+void dt_netdec_tick(dt_netdec *d, uint64_t now)
+{
+    dt_flow_tick_all(d, now);
+    dt_flow_expire(d, now);
+}

@@ -34,6 +34,10 @@ void dt_netdec_free(dt_netdec *d);
 void dt_netdec_packet(dt_netdec *d, const dt_channel *ch, int linktype, uint64_t ts_ns, const uint8_t *data,
                       size_t caplen, size_t origlen, uint32_t epb_flags);
 
+/* Time passed without packets (live capture, about once a second): expires
+ * idle flows and gives up holes that waited too long, so events do not lag. */
+void dt_netdec_tick(dt_netdec *d, uint64_t now_ns);
+
 /* End of input: what waits behind holes is handed on with gaps; the
  * conversations stay open for dt_engine_finish. */
 void dt_netdec_finish(dt_netdec *d, uint64_t ts_ns);

@@ -71,6 +71,7 @@ struct dt_netdec {
 void dt_flow_ip(dt_netdec *d, const dt_ip_pkt *ip);
 void dt_flow_expire(dt_netdec *d, uint64_t now);
 void dt_flow_finish_all(dt_netdec *d, uint64_t ts);
+void dt_flow_tick_all(dt_netdec *d, uint64_t now);
 void dt_flow_free_all(dt_netdec *d);
 
 void dt_chan_upper_pdu(dt_netdec *d, const dt_channel *ch, uint64_t ts, const uint8_t *data, size_t len,

@@ -1,5 +1,6 @@
 /* Classic pcap files through libpcap, reading through zlib with fopencookie
  * so that .pcap.gz works the same. */
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,11 @@ static ssize_t cookie_read(void *cookie, char *buf, size_t size)
     if (size > (1u << 30))
         size = 1u << 30;
     int r = gzread(s->gz, buf, (unsigned)size);
-    return r < 0 ? -1 : r;
+    if (r < 0) {
+        errno = EIO; /* libpcap reports strerror(errno) */
+        return -1;
+    }
+    return r;
 }
 
 static int cookie_close(void *cookie)

@@ -232,6 +232,7 @@ void dt_tcp_half_ack(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t ts, 
     if (!h->ack_wait) {
         h->ack_wait = true;
         h->ack_age = 0;
+        h->ack_ts = ts;
         h->ack_to = target;
     } else if (seq_lt(h->ack_to, target)) {
         h->ack_to = target;
@@ -244,7 +245,7 @@ void dt_tcp_half_tick(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t ts)
         return;
     if (!seq_lt(h->next, h->ack_to) || h->ended)
         h->ack_wait = false;
-    else if (++h->ack_age >= h->patience)
+    else if (++h->ack_age >= h->patience || ts >= h->ack_ts + DT_TCP_ACK_WAIT_NS)
         skip_to(h, o, dir, ts, h->ack_to);
 }
 

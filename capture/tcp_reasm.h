@@ -18,6 +18,7 @@
 #define DT_TCP_MAX_HOLES 32
 #define DT_TCP_DEFAULT_LIMIT (2u * 1024u * 1024u)
 #define DT_TCP_ACK_PATIENCE 16 /* packets an acknowledged hole may wait */
+#define DT_TCP_ACK_WAIT_NS 2000000000ull /* and for how long */
 
 typedef struct dt_tcp_out {
     void (*data)(void *ctx, int dir, uint64_t ts_ns, const uint8_t *d, size_t n);
@@ -40,6 +41,7 @@ typedef struct dt_tcp_half {
     bool ack_wait;           /* the peer acknowledged up to ack_to, past next */
     uint32_t ack_to;
     unsigned ack_age;        /* packets seen since */
+    uint64_t ack_ts;         /* when */
     unsigned patience;       /* DT_TCP_ACK_PATIENCE; 0: give up at the ACK */
     bool hold;               /* keep even in-order data back (see dt_tcp_half_hold) */
     uint8_t *buf;            /* buf[i] is sequence number next + i */
@@ -56,8 +58,8 @@ void dt_tcp_half_segment(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t 
                          const uint8_t *d, size_t n, bool fin);
 /* The peer acknowledged everything before ack. */
 void dt_tcp_half_ack(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t ts, uint32_t ack);
-/* Another packet of the connection went by: an acknowledged hole that has
- * waited long enough becomes a gap. */
+/* Another packet of the connection went by, or time passed (ts): an
+ * acknowledged hole that has waited long enough becomes a gap. */
 void dt_tcp_half_tick(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t ts);
 /* While the peer's earlier data is missing (its hole was acknowledged, so it
  * was sent before what comes now), this direction's data waits, so that a

@@ -35,6 +35,7 @@ typedef struct live_run {
     int linktype;
     uint64_t count;
     uint64_t last_ts;
+    uint64_t last_tick;
 } live_run;
 
 static void on_packet(void *ctx, uint64_t ts, const uint8_t *data, size_t caplen, size_t origlen)
@@ -96,6 +97,11 @@ static int capture_loop(dt_live *live, live_run *lr, uint64_t max_count, double 
         if (dt_live_dispatch(live, left, on_packet, lr, err, sizeof err) < 0) {
             fprintf(stderr, "diagtap: capture: %s\n", err);
             return -1;
+        }
+        uint64_t now = dt_now_ns();
+        if (now >= lr->last_tick + 1000000000u) {
+            dt_netdec_tick(lr->nd, now);
+            lr->last_tick = now;
         }
     }
 }

@@ -65,12 +65,18 @@ static int replay_main(int argc, char **argv, char **files)
             only_files = true;
             continue;
         }
-        if (!only_files && (strcmp(a, "--raw-in") == 0 || strcmp(a, "--raw-out") == 0)) {
-            if (i + 1 >= argc) {
+        if (!only_files && (strncmp(a, "--raw-in", 8) == 0 || strncmp(a, "--raw-out", 9) == 0)) {
+            const char *eq = strchr(a, '=');
+            size_t name_len = eq ? (size_t)(eq - a) : strlen(a);
+            if (name_len != (a[6] == 'i' ? 8u : 9u)) {
+                fprintf(stderr, "diagtap: replay: unknown option '%s' (see 'diagtap replay --help')\n", a);
+                return 2;
+            }
+            if (!eq && i + 1 >= argc) {
                 fprintf(stderr, "diagtap: option '%s' needs a value\n", a);
                 return 2;
             }
-            *(a[6] == 'i' ? &raw_in : &raw_out) = argv[++i];
+            *(a[6] == 'i' ? &raw_in : &raw_out) = eq ? eq + 1 : argv[++i];
             continue;
         }
         if (!only_files && a[0] == '-' && a[1]) {
@@ -115,7 +121,8 @@ static int replay_main(int argc, char **argv, char **files)
     int rc = 0;
     if (raw) {
         char err[640];
-        dt_engine_set_input(run.eng, raw_in ? raw_in : raw_out);
+        const char *in_name = raw_in ? raw_in : raw_out;
+        dt_engine_set_input(run.eng, strrchr(in_name, '/') ? strrchr(in_name, '/') + 1 : in_name);
         if (dt_rawdump_replay(run.eng, raw_in, raw_out, proto, err, sizeof err) != 0) {
             fprintf(stderr, "diagtap: %s\n", err);
             rc = 1;

@@ -204,6 +204,26 @@ static void test_tcp_gap_resync(void **state)
                                                 "line third", "NOTE c2s #1 connection reset", NULL });
 }
 
+static void test_tick_gives_up_holes(void **state)
+{
+    (void)state;
+    /* live: the data before an ACK was never captured; no more packets come */
+    world w;
+    world_open(&w, DT_LINKTYPE_ETHERNET, NULL);
+    tcp_send(&w, false, true, 10, 0, TH_SYN, NULL);
+    tcp_send(&w, false, true, 11, 1, TH_ACK, "REQ 1\n");
+    /* "REQ 2\n" lost; the server answers both */
+    tcp_send(&w, false, false, 1, 23, TH_ACK, "RSP 1\nRSP 2\n");
+    int held = collect_find(&w.col, 0, "line RSP 1");
+    dt_netdec_tick(w.nd, w.ts + SEC / 2);
+    assert_int_equal(collect_find(&w.col, 0, "missing"), -1);
+    dt_netdec_tick(w.nd, w.ts + 3 * SEC);
+    expect_order(&w.col, (const char *const[]){ "line REQ 1", "ERROR c2s #1 missing 6 bytes", "line RSP 1",
+                                                "line RSP 2", NULL });
+    assert_int_equal(held, -1); /* the responses waited for the requests' fate */
+    world_close(&w);
+}
+
 static void test_ipv4_fragments_udp(void **state)
 {
     (void)state;
@@ -430,7 +450,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcp_session),        cmocka_unit_test(test_tcp_no_syn),
-        cmocka_unit_test(test_tcp_gap_resync),     cmocka_unit_test(test_ipv4_fragments_udp),
+        cmocka_unit_test(test_tcp_gap_resync),     cmocka_unit_test(test_tick_gives_up_holes),     cmocka_unit_test(test_ipv4_fragments_udp),
         cmocka_unit_test(test_other_link_layers),  cmocka_unit_test(test_ipv6_extension_headers),
         cmocka_unit_test(test_upper_pdu_stream),   cmocka_unit_test(test_idle_and_flow_limit),
         cmocka_unit_test(test_garbage_frames),     cmocka_unit_test(test_ipv6_fragments),
