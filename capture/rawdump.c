@@ -72,7 +72,6 @@ static int feed(dt_engine *e, dt_conv *c, dt_dir dir, raw_file *f, uint8_t *buf,
         if (n == 0)
             break;
     }
-    dt_engine_stream_end(e, c, dir, f->mtime_ns);
     return 0;
 }
 
@@ -108,6 +107,15 @@ int dt_rawdump_replay(dt_engine *e, const char *in_path, const char *out_path, c
         snprintf(err, errsz, "cannot set up the raw dump conversation");
     else if (feed(e, c, DT_DIR_C2S, &in, buf, err, errsz) == 0 && feed(e, c, DT_DIR_S2C, &out, buf, err, errsz) == 0)
         rc = 0;
+    /* Both ends only now: a recording (-w) keeps no end marks, and replaying
+     * it must give the same events. */
+    if (c) {
+        uint64_t end_ts = out_path ? out.mtime_ns : in.mtime_ns;
+        if (in_path)
+            dt_engine_stream_end(e, c, DT_DIR_C2S, end_ts);
+        if (out_path)
+            dt_engine_stream_end(e, c, DT_DIR_S2C, end_ts);
+    }
     free(buf);
     if (in.gz)
         gzclose(in.gz);
