@@ -146,6 +146,14 @@ void dt_tcp_half_segment(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t 
     }
     if (h->ended)
         return;
+    if (h->from_ack) {
+        /* An ACK seen before any data said where data starts; data far
+         * from there means that ACK was stale: start at the data instead. */
+        h->from_ack = false;
+        uint32_t d0 = seq - h->next;
+        if (d0 > h->limit && (uint32_t)(h->next - seq) > h->limit)
+            h->next = seq;
+    }
     if (fin && !h->fin && n <= UINT32_MAX && !seq_lt(seq + (uint32_t)n, h->next)) {
         h->fin = true;
         h->fin_seq = seq + (uint32_t)n;
@@ -215,6 +223,7 @@ void dt_tcp_half_ack(dt_tcp_half *h, const dt_tcp_out *o, int dir, uint64_t ts, 
 {
     if (!h->started) {
         h->started = true;
+        h->from_ack = true;
         h->next = ack;
         return;
     }

@@ -33,6 +33,7 @@ typedef struct dt_tcp_range {
 
 typedef struct dt_tcp_half {
     bool started;
+    bool from_ack;           /* next came from the peer's ACK; no data seen yet */
     bool fin;                /* fin_seq is known */
     bool ended;              /* the FIN was reached: no more data */
     uint32_t next;           /* next sequence number to hand on */

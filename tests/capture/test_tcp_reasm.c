@@ -321,6 +321,20 @@ static void test_no_syn_start(void **state)
     dt_tcp_half_segment(&h, &o, 1, 0, 424245, (const uint8_t *)"dle", 3, false);
     assert_string_equal(s.text, "middle");
     dt_tcp_half_free(&h);
+    /* started by the peer's ACK: data at that point continues it... */
+    memset(&s, 0, sizeof s);
+    dt_tcp_half_init(&h, 0);
+    dt_tcp_half_ack(&h, &o, 1, 0, 5000);
+    dt_tcp_half_segment(&h, &o, 1, 0, 5000, (const uint8_t *)"ok", 2, false);
+    assert_string_equal(s.text, "ok");
+    dt_tcp_half_free(&h);
+    /* ...but an ACK far from the first data was stale: no absurd gap */
+    memset(&s, 0, sizeof s);
+    dt_tcp_half_init(&h, 0);
+    dt_tcp_half_ack(&h, &o, 1, 0, 0);
+    dt_tcp_half_segment(&h, &o, 1, 0, 0x70000000u, (const uint8_t *)"fresh", 5, false);
+    assert_string_equal(s.text, "fresh");
+    dt_tcp_half_free(&h);
 }
 
 /* Random segments, overlaps, ACKs, holds and FINs: every byte handed on is
