@@ -172,8 +172,14 @@ def tcp_of(frame):
     return sport, dport, seq, frame[t + 13], frame[t + doff:14 + tot]
 
 
+def sanitizer_clean(err):
+    """UBSan reports and continues: a report anywhere fails the test."""
+    check("runtime error:" not in err and "Sanitizer" not in err, "sanitizer report:\n" + err)
+
+
 def diagtap(*args, timeout=120):
     p = subprocess.run([DIAGTAP] + list(args), capture_output=True, text=True, timeout=timeout)
+    sanitizer_clean(p.stderr)
     return p.returncode, p.stdout, p.stderr
 
 

@@ -49,6 +49,7 @@ exchange(srv, 10, bulk=3000)
 time.sleep(0.5)
 p.send_signal(signal.SIGINT)
 out, err = p.communicate(timeout=20)
+sanitizer_clean(err)
 check(p.returncode == 0, "capture after SIGINT: rc %d: %s" % (p.returncode, err))
 evs = events(out)
 reqs = [e for e in evs if e["kind"] == "pdu" and e["summary"].startswith("line REQ")]
