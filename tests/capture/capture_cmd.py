@@ -70,6 +70,22 @@ check(rc == 0, "replay of the recording: " + err2)
 key = lambda es: [(e["dir"], e["kind"], e["summary"], e["ts_ns"]) for e in es]
 check(key(events(out2)) == key(evs), "replaying the recording gives other events")
 
+# --- the "any" pseudo-interface (Linux cooked headers), stopped by SIGTERM
+srv3 = listener()
+port3 = port_of(srv3)
+p = subprocess.Popen([DIAGTAP, "capture", "-i", "any", "-f", "tcp port %d" % port3, "--plugin-dir", PLUGIN_DIR,
+                      "-T", "json", "-d", "%d=lines" % port3], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+running.append(p)
+time.sleep(1.0)
+exchange(srv3, 3)
+time.sleep(0.5)
+p.send_signal(signal.SIGTERM)
+out, err = p.communicate(timeout=20)
+sanitizer_clean(err)
+pdus = sorted(e["summary"] for e in events(out) if e["kind"] == "pdu" and not e["summary"].startswith("line DATA"))
+check(p.returncode == 0 and pdus == sorted(["line REQ %d" % i for i in range(3)] + ["line RSP %d" % i for i in range(3)]),
+      "-i any + SIGTERM: rc %d, %s, %s" % (p.returncode, pdus, err))
+
 # --- -c COUNT stops by itself
 srv2 = listener()
 port2 = port_of(srv2)
