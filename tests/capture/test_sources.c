@@ -296,6 +296,38 @@ static void test_pcapng_corrupt(void **state)
     cb_free(&c);
 }
 
+static void test_random_corruption(void **state)
+{
+    (void)state;
+    /* random bytes overwritten: an error or fewer packets, never a crash */
+    uint32_t x = 4242;
+    for (int round = 0; round < 400; round++) {
+        capbuf c;
+        if (round % 2)
+            build_pcapng(&c, round % 4 == 1);
+        else
+            build_pcap(&c, round % 4 == 2, true);
+        int flips = 1 + (int)((x = x * 1103515245u + 12345u) >> 16) % 4;
+        for (int i = 0; i < flips; i++) {
+            x = x * 1103515245u + 12345u;
+            size_t at = (x >> 8) % c.len;
+            c.b[at] = (uint8_t)(x >> 3);
+        }
+        cb_write(&c, tmp_path, c.len, round % 3 == 0);
+        char err[512];
+        dt_source *s = dt_source_open(tmp_path, err, sizeof err);
+        if (!s) {
+            assert_true(strstr(err, tmp_path) == err);
+        } else {
+            int rc;
+            drain(s, &rc);
+            assert_true(rc == 0 || (rc == -1 && strstr(dt_source_error(s), ": offset ")));
+            dt_source_close(s);
+        }
+        cb_free(&c);
+    }
+}
+
 static void test_gz_truncated(void **state)
 {
     (void)state;
@@ -380,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pcap_read, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_pcap_truncated, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_pcapng_corrupt, make_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(test_random_corruption, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_gz_truncated, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_nettrace_and_unknown, make_tmp, rm_tmp),
     };
