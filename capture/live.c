@@ -29,7 +29,7 @@ static char *find_description(const char *iface)
     return d;
 }
 
-dt_live *dt_live_open(const char *iface, const char *bpf, int snaplen, char *err, size_t errsz)
+dt_live *dt_live_open(const char *iface, const char *bpf, int snaplen, int buffer_mib, char *err, size_t errsz)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
     dt_live *l = calloc(1, sizeof *l);
@@ -44,6 +44,7 @@ dt_live *dt_live_open(const char *iface, const char *bpf, int snaplen, char *err
     }
     pcap_set_snaplen(l->p, snaplen > 0 ? snaplen : 262144);
     pcap_set_immediate_mode(l->p, 1);
+    pcap_set_buffer_size(l->p, (buffer_mib > 0 ? buffer_mib : DT_LIVE_DEFAULT_BUFFER_MIB) * 1024 * 1024);
     pcap_set_timeout(l->p, 100);
     l->nano = pcap_set_tstamp_precision(l->p, PCAP_TSTAMP_PRECISION_NANO) == 0;
     int r = pcap_activate(l->p);

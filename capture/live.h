@@ -10,8 +10,13 @@ typedef struct dt_live dt_live;
 
 typedef void (*dt_live_cb)(void *ctx, uint64_t ts_ns, const uint8_t *data, size_t caplen, size_t origlen);
 
-/* bpf may be NULL. NULL with "IFACE: why" in err. */
-dt_live *dt_live_open(const char *iface, const char *bpf, int snaplen, char *err, size_t errsz);
+/* Immediate mode makes libpcap use fixed-size ring slots (one snaplen each,
+ * or the MTU), so a small ring holds few packets: the default ring is large. */
+#define DT_LIVE_DEFAULT_BUFFER_MIB 32
+
+/* bpf may be NULL; snaplen and buffer_mib 0 for the defaults. NULL with
+ * "IFACE: why" in err. */
+dt_live *dt_live_open(const char *iface, const char *bpf, int snaplen, int buffer_mib, char *err, size_t errsz);
 /* The descriptor to poll for readability. */
 int dt_live_fd(const dt_live *l);
 /* LINKTYPE_* of the interface. */

@@ -26,6 +26,8 @@ static const char capture_usage[] =
     "  -c COUNT              stop after COUNT packets\n"
     "  --duration S          stop after S seconds (decimals allowed)\n"
     "  -s SNAPLEN            bytes kept of each packet (default 262144)\n"
+    "  -B MIB                kernel capture buffer (default 32); raise it if the\n"
+    "                        final line reports packets dropped by the kernel\n"
     "\n";
 
 typedef struct live_run {
@@ -111,7 +113,7 @@ int dt_cmd_capture(int argc, char **argv)
     dt_cli_opts o;
     dt_cli_opts_init(&o);
     const char *iface = NULL, *bpf = NULL;
-    double count = 0, duration = 0, snaplen = 0;
+    double count = 0, duration = 0, snaplen = 0, buffer_mib = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -120,7 +122,7 @@ int dt_cmd_capture(int argc, char **argv)
             return 0;
         }
         bool takes = strcmp(a, "-i") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "-c") == 0 ||
-                     strcmp(a, "--duration") == 0 || strcmp(a, "-s") == 0;
+                     strcmp(a, "--duration") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "-B") == 0;
         if (takes) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "diagtap: option '%s' needs a value\n", a);
@@ -131,7 +133,11 @@ int dt_cmd_capture(int argc, char **argv)
                 iface = v;
             else if (a[1] == 'f')
                 bpf = v;
-            else if (!parse_number(a, v, a[1] == 'c' ? &count : a[1] == 's' ? &snaplen : &duration))
+            else if (!parse_number(a, v,
+                                   a[1] == 'c'   ? &count
+                                   : a[1] == 's' ? &snaplen
+                                   : a[1] == 'B' ? &buffer_mib
+                                                 : &duration))
                 return 2;
             continue;
         }
@@ -148,7 +154,7 @@ int dt_cmd_capture(int argc, char **argv)
         return 2;
     }
     char err[640];
-    dt_live *live = dt_live_open(iface, bpf, (int)snaplen, err, sizeof err);
+    dt_live *live = dt_live_open(iface, bpf, (int)snaplen, (int)buffer_mib, err, sizeof err);
     if (!live) {
         fprintf(stderr, "diagtap: %s\n", err);
         return 1;

@@ -115,8 +115,8 @@ s_orig = sorted((k[0], k[1], k[3]) for k in key(orig))
 check(sorted((k[0], k[1], k[3]) for k in key(evs)) == s_orig, "reordered+duplicated: other messages")
 
 # --- a lost segment: a gap event, then decoding resumes
-victim = next(i for i in data_idx[len(data_idx) // 2:]
-              if tcp_of(frames[i][1])[1] == pa and tcp_of(frames[i][1])[4].startswith(b"REQ"))
+req_segs = [i for i in data_idx if tcp_of(frames[i][1])[1] == pa and tcp_of(frames[i][1])[4].startswith(b"REQ")]
+victim = req_segs[len(req_segs) // 2]  # a request in the middle of the conversation
 lost = frames[:victim] + frames[victim + 1:]
 lost_path = os.path.join(tmp, "lost.pcap")
 write_pcap(lost_path, lost, 1)
