@@ -4,6 +4,7 @@ recording read by tshark, stops on SIGINT, -c COUNT and --duration, errors
 for a bad interface or filter."""
 import atexit
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -106,4 +107,5 @@ rc, out, err = diagtap("capture", "-i", "lo", "-f", "tcp port")
 check(rc != 0 and "filter" in err and len(err.strip().splitlines()) == 1, "bad filter: %r" % err)
 rc, out, err = diagtap("capture", "--help")
 check(rc == 0 and "-i IFACE" in out and "--duration" in out, "capture --help")
+shutil.rmtree(tmp)  # kept when a check fails, for a look
 print("ok")

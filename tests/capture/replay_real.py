@@ -5,6 +5,7 @@ truncated, split and merged; and on the shared corpus (KDNET pcapng.gz,
 nettrace files)."""
 import collections
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -208,4 +209,32 @@ rc, out, err = diagtap("replay", "--raw-in", os.path.join(tmp, "nonexistent.bin"
                        "--plugin-dir", PLUGIN_DIR)
 check(rc != 0 and "nonexistent.bin" in err and len(err.strip().splitlines()) == 1, "raw dump missing: %r" % err)
 
+# --- progress on a terminal for inputs over 64 MiB, nothing when stderr is not one
+import pty  # noqa: E402
+big = os.path.join(tmp, "big.pcap")
+with open(big, "wb") as fh:
+    fh.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
+    rec = struct.pack("<IIII", 1, 0, 1414, 1414) + bytes(1414)
+    fh.write(rec * 48000)
+master, slave = pty.openpty()
+p = subprocess.Popen([DIAGTAP, "replay", big], stdout=subprocess.DEVNULL, stderr=slave)
+os.close(slave)
+tty_err = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    tty_err += chunk
+p.wait(timeout=60)
+os.close(master)
+check(p.returncode == 0 and b"\rdiagtap: reading" in tty_err and b"%" in tty_err and tty_err.endswith(b"\r\x1b[K"),
+      "progress on a terminal: %r" % tty_err[:200])
+rc, out, err = diagtap("replay", big)
+check(rc == 0 and err == "", "progress without a terminal: %r" % err[:200])
+os.unlink(big)
+
+shutil.rmtree(tmp)  # kept when a check fails, for a look
 print("ok")
