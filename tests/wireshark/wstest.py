@@ -75,6 +75,14 @@ class Session:
                 os.chmod(os.path.join(root, d), 0o755)
             for f in files:
                 os.chmod(os.path.join(root, f), 0o755)
+        # tshark runs as nobody, and so do the diagtap proxies its extcap
+        # starts: a copy of the executable nobody can reach, wherever the
+        # build directory is.
+        self.diagtap_copy = os.path.join(self.tmp, "bin", "diagtap")
+        os.makedirs(os.path.dirname(self.diagtap_copy))
+        shutil.copy(DIAGTAP, self.diagtap_copy)
+        os.chmod(os.path.dirname(self.diagtap_copy), 0o755)
+        os.chmod(self.diagtap_copy, 0o755)
         self.preload = sanitizer_preload(PLUGIN)
 
     def close(self):
@@ -94,8 +102,7 @@ class Session:
         if self.preload:
             env += ["LD_PRELOAD=" + self.preload, "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1",
                     "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1"]
-        if "DIAGTAP" in os.environ:
-            env += ["DIAGTAP=" + DIAGTAP]
+        env += ["DIAGTAP=" + self.diagtap_copy]
         prefix = []
         if os.geteuid() == 0:
             nobody = pwd.getpwnam("nobody")
