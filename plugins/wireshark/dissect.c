@@ -56,7 +56,10 @@ static bool session_start(void)
     return dtws_session_start(dtws_registry, opts, dtws_g.show_credentials);
 }
 
-enum { BY_ADDRESS, BY_P2P_DIR };
+/* How a PDU's direction and conversation are found: UDP (first sender is
+ * the client), TCP (the SYN's receiver is the server), exported PDUs (EPB
+ * direction flags, one conversation per pcapng interface). */
+enum { BY_ADDRESS, BY_TCP, BY_P2P_DIR };
 
 static guint32 iface_of(packet_info *pinfo)
 {
@@ -112,6 +115,12 @@ static dt_dir dir_of(const conv_state *cs, packet_info *pinfo, int how)
         if (pinfo->p2p_dir != P2P_DIR_UNKNOWN)
             return pinfo->p2p_dir == P2P_DIR_RECV ? DT_DIR_C2S : DT_DIR_S2C;
     }
+    if (how == BY_TCP && pinfo->srcport != pinfo->destport) {
+        conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+        struct tcp_analysis *tcpd = conv ? get_tcp_conversation_data(conv, pinfo) : NULL;
+        if (tcpd && tcpd->server_port)
+            return pinfo->destport == tcpd->server_port ? DT_DIR_C2S : DT_DIR_S2C;
+    }
     if (!cs)
         return DT_DIR_C2S;
     return addresses_equal(&pinfo->src, &cs->client) && pinfo->srcport == cs->client_port ? DT_DIR_C2S : DT_DIR_S2C;
@@ -162,6 +171,7 @@ static void collect_event(void *user, const dt_event *ev)
     e->fields = copy_fields(ev->fields);
     e->malformed = ev->malformed || ev->kind == DT_EV_ERROR;
     e->role = ev->role;
+    e->dir = ev->dir;
     e->seq = ev->seq;
     e->latency_ns = ev->latency_ns;
     e->has_latency = ev->has_latency;
@@ -364,11 +374,11 @@ static long frame_at(dtws_proto *p, packet_info *pinfo, tvbuff_t *tvb, int offse
     if (known)
         return *known;
 
-    conv_state *cs = conv_get(p, pinfo, BY_ADDRESS, true);
+    conv_state *cs = conv_get(p, pinfo, BY_TCP, true);
     long n = (long)avail;
     if (cs) {
         const guint8 *data = tvb_get_ptr(tvb, offset, avail);
-        n = dtws_run_frame(cs->run, dir_of(cs, pinfo, BY_ADDRESS), data, avail);
+        n = dtws_run_frame(cs->run, dir_of(cs, pinfo, BY_TCP), data, avail);
     }
     if (!PINFO_FD_VISITED(pinfo)) {
         frame_key *k = wmem_memdup(wmem_file_scope(), &key, sizeof key);
@@ -400,7 +410,7 @@ static int dissect_tcp_pdu(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
                                p->d->display_name);
         return (int)tvb_captured_length(tvb);
     }
-    return dissect_one_pdu(p, tvb, pinfo, tree, BY_ADDRESS);
+    return dissect_one_pdu(p, tvb, pinfo, tree, BY_TCP);
 }
 
 static int dissect_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, void *cb_data)

@@ -38,6 +38,7 @@ struct dtws_event {
     dt_field *fields;        /* copied tree: def, next, child, offset, length, v */
     bool malformed;
     dt_role role;
+    dt_dir dir;
     uint64_t seq;            /* position in its conversation's run */
     uint32_t req_frame;      /* response: frame of its request (0 unknown) */
     uint32_t rsp_frame;      /* request: frame of its final response (0 none yet) */
@@ -56,6 +57,7 @@ typedef struct dtws_common {
     int hf_text;        /* a field from outside a protocol's table, shown as text */
     int hf_malformed;   /* the engine's own "diagtap.malformed" */
     int hf_summary;     /* the event's one-line summary, as diagtap prints it */
+    int hf_dir;         /* "c2s" or "s2c", as in diagtap's JSON */
     int hf_response_in;
     int hf_response_to;
     int hf_latency;

@@ -72,6 +72,8 @@ static void register_common(void)
                                   "Why the bytes could not be decoded", HFILL } },
         { &dtws_g.hf_summary, { "Summary", "diagtap.summary", FT_STRING, BASE_NONE, NULL, 0,
                                 "The message in one line, as diagtap's timeline shows it", HFILL } },
+        { &dtws_g.hf_dir, { "Direction", "diagtap.dir", FT_STRING, BASE_NONE, NULL, 0,
+                            "c2s: from the side that opened the conversation (client, IDE, tool); s2c: back", HFILL } },
         { &dtws_g.hf_response_in, { "Response in", "diagtap.response_in", FT_FRAMENUM, BASE_NONE,
                                     FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0, "The frame of this request's reply", HFILL } },
         { &dtws_g.hf_response_to, { "Request in", "diagtap.response_to", FT_FRAMENUM, BASE_NONE,
@@ -87,7 +89,7 @@ static void register_common(void)
         { &dtws_g.ei_not_first_pass, { "diagtap.expert.not_decoded", PI_SEQUENCE, PI_WARN,
                                        "Not seen in order on the first pass: not decoded", EXPFILL } },
     };
-    dtws_g.hf_text = dtws_g.hf_malformed = dtws_g.hf_summary = dtws_g.hf_response_in = dtws_g.hf_response_to = dtws_g.hf_latency = dtws_g.hf_status = -1;
+    dtws_g.hf_text = dtws_g.hf_malformed = dtws_g.hf_summary = dtws_g.hf_dir = dtws_g.hf_response_in = dtws_g.hf_response_to = dtws_g.hf_latency = dtws_g.hf_status = -1;
     dtws_g.proto = proto_register_protocol("diagtap common fields", "diagtap", "diagtap");
     proto_register_field_array(dtws_g.proto, hf, (int)G_N_ELEMENTS(hf));
     expert_module_t *em = expert_register_protocol(dtws_g.proto);

@@ -120,6 +120,8 @@ void dtws_tree_add_event(const dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo,
 {
     proto_item *sum = proto_tree_add_string(tree, dtws_g.hf_summary, tvb, 0, 0, ev->summary);
     proto_item_set_generated(sum);
+    proto_item *dir = proto_tree_add_string(tree, dtws_g.hf_dir, tvb, 0, 0, ev->dir == DT_DIR_C2S ? "c2s" : "s2c");
+    proto_item_set_generated(dir);
     add_fields(p, tvb, pinfo, tree, ev->fields);
     if (ev->role == DT_ROLE_REQUEST && ev->rsp_frame) {
         proto_item *it = proto_tree_add_uint(tree, dtws_g.hf_response_in, tvb, 0, 0, ev->rsp_frame);

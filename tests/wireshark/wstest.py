@@ -239,7 +239,7 @@ def compare(session, capture, diagtap_args, tshark_args, protos, min_fields, two
     check(len(compared) >= min_fields,
           "only %d comparable fields in %s (want >= %d): %s" % (len(compared), capture, min_fields, compared))
 
-    args = ["-r", capture, "-T", "json", "-e", "diagtap.summary", "-e", "diagtap.response_to"]
+    args = ["-r", capture, "-T", "json", "-e", "diagtap.summary", "-e", "diagtap.dir", "-e", "diagtap.response_to"]
     args += sum((["-e", a] for a in compared), [])
     if two_pass:
         args = ["-2"] + args
@@ -254,6 +254,8 @@ def compare(session, capture, diagtap_args, tshark_args, protos, min_fields, two
     check(got["diagtap.summary"] == summaries,
           "summaries differ (%d in diagtap, %d in tshark); first difference: %s" %
           (len(summaries), len(got["diagtap.summary"]), first_diff(summaries, got["diagtap.summary"])))
+    dirs = [ev["dir"] for ev in evs]
+    check(got["diagtap.dir"] == dirs, "directions differ: " + first_diff(dirs, got["diagtap.dir"]))
     n_rsp = sum(1 for ev in evs if ev.get("req_seq"))
     check(len(got["diagtap.response_to"]) == n_rsp,
           "%d responses paired in diagtap, %d in tshark" % (n_rsp, len(got["diagtap.response_to"])))
