@@ -4,7 +4,9 @@ with lldb-vscode-14, debugpy and clangd-14) replayed two ways:
    order, captured by tcpdump: the Content-Length heuristic tells DAP from
    LSP, and every field tshark shows equals `diagtap replay` of the capture;
  - as diagtap's own recording (the transcript's bytes replayed with -w):
-   the exported PDUs open decoded with the same fields."""
+   the exported PDUs open decoded with the same fields.
+Also a session where the adapter speaks first: the side that connected
+stays the client."""
 import glob
 import json
 import os
