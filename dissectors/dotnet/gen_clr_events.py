@@ -18,17 +18,22 @@ tmpl = re.compile(r'new \w+\((?:value|null|action|\w+), (\d+), (\d+), "([^"]*)",
 provname = re.compile(r'ProviderName = "([^"]+)"')
 
 names = {}  # (provider, id) -> name
-for path in parsers:
-    provider = None
-    for line in open(path, encoding='utf-8-sig'):
-        m = provname.search(line)
-        if m:
-            provider = m.group(1)
-            continue
-        for m in tmpl.finditer(line):
-            eid, task, opcode = int(m.group(1)), m.group(3), m.group(5)
-            name = task + '/' + opcode if task and opcode else (task or opcode)
-            names.setdefault((provider, eid), name)
+# The templates TraceEvent enumerates (templates[N] = new ...) name events as
+# it reports them; the event accessors' registrations come second.
+for pass_ in ('enumerated', 'registered'):
+    for path in parsers:
+        provider = None
+        for line in open(path, encoding='utf-8-sig'):
+            m = provname.search(line)
+            if m:
+                provider = m.group(1)
+                continue
+            if (pass_ == 'enumerated') != ('templates[' in line):
+                continue
+            for m in tmpl.finditer(line):
+                eid, task, opcode = int(m.group(1)), m.group(3), m.group(5)
+                name = task + '/' + opcode if task and opcode else (task or opcode)
+                names.setdefault((provider, eid), name)
 
 ns = {'e': 'http://schemas.microsoft.com/win/2004/08/events'}
 man = ET.parse(root + '/Parsers/ClrEtwAll.man')

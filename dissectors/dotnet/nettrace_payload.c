@@ -159,7 +159,7 @@ static bool decode_value(decoder *d, uint32_t type, uint32_t elem, dt_cursor nes
         size_t k = (size_t)snprintf(list, sizeof list, "[%u]", count);
         for (uint32_t i = 0; i < count; i++) {
             char ename[160];
-            snprintf(ename, sizeof ename, "%s[%u]", name, i);
+            snprintf(ename, sizeof ename, "%.140s[%u]", name, i);
             bool q = quiet || i >= MAX_ARRAY_SHOWN;
             if (elem == 1) {
                 if (!decode_desc(d, nested, v2, p, ename, depth + 1, q))
