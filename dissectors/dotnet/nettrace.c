@@ -380,7 +380,7 @@ static void dissect_blob_block(dt_ctx *ctx, nt_stream *s, dt_field *obj, dt_curs
             dt_summary(ctx, "%s tid=%" PRIu64, m->stats_key, e.thread);
             if (e.stack)
                 dt_summary_append(ctx, " stack=%u", e.stack);
-            nt_payload_decode(ctx, m, NULL, &payload);
+            nt_payload_decode(ctx, m, s->pointer_size, NULL, &payload);
         } else {
             dt_summary(ctx, "event with unknown metadata id %u tid=%" PRIu64 " (%u bytes)", e.meta_id, e.thread,
                        e.payload_size);

@@ -48,6 +48,7 @@ typedef struct nt_meta {
     uint32_t field_count;
     bool schema_v2;
     bool is_counter;         /* an EventCounters event */
+    const struct dt_clr_template *builtin; /* runtime event layout when the metadata has none */
 } nt_meta;
 
 /* A chunk of the pool; chunks never move, so pointers into them stay valid. */
@@ -128,7 +129,7 @@ bool nt_skip_desc_v1(dt_cursor *c, int depth);
 
 /* Payload decoding from the schema (nettrace_payload.c): adds one "arg"
  * field per parameter and appends "Name=Value" pairs to the summary. */
-void nt_payload_decode(dt_ctx *ctx, const nt_meta *m, dt_field *parent, dt_cursor *payload);
+void nt_payload_decode(dt_ctx *ctx, const nt_meta *m, uint32_t pointer_size, dt_field *parent, dt_cursor *payload);
 
 /* Well-known names (nettrace_names.c). Writes the name shown for an event
  * into out: the runtime's Task/Opcode name, or the metadata name with

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clr_events.h"
 #include "nettrace.h"
 
 struct nt_pool_chunk {
@@ -269,5 +270,7 @@ nt_meta *nt_meta_parse(dt_ctx *ctx, nt_stream *s, dt_field *parent, dt_cursor *c
     if (!m.provider || !m.name || !m.stats_key)
         return NULL;
     m.is_counter = strcmp(ename, "EventCounters") == 0;
+    if (m.field_count == 0)
+        m.builtin = dt_clr_template_lookup(provider, m.event_id, m.version);
     return meta_put(s, &m);
 }

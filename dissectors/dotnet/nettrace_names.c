@@ -25,6 +25,27 @@ const char *dt_clr_event_lookup(const char *provider, uint32_t event_id)
     return NULL;
 }
 
+const dt_clr_template *dt_clr_template_lookup(const char *provider, uint32_t event_id, uint32_t version)
+{
+    /* first entry >= (provider, event_id, version + 1), then step back */
+    size_t lo = 0, hi = dt_clr_templates_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const dt_clr_template *t = &dt_clr_templates[mid];
+        int c = strcmp(t->provider, provider);
+        if (c == 0)
+            c = t->event_id < event_id ? -1 : t->event_id > event_id ? 1 : t->version <= version ? -1 : 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const dt_clr_template *t = &dt_clr_templates[lo - 1];
+    return strcmp(t->provider, provider) == 0 && t->event_id == event_id ? t : NULL;
+}
+
 static bool ends_with(const char *s, size_t n, const char *suffix)
 {
     size_t k = strlen(suffix);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clr_events.h"
 #include "nettrace.h"
 
 #define MAX_DEPTH 8
@@ -230,13 +231,79 @@ static bool decode_desc(decoder *d, dt_cursor schema, bool v2, dt_cursor *p, con
     return dt_cur_ok(&schema);
 }
 
-void nt_payload_decode(dt_ctx *ctx, const nt_meta *m, dt_field *parent, dt_cursor *payload)
+/* A runtime event laid out by the CLR manifest's template. */
+static bool decode_builtin(decoder *d, const dt_clr_template *t, uint32_t psize, dt_cursor *p)
+{
+    for (uint16_t i = 0; i < t->n_fields; i++) {
+        const dt_clr_field *f = &t->fields[i];
+        char text[400];
+        uint64_t v = 0;
+        bool is_int = true;
+        switch (f->type) {
+        case DT_CLR_U8: v = dt_cur_u8(p); break;
+        case DT_CLR_U16: v = dt_cur_u16le(p); break;
+        case DT_CLR_U32: v = dt_cur_u32le(p); break;
+        case DT_CLR_U64: v = dt_cur_u64le(p); break;
+        case DT_CLR_PTR: v = psize == 4 ? dt_cur_u32le(p) : dt_cur_u64le(p); break;
+        case DT_CLR_BOOL: v = dt_cur_u32le(p) != 0; break;
+        case DT_CLR_I32: {
+            int32_t x = dt_cur_i32le(p);
+            snprintf(text, sizeof text, "%" PRId32, x);
+            is_int = false;
+            break;
+        }
+        case DT_CLR_DOUBLE: {
+            double num;
+            bool is_num;
+            read_primitive(p, 14, text, sizeof text, &num, &is_num);
+            is_int = false;
+            break;
+        }
+        case DT_CLR_GUID: {
+            double num;
+            bool is_num;
+            read_primitive(p, 17, text, sizeof text, &num, &is_num);
+            is_int = false;
+            break;
+        }
+        case DT_CLR_UTF16Z: dt_cur_utf16le_z(p, text, sizeof text); is_int = false; break;
+        case DT_CLR_ANSIZ: dt_cur_cstring(p, text, sizeof text); is_int = false; break;
+        }
+        if (!dt_cur_ok(p))
+            return false;
+        if (is_int) {
+            const char *name = f->map ? dt_value_name_find(f->map, v, true) : NULL;
+            if (name)
+                snprintf(text, sizeof text, "%s", name);
+            else if (f->type == DT_CLR_BOOL)
+                snprintf(text, sizeof text, "%s", v ? "true" : "false");
+            else if (f->hex || f->type == DT_CLR_PTR)
+                snprintf(text, sizeof text, "0x%" PRIx64, v);
+            else
+                snprintf(text, sizeof text, "%" PRIu64, v);
+        }
+        emit(d, f->name, text, false);
+        if (dt_cur_eof(p))
+            break; /* older runtimes send fewer fields than the newest template */
+    }
+    return true;
+}
+
+void nt_payload_decode(dt_ctx *ctx, const nt_meta *m, uint32_t pointer_size, dt_field *parent, dt_cursor *payload)
 {
     decoder d;
     memset(&d, 0, sizeof d);
     d.ctx = ctx;
     d.parent = parent;
     d.is_counter = m->is_counter;
+    if (m->builtin && (!m->schema || m->field_count == 0)) {
+        size_t start = dt_cur_offset(payload);
+        if (!decode_builtin(&d, m->builtin, pointer_size, payload))
+            dt_malformed(ctx, start, "payload shorter than the %s/%s layout", m->provider, m->name);
+        if (d.n_summary > MAX_SUMMARY_ARGS)
+            dt_summary_append(ctx, " …");
+        return;
+    }
     if (!m->schema || m->field_count == 0) {
         if (dt_cur_left(payload))
             dt_summary_append(ctx, " (%zu bytes)", dt_cur_left(payload));

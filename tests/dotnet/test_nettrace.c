@@ -117,6 +117,13 @@ static void test_trace_object_and_time(void **state)
     assert_true(g->ts_ns > 1546300800ull * 1000000000ull); /* after 2019-01-01 */
     assert_true(g->ts_ns < 1577836800ull * 1000000000ull); /* before 2020-01-01 */
     assert_non_null(strstr(g->fields, "nettrace.time="));
+    /* runtime events decoded by the CLR manifest's layouts, as TraceEvent shows them */
+    const dn_event *t1 = dn_find(&r.sink, "AppDomainResourceManagement/ThreadCreated tid=3444");
+    assert_non_null(t1);
+    assert_non_null(strstr(t1->summary, "ManagedThreadID=0x19a7a321810 AppDomainID=0x19a783a12a0 Flags=0 "
+                                        "ManagedThreadIndex=3 OSThreadID=3444 ClrInstanceID=3"));
+    assert_non_null(strstr(t1->fields, "nettrace.arg=OSThreadID=3444;"));
+    assert_non_null(dn_find(&r.sink, "GC/SuspendEEStart tid=3444 stack=1 Reason=SuspendOther"));
     dn_run_free(&r);
 }
 
