@@ -74,6 +74,8 @@ long nt_frame(const nt_stream *s, const uint8_t *data, size_t avail)
         if (avail < NT_MAGIC_LEN + 4)
             return DT_FRAME_NEED_MORE;
         uint32_t n = rd32(data + NT_MAGIC_LEN);
+        if (n == 0) /* V6: Reserved=0, MajorVersion, MinorVersion */
+            return NT_MAGIC_LEN + 12;
         if (n > 256)
             return -NT_MAGIC_LEN;
         return (long)(NT_MAGIC_LEN + 4 + n);
@@ -97,6 +99,8 @@ long nt_frame(const nt_stream *s, const uint8_t *data, size_t avail)
         size_t pad = block_pad(s->offset + h.len + 4);
         return (long)(h.len + 4 + pad + size + 1);
     }
+    case NT_PHASE_V6:
+        return (long)avail;
     case NT_PHASE_DONE:
     default:
         return -(long)avail;
@@ -510,6 +514,14 @@ void nt_dissect(dt_ctx *ctx, nt_stream *s, bool relabel)
         dt_cur_string(&c, NT_MAGIC_LEN, magic, sizeof magic);
         dt_add_string(ctx, NULL, &nt_fields[NTF_MAGIC], 0, NT_MAGIC_LEN, magic, strlen(magic));
         uint32_t n = dt_cur_u32le(&c);
+        if (n == 0) {
+            s->v6_major = dt_cur_u32le(&c);
+            s->v6_minor = dt_cur_u32le(&c);
+            dt_summary(ctx, "EventPipe stream begins: nettrace V%u.%u (block format), not decoded", s->v6_major,
+                       s->v6_minor);
+            s->phase = NT_PHASE_V6;
+            break;
+        }
         dt_cur_string(&c, n, ser, sizeof ser);
         dt_add_string(ctx, NULL, &nt_fields[NTF_SERIALIZER], NT_MAGIC_LEN, 4 + (size_t)n, ser, strlen(ser));
         if (strcmp(ser, NT_SERIALIZER) != 0)
@@ -528,6 +540,9 @@ void nt_dissect(dt_ctx *ctx, nt_stream *s, bool relabel)
             break;
         }
         dissect_object(ctx, s, &c, relabel);
+        break;
+    case NT_PHASE_V6:
+        dt_summary(ctx, "%zu bytes of nettrace V%u (not decoded)", ctx->pdu_len, s->v6_major);
         break;
     case NT_PHASE_DONE:
     default:

@@ -29,6 +29,7 @@ typedef enum nt_phase {
     NT_PHASE_HEADER,  /* expecting "Nettrace" + "!FastSerialization.1" */
     NT_PHASE_OBJECTS, /* objects until the NullReference tag */
     NT_PHASE_DONE,    /* end-of-stream tag seen */
+    NT_PHASE_V6,      /* a version 6 stream (block format): passed over, not decoded */
 } nt_phase;
 
 /* One metadata record: what an event's MetadataId refers to. Strings and
@@ -59,6 +60,7 @@ typedef struct nt_stream {
     bool started;            /* the header was seen */
     uint64_t offset;         /* stream offset of the next object (alignment is relative to it) */
     uint32_t trace_version;
+    uint32_t v6_major, v6_minor;
     bool have_trace;
     uint64_t sync_ns;        /* SyncTimeUTC, ns since the Unix epoch */
     uint64_t sync_qpc;

@@ -454,6 +454,29 @@ static void test_synthetic_v5_eventsource_and_counters(void **state)
     dn_buf_free(&t);
 }
 
+static void test_v6_header_recognised(void **state)
+{
+    (void)state;
+    dn_buf b = { 0 };
+    dn_put(&b, "Nettrace", 8);
+    dn_u32(&b, 0);
+    dn_u32(&b, 6);
+    dn_u32(&b, 0);
+    dn_u32(&b, 0x01000010); /* a Trace block header, then some content */
+    for (int i = 0; i < 16; i++)
+        dn_u8(&b, (uint8_t)i);
+    dn_run r;
+    dn_run_start(&r, NULL, 1);
+    dn_run_feed(&r, DT_DIR_S2C, b.p, b.len, 5);
+    dn_run_finish(&r);
+    assert_non_null(dn_find(&r.sink, "EventPipe stream begins: nettrace V6.0 (block format), not decoded"));
+    assert_non_null(dn_find(&r.sink, "bytes of nettrace V6 (not decoded)"));
+    assert_int_equal(r.sink.n_malformed, 0);
+    assert_int_equal(r.sink.n_errors, 0);
+    dn_run_free(&r);
+    dn_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_trace_object_and_time),
         cmocka_unit_test(test_truncated_at_many_offsets),
         cmocka_unit_test(test_synthetic_v5_eventsource_and_counters),
+        cmocka_unit_test(test_v6_header_recognised),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
