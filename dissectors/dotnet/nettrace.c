@@ -205,6 +205,10 @@ static void dissect_trace(dt_ctx *ctx, nt_stream *s, dt_field *obj, dt_cursor *c
     s->qpc_freq = freq;
     s->pointer_size = psize;
     s->pid = pid;
+    if (sync_ns) {
+        ctx->ev->ts_ns = sync_ns;
+        s->last_ns = sync_ns;
+    }
     dt_summary(ctx, "Trace: pid %u, %u-bit, %u CPUs, QPC %" PRIu64 " Hz, started %04u-%02u-%02u %02u:%02u:%02u.%03u UTC "
                     "(nettrace V%u)",
                pid, psize * 8, cpus, freq, st[0], st[1], st[3], st[4], st[5], st[6], st[7], h->version);
@@ -302,6 +306,8 @@ static void add_event_fields(dt_ctx *ctx, nt_stream *s, const ev_hdr *e, const n
     if (ns) {
         dt_add_time(ctx, NULL, &nt_fields[NTF_EV_TIME], hdr_off, 0, ns);
         ctx->ev->ts_ns = ns;
+        if (ns > s->last_ns)
+            s->last_ns = ns;
     }
     if (!guid_is_zero(&e->activity))
         dt_add_guid(ctx, NULL, &nt_fields[NTF_EV_ACTIVITY], hdr_off, &e->activity);
@@ -473,6 +479,8 @@ static void dissect_object(dt_ctx *ctx, nt_stream *s, dt_cursor *c, bool relabel
     dt_add_uint(ctx, obj, &nt_fields[NTF_OBJ_VERSION], 3, 4, h.version);
     dt_add_uint(ctx, obj, &nt_fields[NTF_OBJ_MINVER], 7, 4, h.min_version);
     dt_add_uint(ctx, obj, &nt_fields[NTF_STREAM_OFFSET], 0, 0, s->offset);
+    if (s->last_ns) /* blocks are shown at the trace's clock, like their events */
+        ctx->ev->ts_ns = s->last_ns;
     dt_cur_seek(c, h.len);
     if (strcmp(h.name, "Trace") == 0) {
         dissect_trace(ctx, s, obj, c, &h);
@@ -534,6 +542,8 @@ void nt_dissect(dt_ctx *ctx, nt_stream *s, bool relabel)
     case NT_PHASE_OBJECTS:
         if (ctx->pdu_len == 1 && ctx->pdu[0] == NT_TAG_NULL) {
             dt_add_none(ctx, NULL, &nt_fields[NTF_END], 0, 1);
+            if (s->last_ns)
+                ctx->ev->ts_ns = s->last_ns;
             dt_summary(ctx, "end of EventPipe stream: %" PRIu64 " events in %" PRIu64 " blocks", s->n_events,
                        s->n_blocks);
             s->phase = NT_PHASE_DONE;
@@ -558,6 +568,8 @@ void nt_end(dt_ctx *ctx, nt_stream *s, bool relabel)
         return;
     label(ctx, relabel);
     ctx->ev->kind = DT_EV_ERROR;
+    if (s->last_ns)
+        ctx->ev->ts_ns = s->last_ns;
     dt_summary(ctx, "EventPipe stream cut short at stream offset %" PRIu64 " before its end tag; %" PRIu64
                     " events in %" PRIu64 " complete blocks decoded",
                s->offset, s->n_events, s->n_blocks);

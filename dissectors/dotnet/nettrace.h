@@ -67,6 +67,7 @@ typedef struct nt_stream {
     uint64_t qpc_freq;
     uint32_t pointer_size;
     uint32_t pid;
+    uint64_t last_ns;        /* wall-clock time of the latest event, for block-level events */
     uint64_t n_events;
     uint64_t n_blocks;
     nt_meta *meta;           /* sorted by id */
