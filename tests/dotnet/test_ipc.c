@@ -613,6 +613,55 @@ static void test_session_with_real_trace(void **state)
     free(trace);
 }
 
+/* Each byte of a CollectTracing5 user_events request, a ProcessInfo3 answer
+ * and an advertise message, changed: no overrun, no hang. */
+static void test_mutated_messages(void **state)
+{
+    (void)state;
+    dn_buf c = { 0 }, s = { 0 }, p = { 0 };
+    dn_u32(&p, 1);
+    dn_u64(&p, 0x80020139ull);
+    dn_u32(&p, 1);
+    provider(&p, "Microsoft-Windows-DotNETRuntime", 1, 5, "a=b", true, true);
+    ipc_msg(&c, 0x02, 0x06, &p);
+    p.len = 0;
+    dn_u32(&p, 1);
+    dn_u64(&p, 4242);
+    dn_put(&p, cookie, 16);
+    dn_ipc_string(&p, "/usr/bin/dotnet app.dll");
+    dn_ipc_string(&p, "Linux");
+    dn_ipc_string(&p, "x64");
+    dn_ipc_string(&p, "app");
+    dn_ipc_string(&p, "8.0.1");
+    dn_ipc_string(&p, "linux-x64");
+    ipc_msg(&s, 0xff, 0x00, &p);
+    dn_put(&s, "ADVR_V1", 8);
+    dn_put(&s, cookie, 16);
+    dn_u64(&s, 1);
+    dn_u16(&s, 0);
+    static const uint8_t values[] = { 0x00, 0xff, 0x80, 0x01 };
+    for (int which = 0; which < 2; which++) {
+        dn_buf *m = which ? &s : &c;
+        uint8_t *orig = malloc(m->len);
+        memcpy(orig, m->p, m->len);
+        for (size_t off = 0; off < m->len; off++) {
+            for (size_t v = 0; v < sizeof values; v++) {
+                memcpy(m->p, orig, m->len);
+                m->p[off] = values[v];
+                dn_run r;
+                run_conv(&r, &c, &s, 7);
+                assert_true(r.sink.n_events < 1000);
+                dn_run_free(&r);
+            }
+        }
+        memcpy(m->p, orig, m->len);
+        free(orig);
+    }
+    dn_buf_free(&c);
+    dn_buf_free(&s);
+    dn_buf_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -627,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_advertise),
         cmocka_unit_test(test_malformed_headers),
         cmocka_unit_test(test_session_with_real_trace),
+        cmocka_unit_test(test_mutated_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
