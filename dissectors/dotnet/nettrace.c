@@ -370,7 +370,7 @@ static void dissect_blob_block(dt_ctx *ctx, nt_stream *s, dt_field *obj, dt_curs
         n++;
         if (is_meta) {
             dt_field *mf = dt_add_none(ctx, obj, &nt_fields[NTF_META], blob_off, dt_cur_offset(c) - blob_off);
-            nt_meta *m = nt_meta_parse(ctx, s, mf, &payload, relabel);
+            nt_meta *m = nt_meta_parse(ctx, s, mf, &payload);
             if (m && names_len + strlen(m->stats_key) + 8 < sizeof names)
                 names_len += (size_t)snprintf(names + names_len, sizeof names - names_len, "%s%s",
                                               names_len ? ", " : "", m->stats_key);

@@ -125,7 +125,7 @@ enum nt_field_index {
 nt_meta *nt_meta_find(const nt_stream *s, uint32_t id);
 /* Parses one metadata record's payload and adds it to the table; adds its
  * fields under parent. Returns the record, or NULL when malformed. */
-nt_meta *nt_meta_parse(dt_ctx *ctx, nt_stream *s, dt_field *parent, dt_cursor *c, bool relabel);
+nt_meta *nt_meta_parse(dt_ctx *ctx, nt_stream *s, dt_field *parent, dt_cursor *c);
 
 /* Walks a V1 field description (count, then type, [nested], name). */
 bool nt_skip_desc_v1(dt_cursor *c, int depth);

@@ -190,9 +190,8 @@ static void list_fields(dt_ctx *ctx, dt_field *parent, const uint8_t *schema, si
     }
 }
 
-nt_meta *nt_meta_parse(dt_ctx *ctx, nt_stream *s, dt_field *parent, dt_cursor *c, bool relabel)
+nt_meta *nt_meta_parse(dt_ctx *ctx, nt_stream *s, dt_field *parent, dt_cursor *c)
 {
-    (void)relabel;
     nt_meta m;
     memset(&m, 0, sizeof m);
     m.opcode = -1;
