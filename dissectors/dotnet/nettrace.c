@@ -212,7 +212,6 @@ static void dissect_trace(dt_ctx *ctx, nt_stream *s, dt_field *obj, dt_cursor *c
     dt_summary(ctx, "Trace: pid %u, %u-bit, %u CPUs, QPC %" PRIu64 " Hz, started %04u-%02u-%02u %02u:%02u:%02u.%03u UTC "
                     "(nettrace V%u)",
                pid, psize * 8, cpus, freq, st[0], st[1], st[3], st[4], st[5], st[6], st[7], h->version);
-    dt_stats_key(ctx, "nettrace/Trace");
 }
 
 /* ---- Event blobs of Metadata and Event blocks. */
@@ -495,16 +494,12 @@ static void dissect_object(dt_ctx *ctx, nt_stream *s, dt_cursor *c, bool relabel
                      size, s->offset);
     s->n_blocks++;
     if (strcmp(h.name, "EventBlock") == 0) {
-        dt_stats_key(ctx, "nettrace/EventBlock");
         dissect_blob_block(ctx, s, obj, &body, false, relabel, h.name);
     } else if (strcmp(h.name, "MetadataBlock") == 0) {
-        dt_stats_key(ctx, "nettrace/MetadataBlock");
         dissect_blob_block(ctx, s, obj, &body, true, relabel, h.name);
     } else if (strcmp(h.name, "StackBlock") == 0) {
-        dt_stats_key(ctx, "nettrace/StackBlock");
         dissect_stack_block(ctx, obj, &body, s);
     } else if (strcmp(h.name, "SPBlock") == 0) {
-        dt_stats_key(ctx, "nettrace/SPBlock");
         dissect_sp_block(ctx, obj, &body, s);
     } else {
         dt_summary(ctx, "%s object (version %u, %u bytes), not decoded", h.name, h.version, size);
