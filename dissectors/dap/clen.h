@@ -1,0 +1,72 @@
+/* Content-Length framing, shared by DAP and LSP/JSON-RPC.
+ *
+ * A message is a block of "Name: value" header lines ended by an empty line,
+ * then exactly Content-Length bytes of body. Header names are
+ * case-insensitive, unknown headers are tolerated, lines end in CRLF (a bare
+ * LF is accepted too).
+ */
+#ifndef DT_DAP_CLEN_H
+#define DT_DAP_CLEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diagtap/cursor.h"
+#include "diagtap/event.h"
+
+#define CLEN_MAX_BODY ((uint64_t)64 << 20) /* larger bodies are reported and skipped */
+#define CLEN_MAX_HEADER 8192                /* a longer header block is garbage */
+
+typedef enum clen_status {
+    CLEN_OK,        /* a complete header block */
+    CLEN_NEED_MORE, /* what is there looks like a header so far */
+    CLEN_GARBAGE,   /* not a header block: resynchronise */
+} clen_status;
+
+typedef struct clen_header {
+    size_t header_len;       /* up to and including the empty line */
+    uint64_t content_length;
+    bool has_length;         /* a Content-Length header was seen */
+    bool bad_length;         /* ... but its value is not a decimal number, or values conflict */
+    size_t length_off;       /* where the (first) Content-Length value is */
+    size_t length_len;
+    size_t type_off;         /* Content-Type value, when present (type_len > 0) */
+    size_t type_len;
+    unsigned n_headers;
+} clen_header;
+
+/* Per-direction framing state: bytes of an oversized body still to skip. */
+typedef struct clen_state {
+    uint64_t skip[2];
+} clen_state;
+
+/* Parses the header block at the cursor's position without moving it. */
+clen_status clen_parse_header(const dt_cursor *c, clen_header *h);
+
+/* Calls fn(name, value) for each header line of a parsed block; offsets are
+ * relative to the cursor's position. */
+typedef void (*clen_header_fn)(void *arg, size_t name_off, size_t name_len, size_t value_off, size_t value_len);
+void clen_each_header(const dt_cursor *c, const clen_header *h, clen_header_fn fn, void *arg);
+
+/* The framer both dissectors use (dt_frame_fn semantics). */
+long clen_frame(clen_state *st, dt_dir dir, const uint8_t *data, size_t avail);
+
+/* Bytes to skip to reach the next "Content-Length:" after data[0] (at least 1). */
+size_t clen_resync(const uint8_t *data, size_t avail);
+
+/* What the first message of a stream carries. */
+typedef enum clen_body_kind {
+    CLEN_BODY_NONE,    /* not Content-Length framing */
+    CLEN_BODY_UNKNOWN, /* framing, but the body is not visible enough to tell */
+    CLEN_BODY_JSONRPC, /* a "jsonrpc" member: LSP / JSON-RPC 2.0 */
+    CLEN_BODY_DAP,     /* "seq" and "type" members: DAP */
+    CLEN_BODY_OTHER,   /* some other body */
+} clen_body_kind;
+
+clen_body_kind clen_probe_body(const uint8_t *data, size_t len);
+
+/* Case-insensitive comparison of an ASCII header name. */
+bool clen_name_is(const uint8_t *p, size_t n, const char *name);
+
+#endif
