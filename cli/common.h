@@ -22,8 +22,10 @@ typedef struct dt_cli_opts {
     const char *plugin_dir;   /* --plugin-dir DIR */
     const char *decode_as[DT_CLI_MAX_LIST]; /* -d PORT=PROTO */
     int n_decode_as;
-    const char *set[DT_CLI_MAX_LIST];       /* --set name=value, --kdnet-key KEY */
+    const char *set[DT_CLI_MAX_LIST];       /* --set name=value */
     int n_set;
+    const char *kdnet_keys[DT_CLI_MAX_LIST]; /* --kdnet-key KEY → option kdnet.key */
+    int n_kdnet_keys;
     bool stats;               /* --stats: summary statistics at the end */
     bool show_credentials;    /* --show-credentials */
     bool verbose;             /* -V: field tree under each text line */
@@ -48,6 +50,12 @@ void dt_cli_opts_init(dt_cli_opts *o);
 int dt_cli_common_arg(dt_cli_opts *o, int argc, char **argv, int *i);
 /* Help text of the common options, for each subcommand's --help. */
 extern const char dt_cli_common_help[];
+
+/* The registry with built-ins and plugins (--plugin-dir, $DIAGTAP_PLUGIN_DIR,
+ * or the installed plugin dir). */
+dt_registry *dt_cli_registry(const dt_cli_opts *o);
+/* The first -d value without '=': a proxy's or wrapper's forced dissector. */
+const char *dt_cli_forced_proto(const dt_cli_opts *o);
 
 /* Builds the run; prints an error and returns -1 on failure. */
 int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "diagtap/dissector.h"
+#include "filter.h"
 #include "sink.h"
 
 typedef struct dt_engine dt_engine;
@@ -45,7 +46,7 @@ void dt_engine_free(dt_engine *e);
 /* Sinks receive in the order added; the engine does not own them. */
 void dt_engine_add_sink(dt_engine *e, dt_sink *s);
 /* Event filter applied before event sinks (recorders see everything). */
-void dt_engine_set_filter(dt_engine *e, struct dt_filter *f);
+void dt_engine_set_filter(dt_engine *e, dt_filter *f);
 void dt_engine_set_option(dt_engine *e, const char *name, const char *value);
 void dt_engine_set_show_credentials(dt_engine *e, bool show);
 /* "PORT=PROTO" (TCP and UDP) or "tcp.port==PORT,PROTO"; returns 0 or -1 with a message in err. */

@@ -2,8 +2,10 @@
 #ifndef DIAGTAP_CORE_SINK_H
 #define DIAGTAP_CORE_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "diagtap/event.h"
 
@@ -30,5 +32,23 @@ struct dt_sink {
     int (*finish)(dt_sink *s);
     void (*destroy)(dt_sink *s);
 };
+
+/* ---- The sinks of core/sinks/. Each returns NULL only on allocation failure
+ * (pcapng: or when the file cannot be created, with a message in err). */
+
+typedef struct dt_text_opts {
+    bool color;   /* ANSI colours (the CLI decides: a terminal, or --color) */
+    bool verbose; /* -V: the field tree under each line */
+    bool utc;     /* times in UTC instead of local time */
+} dt_text_opts;
+
+/* The human timeline, one line per event. */
+dt_sink *dt_text_sink_new(FILE *out, const dt_text_opts *opts);
+/* JSON Lines, one object per event (docs/json-schema.md). */
+dt_sink *dt_json_sink_new(FILE *out);
+/* A pcapng recording, created 0600. */
+dt_sink *dt_pcapng_sink_new(const char *path, char *err, size_t errsz);
+/* --stats: a table per protocol and command, printed by finish(). */
+dt_sink *dt_stats_sink_new(FILE *out);
 
 #endif

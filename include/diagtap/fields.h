@@ -59,6 +59,10 @@ typedef struct dt_field_def {
     const char *blurb;         /* one-line description, may be NULL */
 } dt_field_def;
 
+enum {
+    DT_FLD_REDACTED = 1u << 0, /* a DT_FF_CREDENTIAL value withheld: show "<redacted>" */
+};
+
 /* A node of an event's field tree; allocated in the event's arena. */
 typedef struct dt_field dt_field;
 struct dt_field {
@@ -68,6 +72,7 @@ struct dt_field {
     dt_field *last_child;
     uint32_t offset;       /* bytes within the PDU this field came from */
     uint32_t length;       /* 0: generated (not read from the bytes) */
+    uint32_t flags;        /* DT_FLD_* */
     union {
         uint64_t u;
         int64_t i;

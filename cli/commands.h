@@ -1,0 +1,13 @@
+/* Subcommands: each takes argv starting at its own name. */
+#ifndef DIAGTAP_CLI_COMMANDS_H
+#define DIAGTAP_CLI_COMMANDS_H
+
+int dt_cmd_replay(int argc, char **argv);
+int dt_cmd_capture(int argc, char **argv);
+int dt_cmd_proxy(int argc, char **argv);
+int dt_cmd_wrap(int argc, char **argv);
+int dt_cmd_dissectors(int argc, char **argv);
+int dt_cmd_fields(int argc, char **argv);
+int dt_cmd_version(void);
+
+#endif

@@ -1,0 +1,288 @@
+/* Options every subcommand shares, and setting up the run they describe. */
+#include "common.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/sink.h"
+
+#ifndef DIAGTAP_PLUGINDIR
+#define DIAGTAP_PLUGINDIR "/usr/local/lib/diagtap/plugins"
+#endif
+
+const char dt_cli_common_help[] =
+    "output:\n"
+    "  -T text|json          timeline format: readable lines (default) or JSON Lines\n"
+    "  -o FILE               write the timeline to FILE instead of standard output\n"
+    "  -V                    text: print each event's field tree under its line\n"
+    "  --color WHEN          auto (default: only on a terminal), always, never\n"
+    "  -w FILE.pcapng        record everything (created 0600); Wireshark opens it\n"
+    "  --stats               summary statistics at the end (counts, latency, errors)\n"
+    "filtering:\n"
+    "  --grep REGEX          only events whose summary or a field value matches (PCRE2)\n"
+    "  --proto NAME[,NAME]   only events of these protocols\n"
+    "decoding:\n"
+    "  -d PORT=PROTO         decode TCP/UDP port PORT as PROTO (see 'diagtap dissectors')\n"
+    "  --kdnet-key KEY       KDNET key as given to bcdedit (w.x.y.z); repeat for several,\n"
+    "                        PORT=KEY binds a key to one UDP port\n"
+    "  --set NAME=VALUE      a dissector option (e.g. kdnet.key=1.2.3.4)\n"
+    "  --show-credentials    show secrets seen on the wire (redacted by default)\n"
+    "  --plugin-dir DIR      load external dissector .so files from DIR\n";
+
+void dt_cli_opts_init(dt_cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = "text";
+    o->color = -1;
+}
+
+static int need_value(int argc, char **argv, int *i, const char **out)
+{
+    const char *arg = argv[*i];
+    const char *eq = strchr(arg, '=');
+    if (arg[1] == '-' && eq) { /* --opt=value */
+        *out = eq + 1;
+        return 1;
+    }
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "diagtap: option '%s' needs a value\n", arg);
+        return -1;
+    }
+    *out = argv[++*i];
+    return 1;
+}
+
+static bool is_opt(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || (name[1] == '-' && arg[n] == '='));
+}
+
+static int add_list(const char **list, int *n, const char *v, const char *what)
+{
+    if (*n == DT_CLI_MAX_LIST) {
+        fprintf(stderr, "diagtap: too many %s options\n", what);
+        return -1;
+    }
+    list[(*n)++] = v;
+    return 1;
+}
+
+int dt_cli_common_arg(dt_cli_opts *o, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    const char *v;
+    if (a[0] != '-')
+        return 0;
+    if (is_opt(a, "-w"))
+        return need_value(argc, argv, i, &o->write_path);
+    if (is_opt(a, "-o"))
+        return need_value(argc, argv, i, &o->output_path);
+    if (is_opt(a, "-T")) {
+        if (need_value(argc, argv, i, &o->format) < 0)
+            return -1;
+        if (strcmp(o->format, "text") != 0 && strcmp(o->format, "json") != 0) {
+            fprintf(stderr, "diagtap: -T takes text or json, not '%s'\n", o->format);
+            return -1;
+        }
+        return 1;
+    }
+    if (is_opt(a, "--grep"))
+        return need_value(argc, argv, i, &o->grep);
+    if (is_opt(a, "--proto"))
+        return need_value(argc, argv, i, &o->protos);
+    if (is_opt(a, "--plugin-dir"))
+        return need_value(argc, argv, i, &o->plugin_dir);
+    if (is_opt(a, "-d") || is_opt(a, "--decode-as")) {
+        if (need_value(argc, argv, i, &v) < 0)
+            return -1;
+        return add_list(o->decode_as, &o->n_decode_as, v, "-d");
+    }
+    if (is_opt(a, "--set")) {
+        if (need_value(argc, argv, i, &v) < 0)
+            return -1;
+        if (!strchr(v, '=')) {
+            fprintf(stderr, "diagtap: --set takes NAME=VALUE, not '%s'\n", v);
+            return -1;
+        }
+        return add_list(o->set, &o->n_set, v, "--set");
+    }
+    if (is_opt(a, "--kdnet-key")) {
+        if (need_value(argc, argv, i, &v) < 0)
+            return -1;
+        return add_list(o->kdnet_keys, &o->n_kdnet_keys, v, "--kdnet-key");
+    }
+    if (is_opt(a, "--color")) {
+        if (need_value(argc, argv, i, &v) < 0)
+            return -1;
+        if (strcmp(v, "auto") == 0)
+            o->color = -1;
+        else if (strcmp(v, "always") == 0)
+            o->color = 1;
+        else if (strcmp(v, "never") == 0)
+            o->color = 0;
+        else {
+            fprintf(stderr, "diagtap: --color takes auto, always or never, not '%s'\n", v);
+            return -1;
+        }
+        return 1;
+    }
+    if (strcmp(a, "--no-color") == 0) {
+        o->color = 0;
+        return 1;
+    }
+    if (strcmp(a, "--stats") == 0) {
+        o->stats = true;
+        return 1;
+    }
+    if (strcmp(a, "--show-credentials") == 0) {
+        o->show_credentials = true;
+        return 1;
+    }
+    if (strcmp(a, "-V") == 0 || strcmp(a, "--verbose") == 0) {
+        o->verbose = true;
+        return 1;
+    }
+    return 0;
+}
+
+const char *dt_cli_forced_proto(const dt_cli_opts *o)
+{
+    for (int i = 0; i < o->n_decode_as; i++)
+        if (!strchr(o->decode_as[i], '='))
+            return o->decode_as[i];
+    return NULL;
+}
+
+dt_registry *dt_cli_registry(const dt_cli_opts *o)
+{
+    dt_registry *reg = dt_registry_new();
+    if (!reg || dt_registry_add_builtins(reg) != 0) {
+        fprintf(stderr, "diagtap: cannot register the built-in dissectors\n");
+        dt_registry_free(reg);
+        return NULL;
+    }
+    const char *dir = o->plugin_dir ? o->plugin_dir : getenv("DIAGTAP_PLUGIN_DIR");
+    if (!dir)
+        dir = DIAGTAP_PLUGINDIR;
+    char err[512] = "";
+    if (dt_registry_load_plugins(reg, dir, err, sizeof err) < 0 || err[0])
+        fprintf(stderr, "diagtap: %s\n", err[0] ? err : "cannot load plugins");
+    return reg;
+}
+
+static bool add_sink(dt_cli_run *r, dt_sink *s)
+{
+    if (!s)
+        return false;
+    r->sinks[r->n_sinks++] = s;
+    dt_engine_add_sink(r->eng, s);
+    return true;
+}
+
+int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
+{
+    memset(r, 0, sizeof *r);
+    char err[512];
+    r->reg = dt_cli_registry(o);
+    if (!r->reg)
+        return -1;
+    r->eng = dt_engine_new(r->reg);
+    if (!r->eng) {
+        fprintf(stderr, "diagtap: out of memory\n");
+        goto fail;
+    }
+    dt_engine_set_show_credentials(r->eng, o->show_credentials);
+    for (int i = 0; i < o->n_decode_as; i++) {
+        if (!strchr(o->decode_as[i], '='))
+            continue; /* -d PROTO: a proxy's forced dissector */
+        if (dt_engine_decode_as(r->eng, o->decode_as[i], err, sizeof err) != 0) {
+            fprintf(stderr, "diagtap: %s\n", err);
+            goto fail;
+        }
+    }
+    for (int i = 0; i < o->n_set; i++) {
+        char name[128];
+        const char *eq = strchr(o->set[i], '=');
+        snprintf(name, sizeof name, "%.*s", (int)(eq - o->set[i]), o->set[i]);
+        dt_engine_set_option(r->eng, name, eq + 1);
+    }
+    for (int i = 0; i < o->n_kdnet_keys; i++)
+        dt_engine_set_option(r->eng, "kdnet.key", o->kdnet_keys[i]);
+
+    if (o->grep || o->protos) {
+        r->filter = dt_filter_new();
+        if (!r->filter)
+            goto fail;
+        if (o->grep && dt_filter_set_grep(r->filter, o->grep, err, sizeof err) != 0) {
+            fprintf(stderr, "diagtap: --grep: %s\n", err);
+            goto fail;
+        }
+        if (o->protos && dt_filter_set_protos(r->filter, o->protos, err, sizeof err) != 0) {
+            fprintf(stderr, "diagtap: --proto: %s\n", err);
+            goto fail;
+        }
+        dt_engine_set_filter(r->eng, r->filter);
+    }
+
+    r->out = o->timeline_to_stderr ? stderr : stdout;
+    if (o->output_path) {
+        r->out = fopen(o->output_path, "w");
+        if (!r->out) {
+            fprintf(stderr, "diagtap: %s: %s\n", o->output_path, strerror(errno));
+            goto fail;
+        }
+        r->close_out = true;
+    }
+    if (o->write_path) {
+        dt_sink *w = dt_pcapng_sink_new(o->write_path, err, sizeof err);
+        if (!w) {
+            fprintf(stderr, "diagtap: %s\n", err);
+            goto fail;
+        }
+        add_sink(r, w);
+    }
+    if (strcmp(o->format, "json") == 0) {
+        add_sink(r, dt_json_sink_new(r->out));
+    } else {
+        dt_text_opts to = { .verbose = o->verbose };
+        to.color = o->color >= 0 ? o->color == 1 : (isatty(fileno(r->out)) && !getenv("NO_COLOR"));
+        add_sink(r, dt_text_sink_new(r->out, &to));
+    }
+    if (o->stats)
+        add_sink(r, dt_stats_sink_new(r->out));
+    return 0;
+fail:
+    dt_cli_run_finish(r, 0);
+    return -1;
+}
+
+int dt_cli_run_finish(dt_cli_run *r, uint64_t end_ts_ns)
+{
+    int rc = 0;
+    if (r->eng) {
+        rc = dt_engine_finish(r->eng, end_ts_ns);
+        dt_engine_free(r->eng);
+    }
+    for (int i = 0; i < r->n_sinks; i++)
+        if (r->sinks[i]->destroy)
+            r->sinks[i]->destroy(r->sinks[i]);
+    dt_filter_free(r->filter);
+    dt_registry_free(r->reg);
+    if (r->out && fflush(r->out) != 0)
+        rc = -1;
+    if (r->close_out && fclose(r->out) != 0)
+        rc = -1;
+    memset(r, 0, sizeof *r);
+    return rc;
+}
+
+uint64_t dt_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

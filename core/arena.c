@@ -1,0 +1,103 @@
+#include "arena.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_SIZE (16u * 1024u)
+
+struct dt_arena_block {
+    dt_arena_block *next;
+    size_t size;
+    size_t pos;
+    _Alignas(16) unsigned char data[];
+};
+
+static dt_arena_block *block_new(size_t size)
+{
+    dt_arena_block *b = malloc(sizeof *b + size);
+    if (!b)
+        return NULL;
+    b->next = NULL;
+    b->size = size;
+    b->pos = 0;
+    return b;
+}
+
+void dt_arena_init(dt_arena *a, size_t limit)
+{
+    a->first = block_new(BLOCK_SIZE);
+    a->cur = a->first;
+    a->limit = limit;
+    a->used = 0;
+}
+
+void dt_arena_reset(dt_arena *a)
+{
+    if (!a->first)
+        return;
+    dt_arena_block *b = a->first->next;
+    while (b) {
+        dt_arena_block *n = b->next;
+        free(b);
+        b = n;
+    }
+    a->first->next = NULL;
+    a->first->pos = 0;
+    a->cur = a->first;
+    a->used = 0;
+}
+
+void dt_arena_free(dt_arena *a)
+{
+    dt_arena_reset(a);
+    free(a->first);
+    a->first = a->cur = NULL;
+}
+
+void *dt_arena_alloc(dt_arena *a, size_t size)
+{
+    size = (size + 15u) & ~(size_t)15u;
+    if (!a->cur || size > a->limit - a->used)
+        return NULL;
+    if (a->cur->size - a->cur->pos < size) {
+        dt_arena_block *b = block_new(size > BLOCK_SIZE ? size : BLOCK_SIZE);
+        if (!b)
+            return NULL;
+        a->cur->next = b;
+        a->cur = b;
+    }
+    void *p = a->cur->data + a->cur->pos;
+    a->cur->pos += size;
+    a->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *dt_arena_strndup(dt_arena *a, const char *s, size_t len)
+{
+    char *p = dt_arena_alloc(a, len + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+char *dt_arena_vprintf(dt_arena *a, const char *fmt, va_list ap)
+{
+    char small[256];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return NULL;
+    if ((size_t)n < sizeof small)
+        return dt_arena_strndup(a, small, (size_t)n);
+    char *p = dt_arena_alloc(a, (size_t)n + 1);
+    if (p)
+        vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}

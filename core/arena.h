@@ -1,0 +1,27 @@
+/* A bump allocator for per-event data (field trees, summaries). Reset after
+ * each event, keeping its first block, so steady-state decoding does not call
+ * malloc at all. */
+#ifndef DIAGTAP_CORE_ARENA_H
+#define DIAGTAP_CORE_ARENA_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct dt_arena_block dt_arena_block;
+
+typedef struct dt_arena {
+    dt_arena_block *first;
+    dt_arena_block *cur;
+    size_t limit;  /* most bytes one event may use */
+    size_t used;
+} dt_arena;
+
+void dt_arena_init(dt_arena *a, size_t limit);
+void dt_arena_reset(dt_arena *a);
+void dt_arena_free(dt_arena *a);
+/* Zeroed, 16-byte aligned; NULL past the limit. */
+void *dt_arena_alloc(dt_arena *a, size_t size);
+char *dt_arena_strndup(dt_arena *a, const char *s, size_t len);
+char *dt_arena_vprintf(dt_arena *a, const char *fmt, va_list ap);
+
+#endif

@@ -1,0 +1,784 @@
+/* Channels, conversations, dissector choice, stream framing. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+static const dt_dissector raw_dissector = {
+    .abi_version = DT_ABI_VERSION,
+    .name = "data",
+    .display_name = "data",
+    .description = "Bytes no dissector claimed",
+};
+
+dt_engine *dt_engine_new(dt_registry *reg)
+{
+    dt_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->reg = reg;
+    e->pairing = dt_pairing_new();
+    dt_arena_init(&e->arena, 64u * 1024u * 1024u);
+    if (!e->pairing || !e->arena.first) {
+        dt_engine_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+static void conv_free(dt_engine *e, dt_conv *c);
+
+void dt_engine_free(dt_engine *e)
+{
+    if (!e)
+        return;
+    while (e->convs) {
+        dt_conv *c = e->convs;
+        e->convs = c->next;
+        conv_free(e, c);
+    }
+    for (size_t i = 0; i < e->n_channels; i++) {
+        free((char *)e->channels[i]->name);
+        free((char *)e->channels[i]->description);
+        free(e->channels[i]);
+    }
+    free(e->channels);
+    for (size_t i = 0; i < e->n_opts; i++) {
+        free(e->opts[i].name);
+        free(e->opts[i].value);
+    }
+    free(e->opts);
+    dt_pairing_free(e->pairing);
+    dt_arena_free(&e->arena);
+    free(e);
+}
+
+void dt_engine_add_sink(dt_engine *e, dt_sink *s)
+{
+    if (e->n_sinks < DT_MAX_SINKS)
+        e->sinks[e->n_sinks++] = s;
+}
+
+void dt_engine_set_filter(dt_engine *e, dt_filter *f) { e->filter = f; }
+void dt_engine_set_show_credentials(dt_engine *e, bool show) { e->show_credentials = show; }
+void dt_engine_set_input(dt_engine *e, const char *input) { e->input = input; }
+uint64_t dt_engine_last_ts(const dt_engine *e) { return e->last_ts; }
+
+/* A second value for the same option is appended after ';' (several keys). */
+void dt_engine_set_option(dt_engine *e, const char *name, const char *value)
+{
+    for (size_t i = 0; i < e->n_opts; i++) {
+        if (strcmp(e->opts[i].name, name) == 0) {
+            size_t a = strlen(e->opts[i].value), b = strlen(value);
+            char *v = realloc(e->opts[i].value, a + b + 2);
+            if (!v)
+                return;
+            v[a] = ';';
+            memcpy(v + a + 1, value, b + 1);
+            e->opts[i].value = v;
+            return;
+        }
+    }
+    dt_option_kv *o = realloc(e->opts, (e->n_opts + 1) * sizeof *o);
+    if (!o)
+        return;
+    e->opts = o;
+    o[e->n_opts].name = strdup(name);
+    o[e->n_opts].value = strdup(value);
+    if (o[e->n_opts].name && o[e->n_opts].value)
+        e->n_opts++;
+}
+
+int dt_engine_decode_as(dt_engine *e, const char *spec, char *err, size_t errsz)
+{
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec) {
+        snprintf(err, errsz, "decode-as '%s': expected PORT=PROTO", spec);
+        return -1;
+    }
+    char *end;
+    unsigned long port = strtoul(spec, &end, 10);
+    if (end != eq || port == 0 || port > 65535) {
+        snprintf(err, errsz, "decode-as '%s': '%.*s' is not a port number", spec, (int)(eq - spec), spec);
+        return -1;
+    }
+    const dt_dissector *d = dt_registry_find(e->reg, eq + 1);
+    if (!d) {
+        snprintf(err, errsz, "decode-as '%s': no dissector named '%s' (see 'diagtap dissectors')", spec, eq + 1);
+        return -1;
+    }
+    if (e->n_decode_as == DT_MAX_DECODE_AS) {
+        snprintf(err, errsz, "decode-as '%s': too many decode-as rules", spec);
+        return -1;
+    }
+    e->decode_as[e->n_decode_as].port = (uint16_t)port;
+    e->decode_as[e->n_decode_as].d = d;
+    e->n_decode_as++;
+    return 0;
+}
+
+const dt_channel *dt_engine_channel(dt_engine *e, const char *name, const char *description, int linktype)
+{
+    if (e->n_channels == e->cap_channels) {
+        size_t cap = e->cap_channels ? e->cap_channels * 2 : 8;
+        dt_channel **chs = realloc(e->channels, cap * sizeof *chs);
+        if (!chs)
+            return NULL;
+        e->channels = chs;
+        e->cap_channels = cap;
+    }
+    dt_channel *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return NULL;
+    ch->id = (uint32_t)e->n_channels;
+    ch->name = strdup(name ? name : "");
+    ch->description = strdup(description ? description : "");
+    ch->linktype = linktype;
+    e->channels[e->n_channels++] = ch;
+    for (int i = 0; i < e->n_sinks; i++)
+        if (e->sinks[i]->channel)
+            e->sinks[i]->channel(e->sinks[i], ch);
+    return ch;
+}
+
+static uint32_t transport_flag(dt_transport t)
+{
+    switch (t) {
+    case DT_CONV_TCP:
+        return DT_TRANSPORT_TCP;
+    case DT_CONV_UDP:
+        return DT_TRANSPORT_UDP;
+    default:
+        return DT_TRANSPORT_STREAM;
+    }
+}
+
+/* Decode-as rules, then well-known ports (server side first). */
+static const dt_dissector *choose_by_port(dt_engine *e, dt_conv *c)
+{
+    for (int i = 0; i < e->n_decode_as; i++)
+        if (e->decode_as[i].port == c->server_port || e->decode_as[i].port == c->client_port)
+            return e->decode_as[i].d;
+    uint32_t t = transport_flag(c->transport);
+    const dt_dissector *d = dt_registry_by_port(e->reg, t, c->server_port);
+    return d ? d : dt_registry_by_port(e->reg, t, c->client_port);
+}
+
+static void set_dissector(dt_conv *c, const dt_dissector *d)
+{
+    c->decided = true;
+    c->d = d;
+    if (d && d->conv_size) {
+        c->state = calloc(1, d->conv_size);
+        if (!c->state)
+            c->d = NULL;
+    }
+}
+
+dt_conv *dt_engine_conv_open(dt_engine *e, const dt_conv_params *p)
+{
+    dt_conv *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->client = strdup(p->client ? p->client : "client");
+    c->server = strdup(p->server ? p->server : "server");
+    c->info.id = ++e->next_conv_id;
+    c->info.channel = p->channel;
+    c->info.client = c->client;
+    c->info.server = c->server;
+    c->transport = p->transport;
+    c->client_port = p->client_port;
+    c->server_port = p->server_port;
+    c->show_undecoded = p->show_undecoded;
+    if (p->dissector && strcmp(p->dissector, "data") != 0) {
+        const dt_dissector *d = dt_registry_find(e->reg, p->dissector);
+        if (!d)
+            dt_engine_note(e, NULL, p->ts_ns, DT_EV_ERROR, "no dissector named '%s'; showing raw bytes", p->dissector);
+        set_dissector(c, d);
+    } else if (p->dissector) {
+        set_dissector(c, NULL);
+    } else {
+        const dt_dissector *d = choose_by_port(e, c);
+        if (d)
+            set_dissector(c, d);
+    }
+    c->next = e->convs;
+    if (e->convs)
+        e->convs->prev = c;
+    e->convs = c;
+    return c;
+}
+
+const dt_conv_info *dt_engine_conv_info(const dt_conv *c) { return &c->info; }
+
+/* ---- recording and raw events ---- */
+
+static bool records_streams(const dt_conv *c)
+{
+    return !c->parent && c->info.channel && c->info.channel->linktype < 0;
+}
+
+static void record(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
+{
+    if (!len || !records_streams(c))
+        return;
+    const char *name = c->d ? c->d->name : "data";
+    for (int i = 0; i < e->n_sinks; i++)
+        if (e->sinks[i]->stream)
+            e->sinks[i]->stream(e->sinks[i], &c->info, dir, ts, name, data, len);
+}
+
+static void raw_event(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len,
+                      uint64_t offset)
+{
+    char preview[64];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n < 40; i++)
+        preview[n++] = (data[i] >= 0x20 && data[i] < 0x7f) ? (char)data[i] : '.';
+    preview[n] = '\0';
+    dt_ev_begin(e, c, dir, ts, DT_EV_PDU, &raw_dissector, data, len, offset);
+    char *s = NULL;
+    char buf[128];
+    int k = snprintf(buf, sizeof buf, "%zu bytes: %s%s", len, preview, len > 40 ? "…" : "");
+    if (k > 0)
+        s = dt_arena_strndup(&e->arena, buf, (size_t)k);
+    if (s)
+        e->ev.summary = s;
+    dt_ev_commit(e);
+}
+
+static void flush_garbage(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
+{
+    dir_state *b = &c->dirs[dir];
+    if (!b->garbage)
+        return;
+    dt_ev_begin(e, c, dir, ts, DT_EV_NOTE, c->d, NULL, 0, b->garbage_off);
+    char buf[160];
+    int k = snprintf(buf, sizeof buf, "skipped %" PRIu64 " bytes that start no %s message (stream offset %" PRIu64
+                     "); resynchronised", b->garbage, e->ev.proto, b->garbage_off);
+    if (k > 0)
+        e->ev.summary = dt_arena_strndup(&e->arena, buf, (size_t)k);
+    e->ev.is_error = true;
+    dt_ev_commit(e);
+    b->garbage = 0;
+}
+
+static void add_garbage(dir_state *b, uint64_t offset, size_t n)
+{
+    if (!b->garbage)
+        b->garbage_off = offset;
+    b->garbage += n;
+}
+
+/* ---- dissecting ---- */
+
+void dt_engine_dissect_pdu(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *pdu, size_t len,
+                           uint64_t offset)
+{
+    dt_dissect_state ds = { .e = e, .conv = c };
+    dt_dissect_state *outer = e->ds;
+    e->ds = &ds;
+    dt_ev_begin(e, c, dir, ts, DT_EV_PDU, c->d, pdu, len, offset);
+    dt_ctx ctx = { .ev = &e->ev, .conv = c->state, .dir = dir, .ts_ns = ts, .pdu = pdu, .pdu_len = len,
+                   .self = c->d, .engine = &ds };
+    c->d->dissect(&ctx);
+    dt_ev_commit(e);
+    for (size_t i = 0; i < ds.n_answered; i++)
+        dt_pairing_remove(e->pairing, &c->pending, ds.answered[i]);
+    e->ds = outer;
+    if (c->inner_dirty)
+        dt_engine_process_inner(e, c);
+}
+
+/* Frames and dissects what p holds; returns the bytes consumed. */
+static size_t frame_run(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *p, size_t n)
+{
+    dir_state *b = &c->dirs[dir];
+    size_t pos = 0;
+    while (pos < n) {
+        size_t left = n - pos;
+        if (b->skip_left) {
+            size_t k = b->skip_left < left ? (size_t)b->skip_left : left;
+            record(e, c, dir, ts, p + pos, k);
+            b->skip_left -= k;
+            pos += k;
+            continue;
+        }
+        if (b->resync && c->d->probe) {
+            size_t i = 0;
+            while (i < left && c->d->probe(p + pos + i, left - i, dir) <= 0)
+                i++;
+            if (i == left) {
+                /* keep a tail in case a header straddles the next chunk */
+                size_t k = left > DT_PROBE_BYTES ? left - DT_PROBE_BYTES : 0;
+                add_garbage(b, b->offset + pos, k);
+                record(e, c, dir, ts, p + pos, k);
+                pos += k;
+                break;
+            }
+            add_garbage(b, b->offset + pos, i);
+            record(e, c, dir, ts, p + pos, i);
+            pos += i;
+            b->resync = false;
+            continue;
+        }
+        b->resync = false;
+        long r = c->d->frame(c->state, dir, p + pos, left);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            size_t k = (size_t)-r < left ? (size_t)-r : left;
+            add_garbage(b, b->offset + pos, k);
+            record(e, c, dir, ts, p + pos, k);
+            pos += k;
+            continue;
+        }
+        if ((size_t)r > DT_MAX_PDU) {
+            dt_engine_note(e, c, ts, DT_EV_ERROR,
+                           "%s message of %ld bytes at stream offset %" PRIu64 " exceeds the %u MiB limit; skipped",
+                           c->d->display_name ? c->d->display_name : c->d->name, r, b->offset + pos,
+                           DT_MAX_PDU >> 20);
+            b->skip_left = (uint64_t)r;
+            continue;
+        }
+        if ((size_t)r > left) {
+            b->need = (size_t)r;
+            break;
+        }
+        flush_garbage(e, c, dir, ts);
+        record(e, c, dir, ts, p + pos, (size_t)r);
+        b->need = 0;
+        dt_engine_dissect_pdu(e, c, dir, ts, p + pos, (size_t)r, b->offset + pos);
+        pos += (size_t)r;
+        if (!c->d) /* a dissector may not switch itself off, but be safe */
+            break;
+    }
+    b->offset += pos;
+    return pos;
+}
+
+static int buf_append(dir_state *b, const uint8_t *data, size_t len)
+{
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + len)
+            cap *= 2;
+        uint8_t *nb = realloc(b->buf, cap);
+        if (!nb)
+            return -1;
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
+static void buf_consume(dir_state *b, size_t n)
+{
+    memmove(b->buf, b->buf + n, b->len - n);
+    b->len -= n;
+}
+
+static void feed(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
+{
+    dir_state *b = &c->dirs[dir];
+    if (b->len == 0) {
+        size_t used = frame_run(e, c, dir, ts, data, len); /* zero-copy when PDUs arrive whole */
+        if (used < len && buf_append(b, data + used, len - used) != 0)
+            dt_engine_note(e, c, ts, DT_EV_ERROR, "out of memory buffering a message");
+        return;
+    }
+    if (buf_append(b, data, len) != 0) {
+        dt_engine_note(e, c, ts, DT_EV_ERROR, "out of memory buffering a message");
+        return;
+    }
+    if (b->need && b->len < b->need)
+        return;
+    size_t used = frame_run(e, c, dir, ts, b->buf, b->len);
+    buf_consume(b, used);
+}
+
+/* Picks a dissector from the first bytes; returns false while undecided. */
+static bool decide_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
+{
+    dir_state *b = &c->dirs[dir];
+    const uint8_t *p = data;
+    size_t n = len;
+    if (b->len) {
+        if (buf_append(b, data, len) != 0)
+            return false;
+        p = b->buf;
+        n = b->len;
+    }
+    const dt_dissector *d = dt_registry_probe(e->reg, transport_flag(c->transport), p, n, dir);
+    if (d || n >= DT_PROBE_BYTES) {
+        set_dissector(c, d);
+        return true;
+    }
+    if (!b->len && buf_append(b, data, len) != 0)
+        set_dissector(c, NULL);
+    (void)ts;
+    return c->decided;
+}
+
+/* Bytes held while no dissector was chosen go through the normal path. */
+static void replay_held(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
+{
+    dir_state *b = &c->dirs[dir];
+    if (!b->len)
+        return;
+    size_t blen = b->len;
+    uint8_t *held = b->buf;
+    b->buf = NULL;
+    b->len = b->cap = 0;
+    dt_engine_stream(e, c, dir, ts, held, blen);
+    free(held);
+}
+
+void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
+{
+    if (!len)
+        return;
+    if (ts > e->last_ts)
+        e->last_ts = ts;
+    dir_state *b = &c->dirs[dir];
+    if (!c->decided) {
+        if (!decide_stream(e, c, dir, ts, data, len))
+            return;
+        /* the other side's held bytes arrived earlier than these */
+        replay_held(e, c, (dt_dir)!dir, ts);
+        if (b->len) {
+            replay_held(e, c, dir, ts);
+            return;
+        }
+    }
+    if (!c->d) {
+        if (c->show_undecoded) {
+            record(e, c, dir, ts, data, len);
+            raw_event(e, c, dir, ts, data, len, b->offset);
+        }
+        b->offset += len;
+        return;
+    }
+    feed(e, c, dir, ts, data, len);
+}
+
+void dt_engine_datagram(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
+{
+    if (ts > e->last_ts)
+        e->last_ts = ts;
+    if (!c->decided) {
+        const dt_dissector *d = dt_registry_probe(e->reg, transport_flag(c->transport), data, len, dir);
+        if (d)
+            set_dissector(c, d);
+        else if (++c->probe_tries >= DT_PROBE_TRIES)
+            set_dissector(c, NULL);
+    }
+    if (!c->d) {
+        if (c->show_undecoded)
+            raw_event(e, c, dir, ts, data, len, 0);
+        return;
+    }
+    record(e, c, dir, ts, data, len);
+    dt_engine_dissect_pdu(e, c, dir, ts, data, len, c->dirs[dir].offset);
+    c->dirs[dir].offset += len;
+}
+
+void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t nbytes)
+{
+    dir_state *b = &c->dirs[dir];
+    if (!c->d) {
+        b->offset += nbytes;
+        return;
+    }
+    flush_garbage(e, c, dir, ts);
+    const char *arrow = dir == DT_DIR_C2S ? "client→server" : "server→client";
+    if (b->len)
+        dt_engine_note(e, c, ts, DT_EV_ERROR,
+                       "missing %" PRIu64 " bytes (%s, stream offset %" PRIu64 "); %zu bytes of a partial message "
+                       "dropped",
+                       nbytes, arrow, b->offset + b->len, b->len);
+    else
+        dt_engine_note(e, c, ts, DT_EV_ERROR, "missing %" PRIu64 " bytes (%s, stream offset %" PRIu64 ")", nbytes,
+                       arrow, b->offset);
+    b->offset += b->len + nbytes;
+    b->len = 0;
+    b->need = 0;
+    b->skip_left = 0;
+    b->resync = true;
+}
+
+/* Reports what a direction still holds when it ends. */
+static void flush_partial(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
+{
+    dir_state *b = &c->dirs[dir];
+    if (!c->decided && b->len) {
+        /* too few bytes ever arrived to choose a dissector: decide on what there is */
+        set_dissector(c, dt_registry_probe(e->reg, transport_flag(c->transport), b->buf, b->len, dir));
+        replay_held(e, c, dir, ts);
+        replay_held(e, c, (dt_dir)!dir, ts);
+    }
+    if (!c->d) {
+        if (b->len && c->show_undecoded) {
+            record(e, c, dir, ts, b->buf, b->len);
+            raw_event(e, c, dir, ts, b->buf, b->len, b->offset);
+        }
+        b->offset += b->len;
+        b->len = 0;
+        return;
+    }
+    if (b->len) {
+        record(e, c, dir, ts, b->buf, b->len);
+        const char *name = c->d->display_name ? c->d->display_name : c->d->name;
+        if (b->need > b->len)
+            dt_engine_note(e, c, ts, DT_EV_ERROR,
+                           "truncated %s message at end of stream: %zu of %zu bytes (stream offset %" PRIu64 ")", name,
+                           b->len, b->need, b->offset);
+        else
+            dt_engine_note(e, c, ts, DT_EV_ERROR,
+                           "%zu bytes at end of stream form no complete %s message (stream offset %" PRIu64 ")",
+                           b->len, name, b->offset);
+        b->offset += b->len;
+        b->len = 0;
+        b->need = 0;
+    }
+    flush_garbage(e, c, dir, ts);
+}
+
+void dt_engine_stream_end(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
+{
+    if (c->dirs[dir].ended)
+        return;
+    c->dirs[dir].ended = true;
+    flush_partial(e, c, dir, ts);
+}
+
+static void emit_pending(dt_engine *e, dt_conv *c, uint64_t ts)
+{
+    /* oldest first: the list is newest first */
+    dt_pending *p = c->pending;
+    while (p && p->cnext)
+        p = p->cnext;
+    for (; p; p = p->cprev) {
+        if (!p->req_seq)
+            continue;
+        double age = ts > p->ts_ns ? (double)(ts - p->ts_ns) / 1e9 : 0.0;
+        dt_ev_begin(e, c, DT_DIR_C2S, ts, DT_EV_PENDING, c->d, NULL, 0, 0);
+        e->ev.proto = p->proto ? p->proto : e->ev.proto;
+        e->ev.req_seq = p->req_seq;
+        e->ev.latency_ns = ts > p->ts_ns ? ts - p->ts_ns : 0;
+        char buf[320];
+        int k = snprintf(buf, sizeof buf, "no reply after %.3f s: %s", age, p->summary);
+        if (k > 0)
+            e->ev.summary = dt_arena_strndup(&e->arena, buf, (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1);
+        dt_ev_commit(e);
+    }
+    while (c->pending)
+        dt_pairing_remove(e->pairing, &c->pending, c->pending);
+}
+
+static void conv_free(dt_engine *e, dt_conv *c)
+{
+    while (c->inner) {
+        dt_conv *i = c->inner;
+        c->inner = i->inner_next;
+        conv_free(e, i);
+    }
+    while (c->pending)
+        dt_pairing_remove(e->pairing, &c->pending, c->pending);
+    if (c->d && c->d->conv_free && c->state)
+        c->d->conv_free(c->state);
+    free(c->state);
+    free(c->dirs[0].buf);
+    free(c->dirs[1].buf);
+    free(c->client);
+    free(c->server);
+    free(c);
+}
+
+/* Flushes, reports and frees one conversation (outer or inner). */
+static void conv_finish(dt_engine *e, dt_conv *c, uint64_t ts)
+{
+    while (c->inner) {
+        dt_conv *i = c->inner;
+        c->inner = i->inner_next;
+        conv_finish(e, i, ts);
+    }
+    flush_partial(e, c, DT_DIR_C2S, ts);
+    flush_partial(e, c, DT_DIR_S2C, ts);
+    if (c->d && c->d->conv_end) {
+        dt_dissect_state ds = { .e = e, .conv = c };
+        dt_dissect_state *outer = e->ds;
+        e->ds = &ds;
+        dt_ev_begin(e, c, DT_DIR_C2S, ts, DT_EV_PDU, c->d, NULL, 0, 0);
+        dt_ctx ctx = { .ev = &e->ev, .conv = c->state, .dir = DT_DIR_C2S, .ts_ns = ts, .self = c->d, .engine = &ds };
+        c->d->conv_end(&ctx);
+        if (e->summary_len || e->ev.fields)
+            dt_ev_commit(e);
+        e->ds = outer;
+    }
+    emit_pending(e, c, ts);
+    conv_free(e, c);
+}
+
+void dt_engine_conv_close(dt_engine *e, dt_conv *c, uint64_t ts, const char *why)
+{
+    if (why)
+        dt_engine_note(e, c, ts, DT_EV_NOTE, "%s", why);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        e->convs = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    conv_finish(e, c, ts);
+}
+
+void dt_engine_frame(dt_engine *e, const dt_channel *ch, uint64_t ts, const uint8_t *data, size_t caplen,
+                     size_t origlen, uint32_t epb_flags)
+{
+    if (ts > e->last_ts)
+        e->last_ts = ts;
+    for (int i = 0; i < e->n_sinks; i++)
+        if (e->sinks[i]->frame)
+            e->sinks[i]->frame(e->sinks[i], ch, ts, data, caplen, origlen, epb_flags);
+}
+
+void dt_engine_note(dt_engine *e, dt_conv *c, uint64_t ts, dt_event_kind kind, const char *fmt, ...)
+{
+    /* a note raised while a dissector's event is open must not clobber it */
+    dt_event saved;
+    size_t saved_len = e->summary_len;
+    bool nested = e->ds != NULL;
+    if (nested)
+        saved = e->ev;
+    if (nested) {
+        /* keep the open event's arena: notes during dissection are rare; build in place */
+        dt_event note = { 0 };
+        note.ts_ns = ts;
+        note.conv = c ? &c->info : NULL;
+        note.kind = kind;
+        note.proto = "diagtap";
+        note.proto_name = "diagtap";
+        char buf[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        note.summary = buf;
+        note.is_error = kind == DT_EV_ERROR;
+        note.input = e->input;
+        note.seq = ++e->seq;
+        for (int i = 0; i < e->n_sinks; i++)
+            if (e->sinks[i]->event)
+                e->sinks[i]->event(e->sinks[i], &note);
+        e->ev = saved;
+        e->summary_len = saved_len;
+        return;
+    }
+    dt_ev_begin(e, c, DT_DIR_C2S, ts, kind, NULL, NULL, 0, 0);
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = dt_arena_vprintf(&e->arena, fmt, ap);
+    va_end(ap);
+    if (s)
+        e->ev.summary = s;
+    e->ev.is_error = kind == DT_EV_ERROR;
+    if (c && c->d) {
+        e->ev.proto = c->d->display_name ? c->d->display_name : c->d->name;
+        e->ev.proto_name = c->d->name;
+    }
+    dt_ev_commit(e);
+}
+
+int dt_engine_finish(dt_engine *e, uint64_t end_ts)
+{
+    if (end_ts < e->last_ts)
+        end_ts = e->last_ts;
+    while (e->convs)
+        dt_engine_conv_close(e, e->convs, end_ts, NULL);
+    int rc = 0;
+    for (int i = 0; i < e->n_sinks; i++)
+        if (e->sinks[i]->finish && e->sinks[i]->finish(e->sinks[i]) != 0)
+            rc = -1;
+    return rc;
+}
+
+/* ---- inner streams (a named pipe carried by SMB) ---- */
+
+dt_conv *dt_engine_inner_get(dt_engine *e, dt_conv *parent, const dt_dissector *d, uint64_t key)
+{
+    (void)e;
+    for (dt_conv *i = parent->inner; i; i = i->inner_next)
+        if (i->inner_key == key)
+            return i;
+    dt_conv *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->info = parent->info;
+    c->transport = DT_CONV_STREAM;
+    c->parent = parent;
+    c->inner_key = key;
+    set_dissector(c, d);
+    if (!c->d) {
+        free(c);
+        return NULL;
+    }
+    c->inner_next = parent->inner;
+    parent->inner = c;
+    return c;
+}
+
+void dt_engine_inner_feed(dt_engine *e, dt_conv *inner, dt_dir dir, const uint8_t *data, size_t len)
+{
+    /* processed after the carrier's event is committed, so inner events follow it */
+    if (buf_append(&inner->dirs[dir], data, len) != 0)
+        return;
+    inner->inner_dirty = true;
+    inner->parent->inner_dirty = true;
+    (void)e;
+}
+
+void dt_engine_process_inner(dt_engine *e, dt_conv *c)
+{
+    c->inner_dirty = false;
+    uint64_t ts = e->last_ts;
+    for (dt_conv *i = c->inner; i; i = i->inner_next) {
+        if (!i->inner_dirty)
+            continue;
+        i->inner_dirty = false;
+        for (int dir = 0; dir < 2; dir++) {
+            dir_state *b = &i->dirs[dir];
+            if (!b->len || (b->need && b->len < b->need))
+                continue;
+            size_t used = frame_run(e, i, (dt_dir)dir, ts, b->buf, b->len);
+            buf_consume(b, used);
+        }
+    }
+    for (dt_conv **pp = &c->inner; *pp;) {
+        dt_conv *i = *pp;
+        if (!i->closing) {
+            pp = &i->inner_next;
+            continue;
+        }
+        *pp = i->inner_next;
+        i->inner_next = NULL;
+        conv_finish(e, i, ts);
+    }
+}
+
+void dt_engine_inner_close(dt_engine *e, dt_conv *parent, uint64_t key)
+{
+    (void)e;
+    /* called while the carrier's dissector runs: finish it after the carrier's event */
+    for (dt_conv *i = parent->inner; i; i = i->inner_next) {
+        if (i->inner_key == key) {
+            i->closing = true;
+            i->inner_dirty = true;
+            parent->inner_dirty = true;
+        }
+    }
+}

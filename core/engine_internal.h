@@ -1,0 +1,103 @@
+/* Engine internals shared by engine.c (conversations, framing) and event.c
+ * (the API dissectors call while decoding). */
+#ifndef DIAGTAP_CORE_ENGINE_INTERNAL_H
+#define DIAGTAP_CORE_ENGINE_INTERNAL_H
+
+#include "arena.h"
+#include "engine.h"
+#include "filter.h"
+#include "pairing.h"
+#include "registry.h"
+
+#define DT_MAX_SINKS 8
+#define DT_MAX_DECODE_AS 32
+#define DT_MAX_PDU (64u * 1024u * 1024u)
+#define DT_PROBE_BYTES 64   /* undecided streams buffer this much before giving up */
+#define DT_PROBE_TRIES 4    /* datagrams probed before a flow is left undecoded */
+
+typedef struct dir_state {
+    uint8_t *buf;          /* bytes of a PDU not yet complete */
+    size_t len, cap;
+    size_t need;           /* total the framer asked for, 0 if unknown */
+    uint64_t offset;       /* stream offset of the next byte to frame (buf[0]) */
+    uint64_t skip_left;    /* bytes of an oversized PDU still to discard */
+    uint64_t garbage;      /* bytes skipped since the last PDU */
+    uint64_t garbage_off;
+    bool resync;           /* after a gap: look for a boundary with the probe */
+    bool ended;
+} dir_state;
+
+struct dt_conv {
+    dt_conv_info info;
+    char *client, *server;
+    dt_transport transport;
+    uint16_t client_port, server_port;
+    const dt_dissector *d;
+    void *state;
+    bool decided;          /* dissector chosen, or given up */
+    bool show_undecoded;
+    int probe_tries;
+    dir_state dirs[2];
+    dt_pending *pending;   /* this conversation's unanswered requests */
+    dt_conv *parent;       /* inner stream: its carrier */
+    uint64_t inner_key;
+    dt_conv *inner;        /* inner streams (list) */
+    dt_conv *inner_next;
+    bool inner_dirty;
+    bool closing;          /* inner stream ended: finish after the carrier's event */
+    dt_conv *prev, *next;  /* the engine's open conversations */
+};
+
+typedef struct dt_option_kv {
+    char *name;
+    char *value;
+} dt_option_kv;
+
+/* What ctx->engine points to during a dissect call. */
+typedef struct dt_dissect_state {
+    dt_engine *e;
+    dt_conv *conv;
+    dt_pending *request;     /* the current event's request entry */
+    dt_pending *answered[64]; /* final replies: entries freed after dissect returns */
+    size_t n_answered;
+} dt_dissect_state;
+
+struct dt_engine {
+    dt_registry *reg;
+    dt_sink *sinks[DT_MAX_SINKS];
+    int n_sinks;
+    dt_filter *filter;
+    dt_option_kv *opts;
+    size_t n_opts;
+    bool show_credentials;
+    struct {
+        uint16_t port;
+        const dt_dissector *d;
+    } decode_as[DT_MAX_DECODE_AS];
+    int n_decode_as;
+    dt_channel **channels;
+    size_t n_channels, cap_channels;
+    dt_conv *convs;
+    uint32_t next_conv_id;
+    uint64_t seq;
+    uint64_t last_ts;
+    const char *input;
+    dt_pairing *pairing;
+    dt_arena arena;
+    dt_event ev;          /* the event being built */
+    size_t summary_len;
+    dt_dissect_state *ds; /* set while a dissector runs */
+};
+
+void dt_ev_begin(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const dt_dissector *d,
+                 const uint8_t *raw, size_t raw_len, uint64_t raw_offset);
+void dt_ev_commit(dt_engine *e);
+/* Runs d->dissect on one PDU and commits its events. */
+void dt_engine_dissect_pdu(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *pdu, size_t len,
+                           uint64_t offset);
+void dt_engine_process_inner(dt_engine *e, dt_conv *c);
+dt_conv *dt_engine_inner_get(dt_engine *e, dt_conv *parent, const dt_dissector *d, uint64_t key);
+void dt_engine_inner_feed(dt_engine *e, dt_conv *inner, dt_dir dir, const uint8_t *data, size_t len);
+void dt_engine_inner_close(dt_engine *e, dt_conv *parent, uint64_t key);
+
+#endif

@@ -1,0 +1,167 @@
+#include "registry.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct dt_registry {
+    const dt_dissector **items;
+    size_t n, cap;
+    void **handles; /* dlopen()ed plugins, closed with the registry */
+    size_t n_handles, cap_handles;
+};
+
+dt_registry *dt_registry_new(void)
+{
+    return calloc(1, sizeof(dt_registry));
+}
+
+void dt_registry_free(dt_registry *reg)
+{
+    if (!reg)
+        return;
+    for (size_t i = 0; i < reg->n_handles; i++)
+        dlclose(reg->handles[i]);
+    free(reg->handles);
+    free(reg->items);
+    free(reg);
+}
+
+int dt_register(dt_registry *reg, const dt_dissector *d)
+{
+    if (!d || d->abi_version != DT_ABI_VERSION || !d->name || !d->dissect)
+        return -1;
+    if (dt_registry_find(reg, d->name))
+        return -1;
+    if ((d->transports & (DT_TRANSPORT_TCP | DT_TRANSPORT_STREAM | DT_TRANSPORT_INNER)) && !d->frame)
+        return -1;
+    if (reg->n == reg->cap) {
+        size_t cap = reg->cap ? reg->cap * 2 : 16;
+        const dt_dissector **items = realloc(reg->items, cap * sizeof *items);
+        if (!items)
+            return -1;
+        reg->items = items;
+        reg->cap = cap;
+    }
+    reg->items[reg->n++] = d;
+    return 0;
+}
+
+static int keep_handle(dt_registry *reg, void *h)
+{
+    if (reg->n_handles == reg->cap_handles) {
+        size_t cap = reg->cap_handles ? reg->cap_handles * 2 : 4;
+        void **hs = realloc(reg->handles, cap * sizeof *hs);
+        if (!hs)
+            return -1;
+        reg->handles = hs;
+        reg->cap_handles = cap;
+    }
+    reg->handles[reg->n_handles++] = h;
+    return 0;
+}
+
+int dt_registry_load_plugins(dt_registry *reg, const char *dir, char *err, size_t errsz)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return 0;
+    int loaded = 0;
+    struct dirent *de;
+    char path[4096];
+    while ((de = readdir(dp))) {
+        size_t len = strlen(de->d_name);
+        if (len < 4 || strcmp(de->d_name + len - 3, ".so") != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            snprintf(err, errsz, "plugin %s: %s", path, dlerror());
+            continue;
+        }
+        dt_plugin_init_fn init;
+        *(void **)&init = dlsym(h, DT_PLUGIN_INIT_SYMBOL);
+        if (!init) {
+            snprintf(err, errsz, "plugin %s: no %s symbol", path, DT_PLUGIN_INIT_SYMBOL);
+            dlclose(h);
+            continue;
+        }
+        if (init(reg) != 0) {
+            snprintf(err, errsz, "plugin %s: registration failed (ABI version or name clash)", path);
+            /* dissectors it did register stay; keep the code mapped */
+        }
+        if (keep_handle(reg, h) != 0) {
+            closedir(dp);
+            return -1;
+        }
+        loaded++;
+    }
+    closedir(dp);
+    return loaded;
+}
+
+size_t dt_registry_count(const dt_registry *reg) { return reg->n; }
+
+const dt_dissector *dt_registry_at(const dt_registry *reg, size_t i) { return i < reg->n ? reg->items[i] : NULL; }
+
+const dt_dissector *dt_registry_find(const dt_registry *reg, const char *name)
+{
+    for (size_t i = 0; i < reg->n; i++)
+        if (strcasecmp(reg->items[i]->name, name) == 0)
+            return reg->items[i];
+    return NULL;
+}
+
+static bool port_in(const uint16_t *ports, uint16_t port)
+{
+    for (; ports && *ports; ports++)
+        if (*ports == port)
+            return true;
+    return false;
+}
+
+const dt_dissector *dt_registry_by_port(const dt_registry *reg, uint32_t transport, uint16_t port)
+{
+    if (port == 0)
+        return NULL;
+    for (size_t i = 0; i < reg->n; i++) {
+        const dt_dissector *d = reg->items[i];
+        if ((transport & DT_TRANSPORT_TCP) && (d->transports & DT_TRANSPORT_TCP) && port_in(d->tcp_ports, port))
+            return d;
+        if ((transport & DT_TRANSPORT_UDP) && (d->transports & DT_TRANSPORT_UDP) && port_in(d->udp_ports, port))
+            return d;
+    }
+    return NULL;
+}
+
+const dt_dissector *dt_registry_by_inner_name(const dt_registry *reg, const char *name)
+{
+    for (size_t i = 0; i < reg->n; i++) {
+        const dt_dissector *d = reg->items[i];
+        for (const char *const *n = d->inner_names; n && *n; n++)
+            if (strcasecmp(*n, name) == 0)
+                return d;
+    }
+    return dt_registry_find(reg, name);
+}
+
+const dt_dissector *dt_registry_probe(const dt_registry *reg, uint32_t transport, const uint8_t *data, size_t len,
+                                      dt_dir dir)
+{
+    const dt_dissector *best = NULL;
+    int best_score = 0;
+    for (size_t i = 0; i < reg->n; i++) {
+        const dt_dissector *d = reg->items[i];
+        if (!d->probe || !(d->transports & transport))
+            continue;
+        int s = d->probe(data, len, dir);
+        if (s > best_score) {
+            best_score = s;
+            best = d;
+        }
+    }
+    return best;
+}

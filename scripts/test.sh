@@ -1,0 +1,42 @@
+#!/bin/sh
+# Builds diagtap twice (-Werror; ASan+UBSan) and runs the whole test suite
+# in both. Ends with one line "tests: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+failed=0
+summary() { # builddir → "passed failed" from meson's JSON test log
+    /usr/bin/python3 - "$1/meson-logs/testlog.json" <<'PY'
+import json, sys
+p = f = 0
+try:
+    for line in open(sys.argv[1]):
+        r = json.loads(line)
+        if r.get("result") in ("OK", "EXPECTEDFAIL"):
+            p += 1
+        elif r.get("result") != "SKIP":
+            f += 1
+except FileNotFoundError:
+    f += 1
+print(p, f)
+PY
+}
+run() { # builddir, meson options...
+    dir=$1; shift
+    if [ -d "$dir" ]; then
+        meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
+    else
+        meson setup "$dir" "$@" >/dev/null || return 1
+    fi
+    ninja -C "$dir" -j "$jobs" >/dev/null || { ninja -C "$dir" -j1; return 1; }
+    meson test -C "$dir" --num-processes "$jobs" --print-errorlogs
+}
+run build-test -Dwerror=true -Dbuildtype=debugoptimized || failed=1
+set -- $(summary build-test)
+passed=$1 fails=$2
+DIAGTAP_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run build-test-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || failed=1
+set -- $(summary build-test-asan)
+passed=$((passed + $1)) fails=$((fails + $2))
+echo "tests: $passed passed, $fails failed"
+[ "$failed" -eq 0 ] && [ "$fails" -eq 0 ]
