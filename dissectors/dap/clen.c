@@ -173,15 +173,10 @@ size_t clen_resync(const uint8_t *data, size_t avail)
     return avail;
 }
 
-long clen_frame(clen_state *st, dt_dir dir, const uint8_t *data, size_t avail)
+long clen_frame(const uint8_t *data, size_t avail)
 {
     if (avail == 0)
         return DT_FRAME_NEED_MORE;
-    if (st && st->skip[dir]) {
-        uint64_t n = st->skip[dir] < avail ? st->skip[dir] : avail;
-        st->skip[dir] -= n;
-        return -(long)n;
-    }
     dt_cursor c = dt_cursor_make(data, avail);
     clen_header h;
     switch (clen_parse_header(&c, &h)) {
@@ -192,15 +187,11 @@ long clen_frame(clen_state *st, dt_dir dir, const uint8_t *data, size_t avail)
     case CLEN_OK:
         break;
     }
-    /* A header block the dissector will report: no usable length, or a body
-     * too large to buffer (skipped, so a huge value cannot pin memory). */
-    if (!h.has_length || h.bad_length)
+    /* A header block the dissector reports on its own: no usable length, or
+     * one too large to be real. A body merely over the engine's PDU limit is
+     * framed whole: the engine reports and skips it. */
+    if (!h.has_length || h.bad_length || h.content_length > CLEN_ABSURD_BODY)
         return (long)h.header_len;
-    if (h.content_length > CLEN_MAX_BODY) {
-        if (st)
-            st->skip[dir] = h.content_length;
-        return (long)h.header_len;
-    }
     return (long)(h.header_len + h.content_length);
 }
 
@@ -258,4 +249,16 @@ clen_body_kind clen_probe_body(const uint8_t *data, size_t len)
     if (has_key(body, seen, "\"seq\""))
         return CLEN_BODY_DAP;
     return CLEN_BODY_UNKNOWN;
+}
+
+int clen_probe_score(const uint8_t *data, size_t len, clen_body_kind mine, int unknown)
+{
+    clen_body_kind k = clen_probe_body(data, len);
+    if (k == mine)
+        return 100;
+    if (k == CLEN_BODY_OTHER)
+        return unknown / 3;
+    if (k == CLEN_BODY_UNKNOWN)
+        return len < CLEN_PROBE_WAIT ? 0 : unknown;
+    return 0;
 }

@@ -15,7 +15,7 @@
 #include "diagtap/cursor.h"
 #include "diagtap/event.h"
 
-#define CLEN_MAX_BODY ((uint64_t)64 << 20) /* larger bodies are reported and skipped */
+#define CLEN_ABSURD_BODY ((uint64_t)1 << 40) /* a Content-Length beyond this is reported as bad */
 #define CLEN_MAX_HEADER 8192                /* a longer header block is garbage */
 
 typedef enum clen_status {
@@ -36,11 +36,6 @@ typedef struct clen_header {
     unsigned n_headers;
 } clen_header;
 
-/* Per-direction framing state: bytes of an oversized body still to skip. */
-typedef struct clen_state {
-    uint64_t skip[2];
-} clen_state;
-
 /* Parses the header block at the cursor's position without moving it. */
 clen_status clen_parse_header(const dt_cursor *c, clen_header *h);
 
@@ -49,8 +44,10 @@ clen_status clen_parse_header(const dt_cursor *c, clen_header *h);
 typedef void (*clen_header_fn)(void *arg, size_t name_off, size_t name_len, size_t value_off, size_t value_len);
 void clen_each_header(const dt_cursor *c, const clen_header *h, clen_header_fn fn, void *arg);
 
-/* The framer both dissectors use (dt_frame_fn semantics). */
-long clen_frame(clen_state *st, dt_dir dir, const uint8_t *data, size_t avail);
+/* The framer both dissectors use (dt_frame_fn semantics). It returns the
+ * whole message size even when less is there, so the engine knows a final
+ * message is truncated. */
+long clen_frame(const uint8_t *data, size_t avail);
 
 /* Bytes to skip to reach the next "Content-Length:" after data[0] (at least 1). */
 size_t clen_resync(const uint8_t *data, size_t avail);
@@ -65,6 +62,13 @@ typedef enum clen_body_kind {
 } clen_body_kind;
 
 clen_body_kind clen_probe_body(const uint8_t *data, size_t len);
+
+/* Probe confidence for a dissector that wants `mine`, yields to `theirs`:
+ * an undecided body scores 0 while fewer than CLEN_PROBE_WAIT bytes are
+ * there, so the engine waits for more (an LSP client may write the header and
+ * the body separately), then `unknown`. */
+#define CLEN_PROBE_WAIT 64
+int clen_probe_score(const uint8_t *data, size_t len, clen_body_kind mine, int unknown);
 
 /* Case-insensitive comparison of an ASCII header name. */
 bool clen_name_is(const uint8_t *p, size_t n, const char *name);

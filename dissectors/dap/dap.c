@@ -66,30 +66,18 @@ const dt_field_def dap_fields[DAP_F_N] = {
     [DAP_F_RIT_TITLE] = { "dap.run_in_terminal.title", "Terminal title", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0, NULL },
 };
 
-typedef struct dap_conv {
-    clen_state framing;
-} dap_conv;
-
+/* Stateless framing: the state lives in the engine's stream buffers. */
 static long dap_frame(void *conv, dt_dir dir, const uint8_t *data, size_t avail)
 {
-    return clen_frame(&((dap_conv *)conv)->framing, dir, data, avail);
+    (void)conv;
+    (void)dir;
+    return clen_frame(data, avail);
 }
 
 static int dap_probe(const uint8_t *data, size_t len, dt_dir dir)
 {
     (void)dir;
-    switch (clen_probe_body(data, len)) {
-    case CLEN_BODY_DAP:
-        return 100;
-    case CLEN_BODY_UNKNOWN:
-        return 60; /* ahead of LSP: DAP is what diagtap is mostly pointed at */
-    case CLEN_BODY_OTHER:
-        return 20;
-    case CLEN_BODY_NONE:
-    case CLEN_BODY_JSONRPC:
-        break;
-    }
-    return 0;
+    return clen_probe_score(data, len, CLEN_BODY_DAP, 60);
 }
 
 void dap_detail(dap_msg *m, const char *fmt, ...)
@@ -301,10 +289,9 @@ static void dap_dissect(dt_ctx *ctx)
         return;
     }
     dt_add_uint(ctx, NULL, DAPF(CONTENT_LENGTH), h.length_off, h.length_len, h.content_length);
-    if (h.content_length > CLEN_MAX_BODY) {
-        dt_malformed(ctx, h.length_off, "Content-Length %" PRIu64 " exceeds the %" PRIu64 " MiB limit; body skipped",
-                     h.content_length, CLEN_MAX_BODY >> 20);
-        dt_summary(ctx, "oversized message (%" PRIu64 " bytes) skipped", h.content_length);
+    if (h.content_length > CLEN_ABSURD_BODY) {
+        dt_malformed(ctx, h.length_off, "implausible Content-Length %" PRIu64 "; body not framed", h.content_length);
+        dt_summary(ctx, "implausible Content-Length %" PRIu64, h.content_length);
         return;
     }
     dt_cur_skip(&c, h.header_len);
@@ -340,7 +327,6 @@ static const dt_dissector dap_dissector = {
     .probe = dap_probe,
     .frame = dap_frame,
     .dissect = dap_dissect,
-    .conv_size = sizeof(dap_conv),
 };
 
 int dt_builtin_lsp(dt_registry *reg);

@@ -65,10 +65,6 @@ static const dt_field_def lsp_fields[LSP_F_N] = {
 };
 #define LSPF(x) (&lsp_fields[LSP_F_##x])
 
-typedef struct lsp_conv {
-    clen_state framing;
-} lsp_conv;
-
 /* Kept with a request until its response. */
 typedef struct lsp_pending {
     char method[64];
@@ -81,26 +77,18 @@ typedef struct lsp_msg {
     bool detail_started;
 } lsp_msg;
 
+/* Stateless framing: the state lives in the engine's stream buffers. */
 static long lsp_frame(void *conv, dt_dir dir, const uint8_t *data, size_t avail)
 {
-    return clen_frame(&((lsp_conv *)conv)->framing, dir, data, avail);
+    (void)conv;
+    (void)dir;
+    return clen_frame(data, avail);
 }
 
 static int lsp_probe(const uint8_t *data, size_t len, dt_dir dir)
 {
     (void)dir;
-    switch (clen_probe_body(data, len)) {
-    case CLEN_BODY_JSONRPC:
-        return 100;
-    case CLEN_BODY_UNKNOWN:
-        return 40;
-    case CLEN_BODY_OTHER:
-        return 10;
-    case CLEN_BODY_NONE:
-    case CLEN_BODY_DAP:
-        break;
-    }
-    return 0;
+    return clen_probe_score(data, len, CLEN_BODY_JSONRPC, 40);
 }
 
 static void detail(lsp_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -373,10 +361,9 @@ static void lsp_dissect(dt_ctx *ctx)
         return;
     }
     dt_add_uint(ctx, NULL, LSPF(CONTENT_LENGTH), h.length_off, h.length_len, h.content_length);
-    if (h.content_length > CLEN_MAX_BODY) {
-        dt_malformed(ctx, h.length_off, "Content-Length %" PRIu64 " exceeds the %" PRIu64 " MiB limit; body skipped",
-                     h.content_length, CLEN_MAX_BODY >> 20);
-        dt_summary(ctx, "oversized message (%" PRIu64 " bytes) skipped", h.content_length);
+    if (h.content_length > CLEN_ABSURD_BODY) {
+        dt_malformed(ctx, h.length_off, "implausible Content-Length %" PRIu64 "; body not framed", h.content_length);
+        dt_summary(ctx, "implausible Content-Length %" PRIu64, h.content_length);
         return;
     }
     dt_cur_skip(&c, h.header_len);
@@ -426,7 +413,6 @@ static const dt_dissector lsp_dissector = {
     .probe = lsp_probe,
     .frame = lsp_frame,
     .dissect = lsp_dissect,
-    .conv_size = sizeof(lsp_conv),
 };
 
 int dt_builtin_lsp(dt_registry *reg);

@@ -31,6 +31,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from transcript import TranscriptWriter  # noqa: E402
+
 
 class DapError(Exception):
     pass
@@ -49,11 +52,12 @@ class DapClient:
         self.pending_events = []    # events not yet consumed by wait_event
         self.children = []          # processes started for runInTerminal
         self.log = log
-        self._rec_c2s = self._rec_s2c = None
+        self._rec_c2s = self._rec_s2c = self._transcript = None
         if record_dir:
             os.makedirs(record_dir, exist_ok=True)
             self._rec_c2s = open(os.path.join(record_dir, "c2s.bin"), "wb")
             self._rec_s2c = open(os.path.join(record_dir, "s2c.bin"), "wb")
+            self._transcript = TranscriptWriter(os.path.join(record_dir, "transcript.bin"))
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()
 
@@ -113,6 +117,7 @@ class DapClient:
         if self._rec_s2c:
             self._rec_s2c.write(header + body)
             self._rec_s2c.flush()
+            self._transcript.add(1, header + body)
         return json.loads(body)
 
     def _read_loop(self):
@@ -129,6 +134,7 @@ class DapClient:
             if self._rec_c2s:
                 self._rec_c2s.write(data)
                 self._rec_c2s.flush()
+                self._transcript.add(0, data)
             self._w.write(data)
             self._w.flush()
         self.messages.append(("c2s", msg))
@@ -226,7 +232,7 @@ class DapClient:
                 self._closer()
             except OSError:
                 pass
-        for rec in (self._rec_c2s, self._rec_s2c):
+        for rec in (self._rec_c2s, self._rec_s2c, self._transcript):
             if rec:
                 rec.close()
         proc = getattr(self, "proc", None)

@@ -1,0 +1,446 @@
+/* DAP and LSP dissectors on real recorded exchanges (tests/dap/data, made by
+ * make_fixtures.py) fed through the real engine, plus the Content-Length
+ * framer on its own. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dap_harness.h"
+#include "diagtap/dissector.h"
+#include "dissectors/dap/clen.h"
+
+static void dump(const char *what, const ev_list *l)
+{
+    if (!getenv("DAP_DUMP"))
+        return;
+    printf("---- %s\n", what);
+    for (size_t i = 0; i < l->n; i++)
+        printf("%s\n", l->line[i]);
+}
+
+#define FIND(l, ...) ev_find((l), __VA_ARGS__, (const char *)NULL)
+#define ASSERT_FIND(l, ...)                                                                                        \
+    do {                                                                                                           \
+        if (!FIND(l, __VA_ARGS__))                                                                                 \
+            fail_msg("no event with: %s", #__VA_ARGS__);                                                           \
+    } while (0)
+
+static size_t count_pdus(const ev_list *l)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        n += strncmp(l->line[i], "PDU ", 4) == 0;
+    return n;
+}
+
+/* ---- the framer */
+
+static long frame_str(const char *s)
+{
+    return clen_frame((const uint8_t *)s, strlen(s));
+}
+
+static void test_frame_basic(void **state)
+{
+    (void)state;
+    assert_int_equal(frame_str("Content-Length: 2\r\n\r\n{}"), 23);
+    assert_int_equal(frame_str("content-length:2\n\n{}"), 20);          /* bare LF, no blank, lower case */
+    assert_int_equal(frame_str("CONTENT-LENGTH: 2 \r\n\r\n{}"), 24);     /* trailing blank */
+    const char *typed = "Content-Type: application/vscode-jsonrpc; charset=utf-8\r\nContent-Length: 2\r\n\r\n{}";
+    assert_int_equal(frame_str(typed), (long)strlen(typed)); /* another header first */
+    assert_int_equal(frame_str("Content-Length: 10\r\n\r\n{}"), 32);     /* the whole size, not what is there */
+    assert_int_equal(frame_str("Content-Length: 10\r\n"), DT_FRAME_NEED_MORE);
+    assert_int_equal(frame_str("Content-Len"), DT_FRAME_NEED_MORE);
+    assert_int_equal(frame_str("Content-Length: 10\r"), DT_FRAME_NEED_MORE);
+}
+
+static void test_frame_garbage(void **state)
+{
+    (void)state;
+    /* skip to the next Content-Length (case-insensitive) */
+    assert_int_equal(frame_str("xx{]\r\nCONTENT-length: 2\r\n\r\n{}"), -6);
+    assert_int_equal(frame_str("hello\nContent-Length: 2\r\n\r\n{}"), -6);
+    /* nothing that could start one: skip everything */
+    assert_int_equal(frame_str("{\"seq\":1}"), -9);
+    /* a possible prefix at the end is kept */
+    assert_int_equal(frame_str("}}}Content-Le"), -3);
+    /* a lone CR inside a header */
+    assert_int_equal(frame_str("Content-Length: 2\rX\r\n\r\n{}"), -(long)strlen("Content-Length: 2\rX\r\n\r\n{}"));
+    /* an empty line with no header before it */
+    assert_true(frame_str("\r\nContent-Length: 2\r\n\r\n{}") == -2);
+    /* header blocks the dissector reports itself: header-only PDUs */
+    assert_int_equal(frame_str("Content-Length: abc\r\n\r\n{}"), 23);
+    assert_int_equal(frame_str("X-Other: 1\r\n\r\n{}"), 14);
+    assert_int_equal(frame_str("Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}"), 40);
+    assert_int_equal(frame_str("Content-Length: 99999999999999\r\n\r\n"), 34);
+    /* a header line that never ends is garbage after CLEN_MAX_HEADER bytes */
+    char *big = malloc(CLEN_MAX_HEADER + 100);
+    memcpy(big, "X-Pad: ", 7);
+    memset(big + 7, 'a', CLEN_MAX_HEADER + 92);
+    big[CLEN_MAX_HEADER + 99] = '\0';
+    assert_true(frame_str(big) < 0);
+    free(big);
+}
+
+static void test_probe(void **state)
+{
+    (void)state;
+    const char *dap = "Content-Length: 60\r\n\r\n{\"seq\":1,\"type\":\"request\",\"command\":\"initialize\",\"x\":12}";
+    const char *lsp = "Content-Length: 52\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"x\":1}";
+    assert_int_equal(clen_probe_body((const uint8_t *)dap, strlen(dap)), CLEN_BODY_DAP);
+    assert_int_equal(clen_probe_body((const uint8_t *)lsp, strlen(lsp)), CLEN_BODY_JSONRPC);
+    /* partial bodies: a key is enough */
+    assert_int_equal(clen_probe_body((const uint8_t *)lsp, 40), CLEN_BODY_JSONRPC);
+    assert_int_equal(clen_probe_body((const uint8_t *)dap, 30), CLEN_BODY_DAP);
+    /* the header alone: undecided, and no score yet so the engine waits */
+    assert_int_equal(clen_probe_body((const uint8_t *)lsp, 22), CLEN_BODY_UNKNOWN);
+    assert_int_equal(clen_probe_score((const uint8_t *)lsp, 22, CLEN_BODY_DAP, 60), 0);
+    assert_int_equal(clen_probe_body((const uint8_t *)"GET / HTTP/1.1\r\n", 16), CLEN_BODY_NONE);
+    assert_int_equal(clen_probe_body((const uint8_t *)"\"Content-Length: 2", 18), CLEN_BODY_NONE);
+}
+
+/* ---- real sessions */
+
+static void test_lldb_session(void **state)
+{
+    (void)state;
+    transcript t;
+    ev_list l;
+    tr_load(&t, "lldb.bin");
+    run_transcript(t.rec, t.n, NULL, NULL, NULL, NULL, NULL, &l);
+    dump("lldb", &l);
+    ASSERT_FIND(&l, "PDU c2s request dap", "initialize #1: clientID=diagtap-test adapterID=diagtap",
+                "dap.client_id=diagtap-test");
+    ASSERT_FIND(&l, "PDU s2c response dap req=1 lat=1", "initialize #1 ok:", "capabilities",
+                "dap.capability=supportsConfigurationDoneRequest");
+    ASSERT_FIND(&l, "launch #2: program=/tmp/diagtap-dap-fixture/prog args=[one] cwd=/tmp/diagtap-dap-fixture");
+    /* the reverse request and the client's answer, paired across directions */
+    ASSERT_FIND(&l, "PDU s2c request dap", "runInTerminal #1 (reverse): kind=", "args=[", "--launch-target",
+                "dap.run_in_terminal");
+    ASSERT_FIND(&l, "PDU c2s response dap", "lat=1", "runInTerminal #1 ok: pid=");
+    ASSERT_FIND(&l, "setBreakpoints #", "prog.c [14]", "dap.source=/tmp/diagtap-dap-fixture/prog.c");
+    ASSERT_FIND(&l, "response", "setBreakpoints #", "ok: prog.c [14 verified]", "dap.verified=1");
+    ASSERT_FIND(&l, "PDU s2c - dap", "key=stopped", "| stopped: reason=breakpoint thread=");
+    ASSERT_FIND(&l, "stackTrace #", "ok:", "top main at prog.c:14", "dap.frame.name=main");
+    ASSERT_FIND(&l, "scopes #", "ok: 3 scopes: Locals, Globals, Registers");
+    ASSERT_FIND(&l, "variables #", "ok: 3 variables: argc=2, argv=", "total=14");
+    ASSERT_FIND(&l, "evaluate #", "ok: 'total * 2' \xe2\x86\x92 28 (int)", "dap.result=28");
+    /* success:false: the message, on one line, and an error status */
+    ASSERT_FIND(&l, "evaluate #", "failed: expression failed to parse:\xe2\x80\xa6 |",
+                "status=expression failed to parse:", "dap.success=0", "dap.message=expression failed to parse:\n");
+    for (size_t i = 0; i < l.n; i++)
+        assert_null(strchr(l.summary[i], '\n'));
+    ASSERT_FIND(&l, "continue #", "ok: all threads");
+    ASSERT_FIND(&l, "| exited: exitCode=3", "dap.exit_code=3");
+    ASSERT_FIND(&l, "| terminated");
+    /* every response paired with a latency, nothing malformed or pending */
+    for (size_t i = 0; i < l.n; i++) {
+        if (strstr(l.line[i], " response dap "))
+            assert_null(strstr(l.line[i], "req=0 "));
+        if (strstr(l.line[i], " response dap "))
+            assert_non_null(strstr(l.line[i], "lat=1"));
+        assert_null(strstr(l.line[i], "mal=1"));
+        assert_null(strstr(l.line[i], "PENDING"));
+    }
+    assert_int_equal(count_pdus(&l), t.n);
+    ev_free(&l);
+    tr_free(&t);
+}
+
+static void test_debugpy_session(void **state)
+{
+    (void)state;
+    transcript t;
+    ev_list l;
+    tr_load(&t, "debugpy.bin");
+    run_transcript(t.rec, t.n, NULL, NULL, NULL, NULL, NULL, &l);
+    dump("debugpy", &l);
+    ASSERT_FIND(&l, "initialize #1: clientID=diagtap-test adapterID=debugpy");
+    ASSERT_FIND(&l, "launch #2: program=/tmp/diagtap-dap-fixture/prog.py args=[x]");
+    ASSERT_FIND(&l, "setBreakpoints #", "ok: prog.py [12 verified]");
+    ASSERT_FIND(&l, "| stopped: reason=breakpoint thread=1");
+    ASSERT_FIND(&l, "stackTrace #", "top <module> at prog.py:12");
+    ASSERT_FIND(&l, "evaluate #", "ok: 'total * 2' \xe2\x86\x92 28 (int)");
+    ASSERT_FIND(&l, "evaluate #", "failed: NameError: name 'no_such_var' is not defined", "mal=0");
+    ASSERT_FIND(&l, "| exited: exitCode=3");
+    ASSERT_FIND(&l, "| process: ", "pid=");
+    ASSERT_FIND(&l, "| output: stdout: total=14 args=2 |", "dap.output.category=stdout");
+    ASSERT_FIND(&l, "| output: telemetry: ");
+    for (size_t i = 0; i < l.n; i++) {
+        assert_null(strstr(l.line[i], "mal=1"));
+        if (strstr(l.line[i], " response dap "))
+            assert_null(strstr(l.line[i], "req=0 "));
+    }
+    assert_int_equal(count_pdus(&l), t.n);
+    ev_free(&l);
+    tr_free(&t);
+}
+
+static void test_clangd_session(void **state)
+{
+    (void)state;
+    transcript t;
+    ev_list l;
+    tr_load(&t, "clangd.bin");
+    run_transcript(t.rec, t.n, NULL, NULL, NULL, NULL, NULL, &l);
+    dump("clangd", &l);
+    ASSERT_FIND(&l, "PDU c2s request lsp", "initialize #1: client=diagtap-lsp-test root=file:///tmp/diagtap-dap-fixture");
+    ASSERT_FIND(&l, "PDU s2c response lsp req=", "lat=1", "initialize #1 ok: server=clangd");
+    ASSERT_FIND(&l, "PDU c2s - lsp", "| initialized", "lsp.kind=notification");
+    ASSERT_FIND(&l, "| textDocument/didOpen: prog.c");
+    ASSERT_FIND(&l, "request lsp", "textDocument/hover #\"hover-1\": prog.c:13:19");
+    ASSERT_FIND(&l, "response lsp", "lat=1", "textDocument/hover #\"hover-1\" ok");
+    ASSERT_FIND(&l, "response lsp", "lat=1", "textDocument/definition #3 ok: 1 item");
+    ASSERT_FIND(&l, "response lsp", "lat=1", "status=MethodNotFound",
+                "diagtap/noSuchMethod #\"bogus-4\" failed: -32601 (MethodNotFound) method not found",
+                "lsp.error.code=-32601");
+    ASSERT_FIND(&l, "| textDocument/publishDiagnostics: prog.c");
+    ASSERT_FIND(&l, "shutdown #5 ok: null");
+    for (size_t i = 0; i < l.n; i++) {
+        assert_null(strstr(l.line[i], "mal=1"));
+        assert_null(strstr(l.line[i], " dap "));
+    }
+    ev_free(&l);
+    tr_free(&t);
+}
+
+/* ---- framing independence: every chunk boundary decodes identically */
+
+static size_t cut_at(size_t len, size_t sent, void *arg)
+{
+    size_t k = *(size_t *)arg;
+    (void)len;
+    return sent < k ? k - sent : 0; /* first k bytes, then the rest */
+}
+
+static size_t one_byte(size_t len, size_t sent, void *arg)
+{
+    (void)len;
+    (void)sent;
+    (void)arg;
+    return 1;
+}
+
+static void assert_same(const ev_list *a, const ev_list *b, const char *what, size_t k)
+{
+    if (a->n != b->n)
+        fail_msg("%s split at %zu: %zu events instead of %zu", what, k, b->n, a->n);
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->line[i], b->line[i]) != 0)
+            fail_msg("%s split at %zu, event %zu:\n  %s\nvs\n  %s", what, k, i, a->line[i], b->line[i]);
+}
+
+static void split_everywhere(const char *name)
+{
+    transcript t;
+    ev_list whole, l;
+    tr_load(&t, name);
+    run_transcript(t.rec, t.n, NULL, NULL, NULL, NULL, NULL, &whole);
+    run_transcript(t.rec, t.n, NULL, one_byte, NULL, NULL, NULL, &l);
+    assert_same(&whole, &l, name, 1);
+    ev_free(&l);
+    size_t longest = 0;
+    for (size_t i = 0; i < t.n; i++)
+        longest = t.rec[i].len > longest ? t.rec[i].len : longest;
+    /* every message cut at byte k, for every k */
+    for (size_t k = 1; k < longest; k++) {
+        run_transcript(t.rec, t.n, NULL, cut_at, &k, NULL, NULL, &l);
+        assert_same(&whole, &l, name, k);
+        ev_free(&l);
+    }
+    ev_free(&whole);
+    tr_free(&t);
+}
+
+static void test_split_lldb(void **state)
+{
+    (void)state;
+    split_everywhere("lldb.bin");
+}
+
+static void test_split_debugpy(void **state)
+{
+    (void)state;
+    split_everywhere("debugpy.bin");
+}
+
+static void test_split_clangd(void **state)
+{
+    (void)state;
+    split_everywhere("clangd.bin");
+}
+
+/* ---- bad input */
+
+/* Appends a Content-Length framed message with body b. */
+static size_t msg(char *out, const char *b)
+{
+    return (size_t)sprintf(out, "Content-Length: %zu\r\n\r\n%s", strlen(b), b);
+}
+
+typedef struct garbage {
+    size_t before;
+    const char *bytes;
+    size_t len;
+} garbage;
+
+static bool inject_garbage(size_t i, int *dir, const uint8_t **data, size_t *len, void *arg)
+{
+    const garbage *g = arg;
+    if (i != g->before)
+        return false;
+    *dir = 1;
+    *data = (const uint8_t *)g->bytes;
+    *len = g->len;
+    return true;
+}
+
+
+static void test_garbage_resyncs(void **state)
+{
+    (void)state;
+    transcript t;
+    ev_list whole, l;
+    tr_load(&t, "lldb.bin");
+    run_transcript(t.rec, t.n, NULL, NULL, NULL, NULL, NULL, &whole);
+    /* before a record the adapter sent: junk, a broken header, a NUL, a near miss */
+    static const char junk[] = "lldb: warning: junk on stdout\n\0{\"seq\":9}\r\nContent-Lengt\r\nX: y\r\r";
+    size_t s2c_at = 0;
+    for (size_t i = 0; i < t.n && !s2c_at; i++)
+        if (t.rec[i].dir == 1 && i > 3)
+            s2c_at = i;
+    garbage g = { s2c_at, junk, sizeof junk - 1 };
+    for (int split = 0; split < 2; split++) {
+        run_transcript(t.rec, t.n, NULL, split ? one_byte : NULL, NULL, inject_garbage, &g, &l);
+        dump("garbage", &l);
+        assert_int_equal(count_pdus(&l), count_pdus(&whole));
+        /* the same messages decode the same way */
+        size_t j = 0;
+        for (size_t i = 0; i < l.n; i++) {
+            if (strncmp(l.line[i], "PDU ", 4) != 0)
+                continue;
+            while (j < whole.n && strncmp(whole.line[j], "PDU ", 4) != 0)
+                j++;
+            /* the timeline positions (req=) move by the notes */
+            assert_string_equal(strstr(l.line[i], " lat="), strstr(whole.line[j], " lat="));
+            j++;
+        }
+        /* and the skipped bytes are reported */
+        assert_true(l.n > whole.n);
+        ev_free(&l);
+    }
+    ev_free(&whole);
+    tr_free(&t);
+}
+
+static void test_truncated_final_message(void **state)
+{
+    (void)state;
+    transcript t;
+    ev_list l;
+    tr_load(&t, "lldb.bin");
+    /* the session up to a message the adapter sent, which is cut short */
+    size_t last = 0;
+    for (size_t i = 0; i < t.n; i++)
+        if (t.rec[i].dir == 1 && t.rec[i].len > 100)
+            last = i;
+    tr_record *copy = malloc((last + 1) * sizeof *copy);
+    memcpy(copy, t.rec, (last + 1) * sizeof *copy);
+    size_t full = copy[last].len;
+    copy[last].len = full - 7;
+    run_transcript(copy, last + 1, NULL, NULL, NULL, NULL, NULL, &l);
+    dump("truncated", &l);
+    char want[96];
+    snprintf(want, sizeof want, "truncated DAP message at end of stream: %zu of %zu bytes", full - 7, full);
+    ASSERT_FIND(&l, "ERROR ", want);
+    if (count_pdus(&l) != last)
+        fail_msg("%zu PDUs before the truncated message, want %zu", count_pdus(&l), last);
+    free(copy);
+    ev_free(&l);
+    tr_free(&t);
+}
+
+static void test_bad_json(void **state)
+{
+    (void)state;
+    ev_list l;
+    char c2s[1024];
+    size_t n = 0;
+    n += msg(c2s + n, "{\"seq\":1,\"type\":\"request\",\"command\":\"threads\"}");
+    n += msg(c2s + n, "{\"seq\":2,\"type\":,}  ");
+    n += msg(c2s + n, "[1]");
+    n += msg(c2s + n, "{\"seq\":3,\"type\":\"request\"}");
+    n += (size_t)sprintf(c2s + n, "Content-Length: x1\r\n\r\n");
+    n += msg(c2s + n, "{\"seq\":4,\"type\":\"request\",\"command\":\"next\"}");
+    run_bytes((const uint8_t *)c2s, n, NULL, 0, "dap", &l);
+    dump("bad json", &l);
+    ASSERT_FIND(&l, "mal=0", "| threads #1 |");
+    /* the parse error with its position in the body and in the PDU */
+    ASSERT_FIND(&l, "mal=1", "malformed JSON (20 bytes):", "at offset 17",
+                "diagtap.malformed=JSON error at body offset 17 (line 1, column 17)");
+    ASSERT_FIND(&l, "mal=1", "JSON array, not a DAP message");
+    ASSERT_FIND(&l, "mal=1", "request #3 without a command");
+    ASSERT_FIND(&l, "mal=1", "bad Content-Length \"x1\"");
+    ASSERT_FIND(&l, "mal=0", "| next #4 |");
+    /* the requests that never got an answer */
+    assert_int_equal(ev_count(&l, "PENDING"), 2);
+    ev_free(&l);
+}
+
+static void test_lsp_header_then_body(void **state)
+{
+    (void)state;
+    /* like vscode-jsonrpc: the header and the body in separate writes */
+    transcript t;
+    ev_list whole, l;
+    tr_load(&t, "clangd.bin");
+    run_transcript(t.rec, t.n, NULL, NULL, NULL, NULL, NULL, &whole);
+    size_t hdr = (size_t)(strstr((const char *)t.rec[0].data, "\r\n\r\n") - (const char *)t.rec[0].data) + 4;
+    run_transcript(t.rec, t.n, NULL, cut_at, &hdr, NULL, NULL, &l);
+    assert_same(&whole, &l, "clangd header/body", hdr);
+    ASSERT_FIND(&l, "request lsp", "initialize #1");
+    ev_free(&l);
+    ev_free(&whole);
+    tr_free(&t);
+}
+
+static void test_oversized(void **state)
+{
+    (void)state;
+    ev_list l;
+    char c2s[256];
+    size_t n = msg(c2s, "{\"seq\":1,\"type\":\"request\",\"command\":\"next\"}");
+    n += (size_t)sprintf(c2s + n, "Content-Length: 200000000\r\n\r\n{\"seq\":2");
+    run_bytes((const uint8_t *)c2s, n, NULL, 0, NULL, &l);
+    dump("oversized", &l);
+    ASSERT_FIND(&l, "| next #1 |");
+    ASSERT_FIND(&l, "ERROR", "exceeds the 64 MiB limit");
+    ev_free(&l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_frame_basic),
+        cmocka_unit_test(test_frame_garbage),
+        cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_lldb_session),
+        cmocka_unit_test(test_debugpy_session),
+        cmocka_unit_test(test_clangd_session),
+        cmocka_unit_test(test_split_lldb),
+        cmocka_unit_test(test_split_debugpy),
+        cmocka_unit_test(test_split_clangd),
+        cmocka_unit_test(test_garbage_resyncs),
+        cmocka_unit_test(test_truncated_final_message),
+        cmocka_unit_test(test_bad_json),
+        cmocka_unit_test(test_lsp_header_then_body),
+        cmocka_unit_test(test_oversized),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
