@@ -13,7 +13,6 @@ saw them. Run from anywhere; needs lldb-vscode-14, gcc, clangd-14 and
 python3-debugpy. Paths inside the fixtures are under /tmp/diagtap-dap-fixture.
 """
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -68,5 +67,4 @@ def main():
 
 
 if __name__ == "__main__":
-    random.seed(0)
     sys.exit(main())
