@@ -423,6 +423,84 @@ static void test_oversized(void **state)
     ev_free(&l);
 }
 
+/* Both sides number their own requests: the same seq open both ways at once. */
+static void test_dap_seq_per_direction(void **state)
+{
+    (void)state;
+    static const char *const msgs[][2] = {
+        { "c", "{\"seq\":5,\"type\":\"request\",\"command\":\"evaluate\",\"arguments\":{\"expression\":\"a\"}}" },
+        { "s", "{\"seq\":5,\"type\":\"request\",\"command\":\"runInTerminal\",\"arguments\":{\"kind\":\"external\","
+               "\"title\":\"t\",\"cwd\":\"/w\",\"args\":[\"/bin/prog\",\"-v\"]}}" },
+        { "c", "{\"seq\":6,\"type\":\"response\",\"request_seq\":5,\"command\":\"runInTerminal\",\"success\":true,"
+               "\"body\":{\"shellProcessId\":77}}" },
+        { "s", "{\"seq\":6,\"type\":\"response\",\"request_seq\":5,\"command\":\"evaluate\",\"success\":false,"
+               "\"message\":\"notAvailable\",\"body\":{\"error\":{\"id\":2001,\"format\":\"Cannot evaluate {x}\"}}}" },
+        { "s", "{\"seq\":7,\"type\":\"event\",\"event\":\"output\",\"body\":{\"category\":\"stderr\","
+               "\"output\":\"first line\\nsecond line\\n\"}}" },
+    };
+    char buf[2048];
+    tr_record rec[5];
+    size_t n = 0;
+    for (size_t i = 0; i < 5; i++) {
+        size_t k = msg(buf + n, msgs[i][1]);
+        rec[i] = (tr_record){ msgs[i][0][0] == 's', i * 1000, (const uint8_t *)buf + n, k };
+        n += k;
+    }
+    ev_list l;
+    run_transcript(rec, 5, NULL, NULL, NULL, NULL, NULL, &l);
+    dump("seq per direction", &l);
+    ASSERT_FIND(&l, "PDU s2c request", "runInTerminal #5 (reverse): kind=external args=[/bin/prog, -v] cwd=/w");
+    ASSERT_FIND(&l, "PDU c2s response dap req=2 lat=1", "runInTerminal #5 ok: shell pid=77");
+    ASSERT_FIND(&l, "PDU s2c response dap req=1 lat=1", "status=notAvailable",
+                "evaluate #5 failed: notAvailable (Cannot evaluate {x})", "dap.error.id=2001");
+    ASSERT_FIND(&l, "| output: stderr: first line\xe2\x80\xa6 |", "dap.output=first line\nsecond line\n");
+    assert_int_equal(ev_count(&l, "PENDING"), 0);
+    ev_free(&l);
+}
+
+/* LSP: ids are numbers or strings (1 and "1" differ), servers send requests
+ * too, errors carry a code, batches become one event per member. */
+static void test_lsp_ids_and_errors(void **state)
+{
+    (void)state;
+    static const char *const msgs[][2] = {
+        { "c", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"textDocument/hover\",\"params\":{\"textDocument\":"
+               "{\"uri\":\"file:///src/a.c\"},\"position\":{\"line\":0,\"character\":4}}}" },
+        { "c", "{\"jsonrpc\":\"2.0\",\"id\":\"1\",\"method\":\"workspace/symbol\",\"params\":{\"query\":\"x\"}}" },
+        { "s", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"workspace/configuration\",\"params\":{\"items\":[]}}" },
+        { "s", "{\"jsonrpc\":\"2.0\",\"id\":\"1\",\"result\":[{\"name\":\"x\"},{\"name\":\"y\"}]}" },
+        { "c", "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[]}" },
+        { "s", "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32800,\"message\":\"cancelled\"}}" },
+        { "s", "{\"jsonrpc\":\"2.0\",\"method\":\"window/logMessage\",\"params\":{\"type\":2,\"message\":\"disk\\nfull\"}}" },
+        { "c", "[{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"shutdown\"},{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}]" },
+        { "c", "{\"jsonrpc\":\"1.0\",\"id\":{},\"method\":\"odd\"}" },
+    };
+    enum { N = sizeof msgs / sizeof msgs[0] };
+    char buf[4096];
+    tr_record rec[N];
+    size_t n = 0;
+    for (size_t i = 0; i < N; i++) {
+        size_t k = msg(buf + n, msgs[i][1]);
+        rec[i] = (tr_record){ msgs[i][0][0] == 's', i * 1000, (const uint8_t *)buf + n, k };
+        n += k;
+    }
+    ev_list l;
+    run_transcript(rec, N, NULL, NULL, NULL, NULL, NULL, &l);
+    dump("lsp ids", &l);
+    ASSERT_FIND(&l, "PDU c2s request lsp", "textDocument/hover #1: a.c:1:5", "lsp.line=0 lsp.character=4");
+    ASSERT_FIND(&l, "PDU s2c request lsp", "workspace/configuration #1");
+    ASSERT_FIND(&l, "PDU s2c response lsp req=2 lat=1", "workspace/symbol #\"1\" ok: 2 items");
+    ASSERT_FIND(&l, "PDU c2s response lsp req=3 lat=1", "workspace/configuration #1 ok: 0 items");
+    ASSERT_FIND(&l, "PDU s2c response lsp req=1 lat=1", "status=RequestCancelled",
+                "textDocument/hover #1 failed: -32800 (RequestCancelled) cancelled");
+    ASSERT_FIND(&l, "| window/logMessage: warning: disk\xe2\x80\xa6 |");
+    ASSERT_FIND(&l, "request lsp", "| shutdown #9 [batch 1/2] |");
+    ASSERT_FIND(&l, "| exit [batch 2/2] |", "lsp.kind=notification");
+    ASSERT_FIND(&l, "mal=1", "odd", "diagtap.malformed=\"jsonrpc\" is not \"2.0\"");
+    ASSERT_FIND(&l, "PENDING", "shutdown #9");
+    ev_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +518,8 @@ int main(void)
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_lsp_header_then_body),
         cmocka_unit_test(test_oversized),
+        cmocka_unit_test(test_dap_seq_per_direction),
+        cmocka_unit_test(test_lsp_ids_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
