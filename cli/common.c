@@ -252,8 +252,10 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         to.color = o->color >= 0 ? o->color == 1 : (isatty(fileno(r->out)) && !getenv("NO_COLOR"));
         add_sink(r, dt_text_sink_new(r->out, &to));
     }
-    if (o->stats)
-        add_sink(r, dt_stats_sink_new(r->out));
+    if (o->stats) /* a table inside JSON Lines would break every parser: stderr then */
+        add_sink(r, dt_stats_sink_new(strcmp(o->format, "json") == 0 ? stderr : r->out));
+    if (o->live)  /* a proxy's timeline read through a pipe must not wait for 4 KiB */
+        setvbuf(r->out, NULL, _IOLBF, 0);
     return 0;
 fail:
     dt_cli_run_finish(r, 0);

@@ -31,6 +31,7 @@ typedef struct dt_cli_opts {
     bool verbose;             /* -V: field tree under each text line */
     int color;                /* -1 auto, 0 never, 1 always */
     bool timeline_to_stderr;  /* wrap: stdout is the relayed stream */
+    bool live;                /* capture, proxy, wrap: line-buffered timeline */
 } dt_cli_opts;
 
 typedef struct dt_cli_run {

@@ -569,6 +569,7 @@ static void emit_pending(dt_engine *e, dt_conv *c, uint64_t ts)
         dt_ev_begin(e, c, DT_DIR_C2S, ts, DT_EV_PENDING, c->d, NULL, 0, 0);
         e->ev.proto = p->proto ? p->proto : e->ev.proto;
         e->ev.req_seq = p->req_seq;
+        e->ev.stats_key = p->stats_key[0] ? p->stats_key : NULL;
         e->ev.latency_ns = ts > p->ts_ns ? ts - p->ts_ns : 0;
         char buf[320];
         int k = snprintf(buf, sizeof buf, "no reply after %.3f s: %s", age, p->summary);

@@ -49,6 +49,7 @@ void dt_ev_commit(dt_engine *e)
         p->ts_ns = ev->ts_ns;
         p->proto = ev->proto;
         snprintf(p->summary, sizeof p->summary, "%s", ev->summary);
+        snprintf(p->stats_key, sizeof p->stats_key, "%s", ev->stats_key ? ev->stats_key : "");
         e->ds->request = NULL;
     }
     if (!e->filter || dt_filter_match(e->filter, ev))

@@ -1,4 +1,4 @@
-/* --grep and --proto. (Minimal version; field values are matched by the sinks' formatter once it exists.) */
+/* --grep and --proto. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "filter.h"
 
@@ -8,10 +8,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sinks/format.h"
+
+#define MAX_PROTOS 32
+#define VALUE_TEXT 512 /* non-string values are matched on their first 511 bytes of text */
+
 struct dt_filter {
     pcre2_code *re;
-    pcre2_match_data *md;
-    char *protos; /* ",name,name," */
+    pcre2_match_data *md; /* made once, so matching allocates nothing */
+    char *protos_buf;     /* the --proto list, split in place */
+    const char *protos[MAX_PROTOS];
+    size_t n_protos;
 };
 
 dt_filter *dt_filter_new(void) { return calloc(1, sizeof(dt_filter)); }
@@ -22,58 +29,93 @@ void dt_filter_free(dt_filter *f)
         return;
     pcre2_match_data_free(f->md);
     pcre2_code_free(f->re);
-    free(f->protos);
+    free(f->protos_buf);
     free(f);
 }
 
 int dt_filter_set_grep(dt_filter *f, const char *regex, char *err, size_t errsz)
 {
-    int ec;
-    PCRE2_SIZE eo;
-    f->re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo, NULL);
-    if (!f->re) {
+    int code;
+    PCRE2_SIZE off;
+    /* UTF mode for Unicode patterns; subjects may still be any bytes. */
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
+                                   &code, &off, NULL);
+    if (!re) {
         PCRE2_UCHAR msg[256];
-        pcre2_get_error_message(ec, msg, sizeof msg);
-        snprintf(err, errsz, "at offset %zu: %s", (size_t)eo, (const char *)msg);
+        pcre2_get_error_message(code, msg, sizeof msg);
+        snprintf(err, errsz, "'%s': %s at offset %zu", regex, (const char *)msg, (size_t)off);
         return -1;
     }
-    pcre2_jit_compile(f->re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
-    f->md = pcre2_match_data_create_from_pattern(f->re, NULL);
-    return f->md ? 0 : -1;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+    if (!md) {
+        pcre2_code_free(re);
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* pcre2_match uses it when it worked */
+    pcre2_match_data_free(f->md);
+    pcre2_code_free(f->re);
+    f->re = re;
+    f->md = md;
+    return 0;
 }
 
 int dt_filter_set_protos(dt_filter *f, const char *list, char *err, size_t errsz)
 {
-    size_t n = strlen(list);
-    f->protos = malloc(n + 3);
-    if (!f->protos) {
+    char *buf = strdup(list);
+    if (!buf) {
         snprintf(err, errsz, "out of memory");
         return -1;
     }
-    snprintf(f->protos, n + 3, ",%s,", list);
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        if (n == MAX_PROTOS) {
+            snprintf(err, errsz, "more than %d names", MAX_PROTOS);
+            free(buf);
+            return -1;
+        }
+        f->protos[n++] = tok;
+    }
+    if (n == 0) {
+        snprintf(err, errsz, "'%s' names no protocol", list);
+        free(buf);
+        return -1;
+    }
+    free(f->protos_buf);
+    f->protos_buf = buf;
+    f->n_protos = n;
     return 0;
 }
 
-static bool proto_listed(const char *protos, const char *name)
+static bool proto_ok(const dt_filter *f, const dt_event *ev)
 {
-    size_t n = strlen(name);
-    for (const char *p = protos; (p = strchr(p, ',')) && p[1]; p++)
-        if (strncasecmp(p + 1, name, n) == 0 && p[1 + n] == ',')
+    if (!f->n_protos)
+        return true;
+    for (size_t i = 0; i < f->n_protos; i++)
+        if ((ev->proto_name && !strcasecmp(ev->proto_name, f->protos[i])) ||
+            (ev->proto && !strcasecmp(ev->proto, f->protos[i])))
             return true;
     return false;
 }
 
-static bool grep(dt_filter *f, const char *s, size_t len)
+static bool re_match(dt_filter *f, const char *s, size_t len)
 {
     return pcre2_match(f->re, (PCRE2_SPTR)s, len, 0, 0, f->md, NULL) >= 0;
 }
 
-static bool grep_fields(dt_filter *f, const dt_field *fl)
+static bool fields_match(dt_filter *f, const dt_field *fl, int depth)
 {
+    char buf[VALUE_TEXT];
     for (; fl; fl = fl->next) {
-        if ((fl->def->type == DT_FT_STRING) && fl->v.s.ptr && grep(f, fl->v.s.ptr, fl->v.s.len))
-            return true;
-        if (fl->child && grep_fields(f, fl->child))
+        if (fl->def->type == DT_FT_STRING) {
+            if (fl->v.s.ptr && re_match(f, fl->v.s.ptr, fl->v.s.len))
+                return true;
+        } else if (fl->def->type != DT_FT_NONE) {
+            size_t n = dt_fmt_value(fl, buf, sizeof buf);
+            if (re_match(f, buf, n < sizeof buf ? n : sizeof buf - 1))
+                return true;
+        }
+        if (fl->child && depth < 64 && fields_match(f, fl->child, depth + 1))
             return true;
     }
     return false;
@@ -81,9 +123,13 @@ static bool grep_fields(dt_filter *f, const dt_field *fl)
 
 bool dt_filter_match(dt_filter *f, const dt_event *ev)
 {
-    if (f->protos && !proto_listed(f->protos, ev->proto_name) && !proto_listed(f->protos, ev->proto))
+    if (!f)
+        return true;
+    if (!proto_ok(f, ev))
         return false;
-    if (f->re && !grep(f, ev->summary, strlen(ev->summary)) && !grep_fields(f, ev->fields))
-        return false;
-    return true;
+    if (!f->re)
+        return true;
+    if (ev->summary && re_match(f, ev->summary, strlen(ev->summary)))
+        return true;
+    return fields_match(f, ev->fields, 0);
 }

@@ -18,6 +18,7 @@ struct dt_pending {
     uint64_t ts_ns;
     const char *proto; /* display name (static, from the dissector) */
     char summary[DT_PENDING_SUMMARY];
+    char stats_key[64];
     void *user;
     size_t user_len;
     dt_pending *hnext;            /* hash chain */

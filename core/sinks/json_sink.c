@@ -1,0 +1,237 @@
+/* JSON Lines: one object per event; the schema is docs/json-schema.md. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "json_writer.h"
+#include "sink_util.h"
+
+typedef struct json_sink {
+    dt_sink base;
+    FILE *out;
+    dt_jw w;
+    bool reported;
+} json_sink;
+
+static const char *kind_name(dt_event_kind k)
+{
+    switch (k) {
+    case DT_EV_PDU: return "pdu";
+    case DT_EV_NOTE: return "note";
+    case DT_EV_ERROR: return "error";
+    case DT_EV_PENDING: return "pending";
+    }
+    return "pdu";
+}
+
+static const char *role_name(dt_role r)
+{
+    switch (r) {
+    case DT_ROLE_REQUEST: return "request";
+    case DT_ROLE_RESPONSE: return "response";
+    case DT_ROLE_INTERIM: return "interim";
+    case DT_ROLE_NONE: break;
+    }
+    return NULL;
+}
+
+static void write_value(dt_jw *w, const dt_field *f)
+{
+    char buf[64];
+    switch (f->def->type) {
+    case DT_FT_NONE:
+        dt_jw_null(w);
+        break;
+    case DT_FT_BOOL:
+        dt_jw_bool(w, f->v.u != 0);
+        break;
+    case DT_FT_UINT8:
+    case DT_FT_UINT16:
+    case DT_FT_UINT32:
+        dt_jw_uint(w, f->v.u);
+        break;
+    case DT_FT_INT32:
+        dt_jw_int(w, (int32_t)f->v.i);
+        break;
+    case DT_FT_UINT64: /* decimal strings: exact in every parser (jq, jansson) */
+        dt_jw_uint_str(w, f->v.u);
+        break;
+    case DT_FT_INT64:
+        dt_jw_int_str(w, f->v.i);
+        break;
+    case DT_FT_RELTIME: /* seconds, as an exact decimal number */
+        dt_jw_decimal(w, f->v.u / 1000000000u, (uint32_t)(f->v.u % 1000000000u));
+        break;
+    case DT_FT_DOUBLE:
+        dt_jw_double(w, f->v.d);
+        break;
+    case DT_FT_STRING:
+        dt_jw_string(w, f->v.s.ptr ? f->v.s.ptr : "", f->v.s.ptr ? f->v.s.len : 0);
+        break;
+    case DT_FT_BYTES:
+        dt_jw_hex(w, f->v.s.ptr, f->v.s.ptr ? f->v.s.len : 0);
+        break;
+    case DT_FT_GUID:
+    case DT_FT_IPV4:
+    case DT_FT_IPV6:
+    case DT_FT_ABSTIME:
+        dt_fmt_value(f, buf, sizeof buf);
+        dt_jw_cstr(w, buf);
+        break;
+    }
+}
+
+static void write_fields(dt_jw *w, const dt_field *first);
+
+/* A field with children is an object: its own value under "value" (absent
+ * for DT_FT_NONE), its children under their abbrevs. */
+static void write_field(dt_jw *w, const dt_field *f)
+{
+    if (!f->child) {
+        write_value(w, f);
+        return;
+    }
+    if (!dt_jw_begin_object(w)) { /* nested too deep for the writer */
+        dt_jw_null(w);
+        return;
+    }
+    if (f->def->type != DT_FT_NONE) {
+        dt_jw_key(w, "value");
+        write_value(w, f);
+    }
+    write_fields(w, f->child);
+    dt_jw_end_object(w);
+}
+
+/* Siblings as object members; a def that occurs more than once becomes an
+ * array, at the place of its first occurrence. Runs of the same def (the
+ * usual shape of repeated fields) cost O(1) each. */
+static void write_fields(dt_jw *w, const dt_field *first)
+{
+    const dt_field *prev = NULL;
+    for (const dt_field *f = first; f; prev = f, f = f->next) {
+        if (prev && prev->def == f->def)
+            continue;
+        bool seen = false;
+        for (const dt_field *g = first; g != f && !seen; g = g->next)
+            seen = g->def == f->def;
+        if (seen)
+            continue;
+        size_t count = 0;
+        for (const dt_field *g = f; g; g = g->next)
+            count += g->def == f->def;
+        dt_jw_key(w, f->def->abbrev);
+        if (count == 1) {
+            write_field(w, f);
+        } else if (dt_jw_begin_array(w)) {
+            for (const dt_field *g = f; g; g = g->next)
+                if (g->def == f->def)
+                    write_field(w, g);
+            dt_jw_end_array(w);
+        } else {
+            dt_jw_null(w);
+        }
+    }
+}
+
+static void json_event(dt_sink *s, const dt_event *ev)
+{
+    json_sink *js = (json_sink *)s;
+    dt_jw *w = &js->w;
+    char ts[40];
+
+    dt_jw_begin_object(w);
+    dt_jw_key(w, "seq");
+    dt_jw_uint(w, ev->seq);
+    dt_jw_key(w, "ts");
+    dt_fmt_rfc3339(ev->ts_ns, ts, sizeof ts);
+    dt_jw_cstr(w, ts);
+    dt_jw_key(w, "ts_ns");
+    dt_jw_uint(w, ev->ts_ns);
+    dt_jw_key(w, "conv");
+    if (ev->conv) {
+        dt_jw_begin_object(w);
+        dt_jw_key(w, "id");
+        dt_jw_uint(w, ev->conv->id);
+        dt_jw_key(w, "client");
+        dt_jw_cstr(w, ev->conv->client);
+        dt_jw_key(w, "server");
+        dt_jw_cstr(w, ev->conv->server);
+        dt_jw_key(w, "channel");
+        dt_jw_cstr(w, ev->conv->channel ? ev->conv->channel->name : NULL);
+        dt_jw_end_object(w);
+    } else {
+        dt_jw_null(w);
+    }
+    dt_jw_key(w, "dir");
+    if (ev->conv)
+        dt_jw_cstr(w, ev->dir == DT_DIR_C2S ? "c2s" : "s2c");
+    else
+        dt_jw_null(w);
+    dt_jw_key(w, "kind");
+    dt_jw_cstr(w, kind_name(ev->kind));
+    dt_jw_key(w, "proto");
+    dt_jw_cstr(w, ev->proto);
+    dt_jw_key(w, "proto_name");
+    dt_jw_cstr(w, ev->proto_name);
+    dt_jw_key(w, "summary");
+    dt_jw_cstr(w, ev->summary ? ev->summary : "");
+    dt_jw_key(w, "role");
+    dt_jw_cstr(w, role_name(ev->role));
+    dt_jw_key(w, "req_seq");
+    if (ev->req_seq)
+        dt_jw_uint(w, ev->req_seq);
+    else
+        dt_jw_null(w);
+    dt_jw_key(w, "latency_ns");
+    if (ev->has_latency)
+        dt_jw_uint(w, ev->latency_ns);
+    else
+        dt_jw_null(w);
+    dt_jw_key(w, "malformed");
+    dt_jw_bool(w, ev->malformed);
+    dt_jw_key(w, "stats_key");
+    dt_jw_cstr(w, ev->stats_key);
+    dt_jw_key(w, "status");
+    dt_jw_cstr(w, ev->status);
+    dt_jw_key(w, "is_error");
+    dt_jw_bool(w, ev->is_error);
+    dt_jw_key(w, "input");
+    dt_jw_cstr(w, ev->input);
+    dt_jw_key(w, "raw_len");
+    dt_jw_uint(w, ev->raw_len);
+    dt_jw_key(w, "raw_offset");
+    dt_jw_uint(w, ev->raw_offset);
+    dt_jw_key(w, "fields");
+    dt_jw_begin_object(w);
+    write_fields(w, ev->fields);
+    dt_jw_end_object(w);
+    dt_jw_end_object(w);
+    dt_jw_newline(w);
+    dt_sink_file_status(js->out, &js->reported, "JSON timeline");
+}
+
+static int json_finish(dt_sink *s)
+{
+    json_sink *js = (json_sink *)s;
+    fflush(js->out);
+    return dt_sink_file_status(js->out, &js->reported, "JSON timeline");
+}
+
+static void json_destroy(dt_sink *s) { free(s); }
+
+dt_sink *dt_json_sink_new(FILE *out)
+{
+    json_sink *js = calloc(1, sizeof *js);
+    if (!js)
+        return NULL;
+    js->base.channel = dt_sink_nop_channel;
+    js->base.frame = dt_sink_nop_frame;
+    js->base.stream = dt_sink_nop_stream;
+    js->base.event = json_event;
+    js->base.finish = json_finish;
+    js->base.destroy = json_destroy;
+    js->out = out;
+    dt_jw_init(&js->w, out);
+    return &js->base;
+}

@@ -1,0 +1,254 @@
+#include "json_writer.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+#include "format.h"
+
+void dt_jw_flush(dt_jw *w)
+{
+    if (w->used)
+        fwrite(w->buf, 1, w->used, w->f);
+    w->used = 0;
+}
+
+static void put(dt_jw *w, const void *s, size_t n)
+{
+    if (n > sizeof w->buf - w->used) {
+        dt_jw_flush(w);
+        if (n > sizeof w->buf) {
+            fwrite(s, 1, n, w->f);
+            return;
+        }
+    }
+    memcpy(w->buf + w->used, s, n);
+    w->used += n;
+}
+
+static void put_c(dt_jw *w, char c)
+{
+    if (w->used == sizeof w->buf)
+        dt_jw_flush(w);
+    w->buf[w->used++] = c;
+}
+
+static void put_u64(dt_jw *w, uint64_t v)
+{
+    char tmp[20];
+    size_t i = sizeof tmp;
+    do
+        tmp[--i] = (char)('0' + v % 10);
+    while (v /= 10);
+    put(w, tmp + i, sizeof tmp - i);
+}
+
+static void put_string(dt_jw *w, const void *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *p = s;
+    size_t run = 0; /* bytes at p[i - run .. i) to copy as they are */
+    put_c(w, '"');
+    for (size_t i = 0; i < len;) {
+        uint8_t b = p[i];
+        const char *esc;
+        char u[7];
+        size_t n = 1;
+        if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\') {
+            run++;
+            i++;
+            continue;
+        }
+        if (b >= 0x80) {
+            if (dt_utf8_next(p + i, len - i, &n) >= 0) {
+                run += n;
+                i += n;
+                continue;
+            }
+            esc = "\\ufffd";
+        } else {
+            switch (b) {
+            case '"': esc = "\\\""; break;
+            case '\\': esc = "\\\\"; break;
+            case '\b': esc = "\\b"; break;
+            case '\f': esc = "\\f"; break;
+            case '\n': esc = "\\n"; break;
+            case '\r': esc = "\\r"; break;
+            case '\t': esc = "\\t"; break;
+            default:
+                u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0';
+                u[4] = hex[b >> 4], u[5] = hex[b & 15], u[6] = '\0';
+                esc = u;
+            }
+        }
+        put(w, p + i - run, run);
+        run = 0;
+        put(w, esc, strlen(esc));
+        i += n;
+    }
+    put(w, p + len - run, run);
+    put_c(w, '"');
+}
+
+void dt_json_write_string(FILE *f, const void *s, size_t len)
+{
+    dt_jw w;
+    dt_jw_init(&w, f);
+    put_string(&w, s, len);
+    dt_jw_flush(&w);
+}
+
+void dt_jw_init(dt_jw *w, FILE *f)
+{
+    w->f = f;
+    w->depth = 0;
+    w->after_key = false;
+    w->has_items[0] = false;
+    w->used = 0;
+}
+
+/* Comma before a value or key that is not the first of its container. */
+static void sep(dt_jw *w)
+{
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->depth > 0 && w->has_items[w->depth])
+        put_c(w, ',');
+    w->has_items[w->depth] = true;
+}
+
+static bool jw_open(dt_jw *w, char c)
+{
+    if (w->depth + 1 >= DT_JW_MAX_DEPTH)
+        return false;
+    sep(w);
+    put_c(w, c);
+    w->has_items[++w->depth] = false;
+    return true;
+}
+
+static void jw_close(dt_jw *w, char c)
+{
+    if (w->depth > 0)
+        w->depth--;
+    put_c(w, c);
+}
+
+bool dt_jw_begin_object(dt_jw *w) { return jw_open(w, '{'); }
+void dt_jw_end_object(dt_jw *w) { jw_close(w, '}'); }
+bool dt_jw_begin_array(dt_jw *w) { return jw_open(w, '['); }
+void dt_jw_end_array(dt_jw *w) { jw_close(w, ']'); }
+
+void dt_jw_key(dt_jw *w, const char *key)
+{
+    sep(w);
+    put_string(w, key, strlen(key));
+    put_c(w, ':');
+    w->after_key = true;
+}
+
+void dt_jw_string(dt_jw *w, const void *s, size_t len)
+{
+    sep(w);
+    put_string(w, s, len);
+}
+
+void dt_jw_cstr(dt_jw *w, const char *s)
+{
+    if (!s)
+        dt_jw_null(w);
+    else
+        dt_jw_string(w, s, strlen(s));
+}
+
+void dt_jw_hex(dt_jw *w, const void *b, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    const uint8_t *p = b;
+    sep(w);
+    put_c(w, '"');
+    for (size_t i = 0; i < len; i++) {
+        put_c(w, digits[p[i] >> 4]);
+        put_c(w, digits[p[i] & 15]);
+    }
+    put_c(w, '"');
+}
+
+void dt_jw_uint(dt_jw *w, uint64_t v)
+{
+    sep(w);
+    put_u64(w, v);
+}
+
+void dt_jw_uint_str(dt_jw *w, uint64_t v)
+{
+    sep(w);
+    put_c(w, '"');
+    put_u64(w, v);
+    put_c(w, '"');
+}
+
+void dt_jw_int_str(dt_jw *w, int64_t v)
+{
+    sep(w);
+    put_c(w, '"');
+    if (v < 0)
+        put_c(w, '-');
+    put_u64(w, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    put_c(w, '"');
+}
+
+void dt_jw_int(dt_jw *w, int64_t v)
+{
+    sep(w);
+    if (v < 0) {
+        put_c(w, '-');
+        put_u64(w, (uint64_t)0 - (uint64_t)v);
+    } else {
+        put_u64(w, (uint64_t)v);
+    }
+}
+
+void dt_jw_decimal(dt_jw *w, uint64_t whole, uint32_t frac9)
+{
+    char tmp[10];
+    sep(w);
+    put_u64(w, whole);
+    tmp[0] = '.';
+    for (int i = 9; i >= 1; i--, frac9 /= 10)
+        tmp[i] = (char)('0' + frac9 % 10);
+    put(w, tmp, sizeof tmp);
+}
+
+void dt_jw_double(dt_jw *w, double v)
+{
+    char tmp[32];
+    if (!isfinite(v)) {
+        dt_jw_null(w);
+        return;
+    }
+    sep(w);
+    int n = snprintf(tmp, sizeof tmp, "%.17g", v);
+    put(w, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+void dt_jw_bool(dt_jw *w, bool v)
+{
+    sep(w);
+    put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void dt_jw_null(dt_jw *w)
+{
+    sep(w);
+    put(w, "null", 4);
+}
+
+void dt_jw_newline(dt_jw *w)
+{
+    put_c(w, '\n');
+    dt_jw_flush(w);
+    dt_jw_init(w, w->f);
+}

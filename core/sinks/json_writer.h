@@ -1,0 +1,57 @@
+/* A small streaming JSON writer over a FILE: no allocation, commas and
+ * nesting tracked in a fixed stack, strings escaped so that any byte
+ * sequence gives valid JSON (docs/json-schema.md, "Strings"). */
+#ifndef DIAGTAP_SINKS_JSON_WRITER_H
+#define DIAGTAP_SINKS_JSON_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define DT_JW_MAX_DEPTH 128
+
+typedef struct dt_jw {
+    FILE *f;
+    int depth;
+    bool after_key;
+    bool has_items[DT_JW_MAX_DEPTH]; /* per open container: a value was written */
+    size_t used;
+    char buf[4096]; /* staged output: one fwrite per line, not one stdio call per byte */
+} dt_jw;
+
+void dt_jw_init(dt_jw *w, FILE *f);
+/* Containers nest at most DT_JW_MAX_DEPTH deep; begin returns false (and
+ * writes nothing) when that would be exceeded, and the caller writes a
+ * scalar instead. */
+bool dt_jw_begin_object(dt_jw *w);
+void dt_jw_end_object(dt_jw *w);
+bool dt_jw_begin_array(dt_jw *w);
+void dt_jw_end_array(dt_jw *w);
+void dt_jw_key(dt_jw *w, const char *key);
+void dt_jw_string(dt_jw *w, const void *s, size_t len);
+void dt_jw_cstr(dt_jw *w, const char *s); /* NULL writes null */
+/* Bytes as a string of lowercase hex digits. */
+void dt_jw_hex(dt_jw *w, const void *b, size_t len);
+void dt_jw_uint(dt_jw *w, uint64_t v);
+/* An integer as a string of decimal digits: "18446744073709551615". */
+void dt_jw_uint_str(dt_jw *w, uint64_t v);
+void dt_jw_int_str(dt_jw *w, int64_t v);
+void dt_jw_int(dt_jw *w, int64_t v);
+/* The number whole.frac9 (frac9: nine decimal digits), written exactly. */
+void dt_jw_decimal(dt_jw *w, uint64_t whole, uint32_t frac9);
+void dt_jw_double(dt_jw *w, double v); /* NaN and infinities write null */
+void dt_jw_bool(dt_jw *w, bool v);
+void dt_jw_null(dt_jw *w);
+/* Ends a JSON Lines record and hands it to the FILE; the writer is ready
+ * for the next one. */
+void dt_jw_newline(dt_jw *w);
+/* Hands what is staged to the FILE. */
+void dt_jw_flush(dt_jw *w);
+
+/* Writes s as a quoted JSON string: '"' and '\\' escaped, \b \f \n \r \t
+ * by name, other C0 controls and DEL as \u00XX, well-formed UTF-8 as is,
+ * every maximal invalid UTF-8 subpart as \ufffd. */
+void dt_json_write_string(FILE *f, const void *s, size_t len);
+
+#endif
