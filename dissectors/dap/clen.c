@@ -1,8 +1,6 @@
 /* Content-Length framing for DAP and LSP. */
 #include "clen.h"
 
-#include "diagtap/dissector.h"
-
 #include <jansson.h>
 
 static const char CL_NAME[] = "content-length";
@@ -134,6 +132,8 @@ clen_status clen_parse_header(const dt_cursor *c, clen_header *h)
             }
             h->has_length = true;
         } else if (clen_name_is(d + pos, name_len, "content-type")) {
+            while (voff < vend && (d[voff] == ' ' || d[voff] == '\t'))
+                voff++;
             h->type_off = voff;
             h->type_len = vend - voff;
         }
@@ -261,4 +261,28 @@ int clen_probe_score(const uint8_t *data, size_t len, clen_body_kind mine, int u
     if (k == CLEN_BODY_UNKNOWN)
         return len < CLEN_PROBE_WAIT ? 0 : unknown;
     return 0;
+}
+
+struct header_walk {
+    dt_ctx *ctx;
+    const uint8_t *base;
+    const dt_field_def *field;
+    bool skip_type;
+};
+
+static void add_header(void *arg, size_t name_off, size_t name_len, size_t value_off, size_t value_len)
+{
+    struct header_walk *w = arg;
+    const uint8_t *name = w->base + name_off;
+    if (clen_name_is(name, name_len, CL_NAME) || (w->skip_type && clen_name_is(name, name_len, "content-type")))
+        return;
+    size_t len = value_off + value_len - name_off;
+    dt_add_string(w->ctx, NULL, w->field, name_off, len, (const char *)name, len);
+}
+
+void clen_add_headers(dt_ctx *ctx, const dt_cursor *c, const clen_header *h, const dt_field_def *field,
+                      bool skip_type)
+{
+    struct header_walk w = { ctx, c->data + c->pos, field, skip_type };
+    clen_each_header(c, h, add_header, &w);
 }

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "diagtap/cursor.h"
-#include "diagtap/event.h"
+#include "diagtap/dissector.h"
 
 #define CLEN_ABSURD_BODY ((uint64_t)1 << 40) /* a Content-Length beyond this is reported as bad */
 #define CLEN_MAX_HEADER 8192                /* a longer header block is garbage */
@@ -43,6 +43,11 @@ clen_status clen_parse_header(const dt_cursor *c, clen_header *h);
  * relative to the cursor's position. */
 typedef void (*clen_header_fn)(void *arg, size_t name_off, size_t name_len, size_t value_off, size_t value_len);
 void clen_each_header(const dt_cursor *c, const clen_header *h, clen_header_fn fn, void *arg);
+
+/* Adds each header line other than Content-Length (and Content-Type when
+ * skip_type) as a "Name: value" string field. */
+void clen_add_headers(dt_ctx *ctx, const dt_cursor *c, const clen_header *h, const dt_field_def *field,
+                      bool skip_type);
 
 /* The framer both dissectors use (dt_frame_fn semantics). It returns the
  * whole message size even when less is there, so the engine knows a final

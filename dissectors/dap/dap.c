@@ -90,22 +90,6 @@ void dap_detail(dap_msg *m, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Header lines other than Content-Length, as dap.header fields. */
-struct header_walk {
-    dt_ctx *ctx;
-    const uint8_t *base;
-};
-
-static void add_header(void *arg, size_t name_off, size_t name_len, size_t value_off, size_t value_len)
-{
-    struct header_walk *w = arg;
-    if (clen_name_is(w->base + name_off, name_len, "content-length"))
-        return;
-    size_t end = value_off + value_len;
-    dt_add_string(w->ctx, NULL, DAPF(HEADER), name_off, end - name_off, (const char *)w->base + name_off,
-                  end - name_off);
-}
-
 static uint64_t pair_key(uint64_t seq, dt_dir requester)
 {
     return (seq << 1) | (uint64_t)requester;
@@ -274,8 +258,7 @@ static void dap_dissect(dt_ctx *ctx)
         dt_summary(ctx, "%zu bytes without a DAP header", ctx->pdu_len);
         return;
     }
-    struct header_walk w = { ctx, c.data };
-    clen_each_header(&c, &h, add_header, &w);
+    clen_add_headers(ctx, &c, &h, DAPF(HEADER), false);
     if (!h.has_length) {
         dt_malformed(ctx, 0, "DAP header block without Content-Length");
         dt_summary(ctx, "header without Content-Length");

@@ -352,6 +352,7 @@ static void lsp_dissect(dt_ctx *ctx)
         dt_summary(ctx, "%zu bytes without an LSP header", ctx->pdu_len);
         return;
     }
+    clen_add_headers(ctx, &c, &h, LSPF(HEADER), true);
     if (h.type_len)
         dt_add_string(ctx, NULL, LSPF(CONTENT_TYPE), h.type_off, h.type_len, (const char *)ctx->pdu + h.type_off,
                       h.type_len);

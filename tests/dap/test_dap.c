@@ -501,6 +501,30 @@ static void test_lsp_ids_and_errors(void **state)
     ev_free(&l);
 }
 
+/* Other headers are kept as fields; names in any case; bare LF line ends. */
+static void test_headers(void **state)
+{
+    (void)state;
+    ev_list l;
+    const char *body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a/b\"}";
+    char lsp[256];
+    int n = snprintf(lsp, sizeof lsp,
+                     "content-type: application/vscode-jsonrpc; charset=utf-8\r\nX-Trace: abc\r\n"
+                     "CONTENT-LENGTH: %zu\r\n\r\n%s", strlen(body), body);
+    run_bytes((const uint8_t *)lsp, (size_t)n, NULL, 0, NULL, &l);
+    dump("headers lsp", &l);
+    ASSERT_FIND(&l, "request lsp", "| a/b #1 |", "lsp.header=X-Trace: abc",
+                "lsp.content_type=application/vscode-jsonrpc; charset=utf-8", "lsp.content_length=39");
+    ev_free(&l);
+    body = "{\"seq\":1,\"type\":\"event\",\"event\":\"initialized\"}";
+    char dap[256];
+    n = snprintf(dap, sizeof dap, "X-Dbg: 1\nContent-length:%zu\n\n%s", strlen(body), body);
+    run_bytes(NULL, 0, (const uint8_t *)dap, (size_t)n, NULL, &l);
+    dump("headers dap", &l);
+    ASSERT_FIND(&l, "PDU s2c - dap", "| initialized |", "dap.header=X-Dbg: 1", "mal=0");
+    ev_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_oversized),
         cmocka_unit_test(test_dap_seq_per_direction),
         cmocka_unit_test(test_lsp_ids_and_errors),
+        cmocka_unit_test(test_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
