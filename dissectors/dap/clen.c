@@ -222,16 +222,18 @@ clen_body_kind clen_probe_body(const uint8_t *data, size_t len)
 {
     dt_cursor c = dt_cursor_make(data, len);
     clen_header h;
-    /* The stream must open with a Content-Length (or Content-Type) header. */
+    /* A stream opening with Content-Length (or Content-Type) is framing
+     * as soon as that is seen; one opening with another header only once
+     * the block is complete and holds a Content-Length. */
     bool starts = (len >= 15 && clen_name_is(data, 14, CL_NAME) && data[14] == ':') ||
                   (len >= 13 && clen_name_is(data, 12, "content-type") && data[12] == ':');
-    if (!starts)
-        return CLEN_BODY_NONE;
     clen_status st = clen_parse_header(&c, &h);
-    if (st == CLEN_GARBAGE)
+    if (st == CLEN_GARBAGE || (st == CLEN_NEED_MORE && !starts))
         return CLEN_BODY_NONE;
-    if (st == CLEN_NEED_MORE || !h.has_length || h.bad_length)
-        return st == CLEN_NEED_MORE ? CLEN_BODY_UNKNOWN : CLEN_BODY_NONE;
+    if (st == CLEN_NEED_MORE)
+        return CLEN_BODY_UNKNOWN;
+    if (!h.has_length || h.bad_length)
+        return CLEN_BODY_NONE;
     const uint8_t *body = data + h.header_len;
     size_t seen = len - h.header_len;
     if (h.content_length <= seen) {
