@@ -147,22 +147,20 @@ static void rq_set_breakpoints(dap_msg *m)
         snprintf(m->pend->detail, sizeof m->pend->detail, "%s", file);
     /* breakpoints[].line, or the deprecated lines[]. */
     const json_t *bps = jx_arr(m->part, "breakpoints");
-    const json_t *legacy = jx_arr(m->part, "lines");
+    const json_t *legacy = bps ? NULL : jx_arr(m->part, "lines");
     size_t n = bps ? json_array_size(bps) : legacy ? json_array_size(legacy) : 0;
     size_t used = 0;
     lines[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        int64_t line = 0;
         const json_t *bp = bps ? json_array_get(bps, i) : NULL;
-        if (bps ? !jx_int(bp, "line", &line) : !json_is_integer(json_array_get(legacy, i)))
+        const json_t *lv = bps ? json_object_get(bp, "line") : json_array_get(legacy, i);
+        if (!json_is_integer(lv))
             continue;
-        if (!bps)
-            line = (int64_t)json_integer_value(json_array_get(legacy, i));
+        int64_t line = (int64_t)json_integer_value(lv);
         dt_field *t = i < MAX_LISTED ? dt_add_none(m->ctx, m->tree, DAPF(BREAKPOINT), m->off, m->len) : NULL;
         if (t) {
             dt_add_int(m->ctx, t, DAPF(LINE), m->off, m->len, line);
-            if (bp)
-                str_field(m, t, DAP_F_EXPRESSION, bp, "condition");
+            str_field(m, t, DAP_F_EXPRESSION, bp, "condition");
         }
         if (used < sizeof lines - 24)
             used += (size_t)snprintf(lines + used, sizeof lines - used, "%s%" PRId64, used ? ", " : "", line);
