@@ -170,9 +170,9 @@ static void decode_response(dap_msg *m)
         dap_response_details(m, command);
         return;
     }
-    /* Failure: the short message, then the error body's longer text. */
-    char line[160];
-    jx_line(line, sizeof line, msg ? msg : "failed", msg ? mlen : 6, 60);
+    /* Failure: the message, then the error body's text when it says more. */
+    char line[200];
+    jx_flat(line, sizeof line, msg ? msg : "failed", msg ? mlen : 6, 60);
     dt_status(ctx, line, true);
     const json_t *err = jx_obj(m->part, "error");
     size_t flen = 0;
@@ -183,11 +183,11 @@ static void decode_response(dap_msg *m)
     if (fmt)
         dt_add_string(ctx, m->tree, DAPF(ERROR_FORMAT), m->off, m->len, fmt, flen);
     if (msg) {
-        jx_line(line, sizeof line, msg, mlen, 120);
+        jx_flat(line, sizeof line, msg, mlen, 160);
         dap_detail(m, "%s", line);
     }
     if (fmt && !(msg && flen == mlen && memcmp(fmt, msg, mlen) == 0)) {
-        jx_line(line, sizeof line, fmt, flen, 120);
+        jx_flat(line, sizeof line, fmt, flen, 120);
         dap_detail(m, "(%s)", line);
     }
 }

@@ -92,6 +92,46 @@ size_t jx_line(char *out, size_t outsz, const char *s, size_t len, size_t max)
     return n;
 }
 
+size_t jx_flat(char *out, size_t outsz, const char *s, size_t len, size_t max)
+{
+    if (outsz == 0)
+        return 0;
+    if (max > outsz - 1)
+        max = outsz - 1;
+    size_t n = 0, i = 0;
+    bool space = false, more = false;
+    while (i < len && ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f))
+        i++;
+    for (; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 0x20 || ch == 0x7f) {
+            space = true;
+            continue;
+        }
+        size_t need = space ? 2 : 1;
+        if (n + need > max) {
+            more = true;
+            break;
+        }
+        if (space)
+            out[n++] = ' ';
+        space = false;
+        out[n++] = (char)ch;
+    }
+    if (more) {
+        /* room for the ellipsis, without splitting a UTF-8 sequence */
+        size_t keep = max >= sizeof ELLIPSIS ? max - (sizeof ELLIPSIS - 1) : 0;
+        if (n > keep)
+            n = keep;
+        while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
+            n--;
+        memcpy(out + n, ELLIPSIS, sizeof ELLIPSIS - 1);
+        n += sizeof ELLIPSIS - 1;
+    }
+    out[n] = '\0';
+    return n;
+}
+
 const char *jx_basename(const char *path, size_t len, size_t *out_len)
 {
     size_t start = 0;

@@ -28,6 +28,11 @@ json_t *jx_arr(const json_t *obj, const char *key);
  * boundary to fit max bytes (adding "…"). Returns the length written. */
 size_t jx_line(char *out, size_t outsz, const char *s, size_t len, size_t max);
 
+/* Like jx_line, but keeps every line: runs of blanks, line breaks and other
+ * control characters become one space (for error messages, whose useful
+ * part is often on the second line). */
+size_t jx_flat(char *out, size_t outsz, const char *s, size_t len, size_t max);
+
 /* The last path component of a file path or URI (either separator). */
 const char *jx_basename(const char *path, size_t len, size_t *out_len);
 

@@ -262,7 +262,7 @@ static void decode_error(lsp_msg *m, const json_t *err)
     else
         snprintf(status, sizeof status, "error");
     dt_status(ctx, status, true);
-    jx_line(text, sizeof text, msg ? msg : "", n, 120);
+    jx_flat(text, sizeof text, msg ? msg : "", n, 120);
     if (has_code)
         detail(m, "%" PRId64 "%s%s%s %s", code, name ? " (" : "", name ? name : "", name ? ")" : "", text);
     else

@@ -131,8 +131,11 @@ static void test_lldb_session(void **state)
     ASSERT_FIND(&l, "variables #", "ok: 3 variables: argc=2, argv=", "total=14");
     ASSERT_FIND(&l, "evaluate #", "ok: 'total * 2' \xe2\x86\x92 28 (int)", "dap.result=28");
     /* success:false: the message, on one line, and an error status */
-    ASSERT_FIND(&l, "evaluate #", "failed: expression failed to parse:\xe2\x80\xa6 |",
-                "status=expression failed to parse:", "dap.success=0", "dap.message=expression failed to parse:\n");
+    ASSERT_FIND(&l, "evaluate #",
+                "failed: expression failed to parse: error: <user expression 1>:1:1: use of undeclared identifier "
+                "'no_such_var' no_such_var ^ |",
+                "status=expression failed to parse: error: <user expression 1>:\xe2\x80\xa6 key",
+                "dap.success=0", "dap.message=expression failed to parse:\nerror:");
     for (size_t i = 0; i < l.n; i++)
         assert_null(strchr(l.summary[i], '\n'));
     ASSERT_FIND(&l, "continue #", "ok: all threads");

@@ -19,7 +19,9 @@ import peers  # noqa: E402
 
 
 def dap_view(events):
-    return [(e["kind"], e["dir"], e["role"], e["summary"]) for e in events if e["proto_name"] == "dap"]
+    """The decoded messages (notes about how the live session ended differ)."""
+    return [(e["dir"], e["role"], e["summary"], e["req_seq"] is not None, e["fields"])
+            for e in events if e["proto_name"] == "dap" and e["kind"] == "pdu"]
 
 
 def main():
