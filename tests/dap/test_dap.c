@@ -134,7 +134,7 @@ static void test_lldb_session(void **state)
     ASSERT_FIND(&l, "evaluate #",
                 "failed: expression failed to parse: error: <user expression 1>:1:1: use of undeclared identifier "
                 "'no_such_var' no_such_var ^ |",
-                "status=expression failed to parse: error: <user expression 1>:\xe2\x80\xa6 key",
+                "status=expression failed to parse: error: <user expression 1>:1:\xe2\x80\xa6 key",
                 "dap.success=0", "dap.message=expression failed to parse:\nerror:");
     for (size_t i = 0; i < l.n; i++)
         assert_null(strchr(l.summary[i], '\n'));
