@@ -29,11 +29,22 @@ def main():
     if peers.has_subcommand("capture"):
         cap = subprocess.Popen([peers.DIAGTAP, "capture", "-i", "lo", "-f", "tcp port %d" % port, "-w", pcap],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # ready once the recording has its header: the interface is open by then
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and cap.poll() is None:
+            if os.path.exists(pcap) and os.path.getsize(pcap) > 0:
+                break
+            time.sleep(0.05)
     else:
         peers.need("dumpcap", "wireshark-common")
-        cap = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", "tcp port %d" % port, "-w", pcap],
+        cap = subprocess.Popen(["dumpcap", "-i", "lo", "-f", "tcp port %d" % port, "-w", pcap],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)  # let the capture start before the first packet
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            line = cap.stderr.readline()
+            if not line or "Capturing on" in line:
+                break
+    time.sleep(0.3)
     if cap.poll() is not None:
         peers.fail("capture did not start: %s" % cap.stderr.read())
     dbg = subprocess.Popen([peers.PY, "-m", "debugpy", "--listen", "127.0.0.1:%d" % port, "--wait-for-client",
