@@ -225,6 +225,17 @@ static void rq_run_in_terminal(dap_msg *m)
         dap_detail(m, "cwd=%s", buf);
 }
 
+/* The adapter asks the IDE to start a child session (js-debug, debugpy subprocesses). */
+static void rq_start_debugging(dap_msg *m)
+{
+    char how[20], name[100];
+    const json_t *conf = jx_obj(m->part, "configuration");
+    if (line_of(m->part, "request", how, sizeof how, 10))
+        dap_detail(m, "request=%s", how);
+    if (str_field(m, m->tree, DAP_F_NAME, conf, "name") && line_of(conf, "name", name, sizeof name, 80))
+        dap_detail(m, "name=%s", name);
+}
+
 static void rq_disconnect(dap_msg *m)
 {
     bool v;
@@ -269,6 +280,7 @@ static const dap_handler requests[] = {
     { "stepBack", thread_detail },
     { "pause", thread_detail },
     { "runInTerminal", rq_run_in_terminal },
+    { "startDebugging", rq_start_debugging },
     { "disconnect", rq_disconnect },
     { "terminate", rq_disconnect },
     { "source", rq_source },

@@ -438,26 +438,30 @@ static void test_dap_seq_per_direction(void **state)
                "\"body\":{\"shellProcessId\":77}}" },
         { "s", "{\"seq\":6,\"type\":\"response\",\"request_seq\":5,\"command\":\"evaluate\",\"success\":false,"
                "\"message\":\"notAvailable\",\"body\":{\"error\":{\"id\":2001,\"format\":\"Cannot evaluate {x}\"}}}" },
+        { "s", "{\"seq\":8,\"type\":\"request\",\"command\":\"startDebugging\",\"arguments\":{\"request\":\"attach\","
+               "\"configuration\":{\"name\":\"Subprocess 4242\"}}}" },
         { "s", "{\"seq\":7,\"type\":\"event\",\"event\":\"output\",\"body\":{\"category\":\"stderr\","
                "\"output\":\"first line\\nsecond line\\n\"}}" },
     };
+    enum { N = sizeof msgs / sizeof msgs[0] };
     char buf[2048];
-    tr_record rec[5];
+    tr_record rec[N];
     size_t n = 0;
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < N; i++) {
         size_t k = msg(buf + n, msgs[i][1]);
         rec[i] = (tr_record){ msgs[i][0][0] == 's', i * 1000, (const uint8_t *)buf + n, k };
         n += k;
     }
     ev_list l;
-    run_transcript(rec, 5, NULL, NULL, NULL, NULL, NULL, &l);
+    run_transcript(rec, N, NULL, NULL, NULL, NULL, NULL, &l);
     dump("seq per direction", &l);
+    ASSERT_FIND(&l, "PDU s2c request", "startDebugging #8 (reverse): request=attach name=Subprocess 4242");
     ASSERT_FIND(&l, "PDU s2c request", "runInTerminal #5 (reverse): kind=external args=[/bin/prog, -v] cwd=/w");
     ASSERT_FIND(&l, "PDU c2s response dap req=2 lat=1", "runInTerminal #5 ok: shell pid=77");
     ASSERT_FIND(&l, "PDU s2c response dap req=1 lat=1", "status=notAvailable",
                 "evaluate #5 failed: notAvailable (Cannot evaluate {x})", "dap.error.id=2001");
     ASSERT_FIND(&l, "| output: stderr: first line\xe2\x80\xa6 |", "dap.output=first line\nsecond line\n");
-    assert_int_equal(ev_count(&l, "PENDING"), 0);
+    assert_int_equal(ev_count(&l, "PENDING"), 1); /* startDebugging, never answered */
     ev_free(&l);
 }
 
