@@ -412,7 +412,9 @@ static void rs_variables(dap_msg *m)
         if (used < sizeof list - 110 && line_of(v, "name", name, sizeof name, 40)) {
             if (!line_of(v, "value", value, sizeof value, 40))
                 snprintf(value, sizeof value, "?");
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s=%s", used ? ", " : "", name, value);
+            /* an empty value is a group (debugpy's "special variables"): its name alone */
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s%s%s", used ? ", " : "", name,
+                                     value[0] ? "=" : "", value);
         } else if (used && used < sizeof list - 8 && i + 1 == n) {
             used += (size_t)snprintf(list + used, sizeof list - used, ", \xe2\x80\xa6");
         }

@@ -167,6 +167,7 @@ static void test_debugpy_session(void **state)
     ASSERT_FIND(&l, "launch #2: program=/tmp/diagtap-dap-fixture/prog.py args=[x]");
     ASSERT_FIND(&l, "setBreakpoints #", "ok: prog.py [12 verified]");
     ASSERT_FIND(&l, "| stopped: reason=breakpoint thread=1");
+    ASSERT_FIND(&l, "variables #", "ok: 5 variables: special variables, function variables, i=3, sys=", "total=14");
     ASSERT_FIND(&l, "stackTrace #", "top <module> at prog.py:12");
     ASSERT_FIND(&l, "evaluate #", "ok: 'total * 2' \xe2\x86\x92 28 (int)");
     ASSERT_FIND(&l, "evaluate #", "failed: NameError: name 'no_such_var' is not defined", "mal=0");
