@@ -121,10 +121,11 @@ size_t jx_flat(char *out, size_t outsz, const char *s, size_t len, size_t max)
     if (more) {
         /* room for the ellipsis, without splitting a UTF-8 sequence */
         size_t keep = max >= sizeof ELLIPSIS ? max - (sizeof ELLIPSIS - 1) : 0;
-        if (n > keep)
+        if (n > keep) {
             n = keep;
-        while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
-            n--;
+            while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
+                n--;
+        }
         memcpy(out + n, ELLIPSIS, sizeof ELLIPSIS - 1);
         n += sizeof ELLIPSIS - 1;
     }

@@ -14,6 +14,7 @@
 #include "dap_harness.h"
 #include "diagtap/dissector.h"
 #include "dissectors/dap/clen.h"
+#include "dissectors/dap/jsonx.h"
 
 static void dump(const char *what, const ev_list *l)
 {
@@ -102,6 +103,34 @@ static void test_probe(void **state)
     assert_int_equal(clen_probe_score((const uint8_t *)lsp, 22, CLEN_BODY_DAP, 60), 0);
     assert_int_equal(clen_probe_body((const uint8_t *)"GET / HTTP/1.1\r\n", 16), CLEN_BODY_NONE);
     assert_int_equal(clen_probe_body((const uint8_t *)"\"Content-Length: 2", 18), CLEN_BODY_NONE);
+}
+
+/* ---- one-line text for summaries */
+
+static void test_text(void **state)
+{
+    (void)state;
+    char out[64];
+    const char *t = "first\r\nsecond\n";
+    jx_line(out, sizeof out, t, strlen(t), 40);
+    assert_string_equal(out, "first\xe2\x80\xa6");
+    jx_line(out, sizeof out, "done\n\n", 6, 40);
+    assert_string_equal(out, "done");
+    jx_line(out, sizeof out, "a\tb\x01" "c", 5, 40);
+    assert_string_equal(out, "a b c");
+    /* "é" is two bytes: never cut in the middle */
+    jx_line(out, sizeof out, "ab\xc3\xa9\xc3\xa9\xc3\xa9", 8, 7);
+    assert_string_equal(out, "ab\xc3\xa9\xe2\x80\xa6");
+    t = "  one\n  two\r\n\tthree \n";
+    jx_flat(out, sizeof out, t, strlen(t), 40);
+    assert_string_equal(out, "one two three");
+    jx_flat(out, sizeof out, "x \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 10, 8);
+    assert_string_equal(out, "x \xc3\xa9\xe2\x80\xa6");
+    jx_flat(out, 8, "0123456789abcdef", 16, 100);
+    assert_int_equal(strlen(out), 7);
+    size_t n;
+    assert_string_equal(jx_basename("C:\\src\\a.c", 10, &n), "a.c");
+    assert_string_equal(jx_basename("file:///x/y.py", 14, &n), "y.py");
 }
 
 /* ---- real sessions */
@@ -597,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_frame_basic),
         cmocka_unit_test(test_frame_garbage),
         cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_text),
         cmocka_unit_test(test_lldb_session),
         cmocka_unit_test(test_debugpy_session),
         cmocka_unit_test(test_clangd_session),
