@@ -20,7 +20,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     out = os.path.abspath(sys.argv[1])
-    d = peers.workdir()
+    d = peers.workdir("/tmp/diagtap-sample")
     aport, pport = peers.free_port(), peers.free_port()
     adapter = subprocess.Popen([peers.PY, "-m", "debugpy.adapter", "--host", "127.0.0.1", "--port", str(aport)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

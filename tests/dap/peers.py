@@ -65,8 +65,13 @@ def wait_port(port, timeout=20.0, proc=None):
     fail("nothing listens on port %d" % port)
 
 
-def workdir():
-    d = tempfile.mkdtemp(prefix="diagtap-dap-")
+def workdir(fixed=None):
+    """A directory with the test programs: fresh, or a fixed path (stable
+    paths inside a published recording)."""
+    if fixed:
+        shutil.rmtree(fixed, ignore_errors=True)
+        os.makedirs(fixed)
+    d = fixed or tempfile.mkdtemp(prefix="diagtap-dap-")
     for f in ("prog.c", "prog.py"):
         shutil.copy(os.path.join(HERE, "progs", f), d)
     return d
