@@ -1,0 +1,201 @@
+/* diagtap proxy unix|tcp|dotnet: interpose on a socket and relay. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/common.h"
+#include "ipc/addr.h"
+#include "ipc/dotnet_port.h"
+#include "ipc/proxy.h"
+#include "ipc/signals.h"
+
+static const char proxy_usage[] =
+    "usage: diagtap proxy [OPTIONS] unix LISTEN_PATH TARGET_PATH\n"
+    "       diagtap proxy [OPTIONS] tcp LISTEN_ADDR:PORT TARGET_ADDR:PORT\n"
+    "       diagtap proxy [OPTIONS] dotnet PID\n"
+    "Relays every client to its own connection to the target, unchanged, and\n"
+    "decodes both directions on the timeline until SIGINT or SIGTERM.\n"
+    "  -d PROTO              decode every connection as PROTO (default: detect)\n";
+
+typedef struct proxy_setup {
+    dt_proxy_spec spec;
+    char listen_path[4096]; /* Unix listeners: removed at the end */
+    struct stat made;
+    char prefix[4200];
+    char target_name[4096];
+    char listen_name[4096];
+} proxy_setup;
+
+static int setup_unix(proxy_setup *ps, const char *listen_path, const char *target_path)
+{
+    char err[512];
+    if (dt_addr_unix(target_path, &ps->spec.target, &ps->spec.target_len) < 0) {
+        fprintf(stderr, "diagtap: %s: path too long for a Unix socket\n", target_path);
+        return -1;
+    }
+    ps->spec.listen_fd = dt_listen_unix_like(listen_path, target_path, &ps->made, err, sizeof err);
+    if (ps->spec.listen_fd < 0) {
+        fprintf(stderr, "diagtap: %s\n", err);
+        return -1;
+    }
+    snprintf(ps->listen_path, sizeof ps->listen_path, "%s", listen_path);
+    snprintf(ps->listen_name, sizeof ps->listen_name, "%s", listen_path);
+    snprintf(ps->target_name, sizeof ps->target_name, "%s", target_path);
+    snprintf(ps->prefix, sizeof ps->prefix, "unix:%s", listen_path);
+    ps->spec.description = "Unix socket proxy";
+    return 0;
+}
+
+static int setup_tcp(proxy_setup *ps, const char *listen_spec, const char *target_spec)
+{
+    char err[512];
+    struct sockaddr_storage la;
+    socklen_t ll;
+    if (dt_addr_parse_tcp(listen_spec, &la, &ll, err, sizeof err) < 0 ||
+        dt_addr_parse_tcp(target_spec, &ps->spec.target, &ps->spec.target_len, err, sizeof err) < 0) {
+        fprintf(stderr, "diagtap: %s\n", err);
+        return -1;
+    }
+    ps->spec.listen_fd = dt_listen_tcp((struct sockaddr *)&la, ll, err, sizeof err);
+    if (ps->spec.listen_fd < 0) {
+        fprintf(stderr, "diagtap: %s\n", err);
+        return -1;
+    }
+    /* Port 0: say which port we got. */
+    ll = sizeof la;
+    getsockname(ps->spec.listen_fd, (struct sockaddr *)&la, &ll);
+    dt_addr_format((struct sockaddr *)&la, ll, ps->listen_name, sizeof ps->listen_name);
+    dt_addr_format((struct sockaddr *)&ps->spec.target, ps->spec.target_len, ps->target_name, sizeof ps->target_name);
+    snprintf(ps->prefix, sizeof ps->prefix, "tcp:%s", ps->listen_name);
+    ps->spec.description = "TCP proxy";
+    return 0;
+}
+
+static int setup_dotnet(proxy_setup *ps, const char *pid_text)
+{
+    char *end;
+    long pid = strtol(pid_text, &end, 10);
+    if (!*pid_text || *end || pid <= 0) {
+        fprintf(stderr, "diagtap: proxy dotnet: '%s' is not a process id\n", pid_text);
+        return -1;
+    }
+    const char *dir = dt_dotnet_ipc_dir();
+    char err[512], real[4096], ours[4096];
+    if (dt_dotnet_find_port(dir, pid, real, sizeof real, err, sizeof err) < 0) {
+        fprintf(stderr, "diagtap: %s\n", err);
+        return -1;
+    }
+    if (dt_dotnet_proxy_path(dir, pid, ours, sizeof ours) < 0) {
+        fprintf(stderr, "diagtap: %s: path too long\n", dir);
+        return -1;
+    }
+    if (setup_unix(ps, ours, real) < 0)
+        return -1;
+    dt_dotnet_make_newest(ours, real);
+    snprintf(ps->prefix, sizeof ps->prefix, "dotnet:%ld", pid);
+    ps->spec.description = ".NET diagnostic port proxy";
+    return 0;
+}
+
+int dt_cmd_proxy(int argc, char **argv)
+{
+    dt_cli_opts opts;
+    dt_cli_opts_init(&opts);
+    opts.live = true;
+    const char *pos[4];
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            printf("%s%s", proxy_usage, dt_cli_common_help);
+            return 0;
+        }
+        if (a[0] == '-' && a[1]) {
+            int r = dt_cli_common_arg(&opts, argc, argv, &i);
+            if (r < 0)
+                return 2;
+            if (r == 0) {
+                fprintf(stderr, "diagtap proxy: unknown option %s\n%s", a, proxy_usage);
+                return 2;
+            }
+            continue;
+        }
+        if (npos == 4) {
+            fprintf(stderr, "diagtap proxy: unexpected argument %s\n%s", a, proxy_usage);
+            return 2;
+        }
+        pos[npos++] = a;
+    }
+    proxy_setup *ps = calloc(1, sizeof *ps);
+    if (!ps) {
+        fprintf(stderr, "diagtap: out of memory\n");
+        return 1;
+    }
+    ps->spec.listen_fd = -1;
+    int rc = 2;
+    bool dotnet = false;
+    if (npos == 3 && strcmp(pos[0], "unix") == 0) {
+        rc = setup_unix(ps, pos[1], pos[2]);
+    } else if (npos == 3 && strcmp(pos[0], "tcp") == 0) {
+        rc = setup_tcp(ps, pos[1], pos[2]);
+    } else if (npos == 2 && strcmp(pos[0], "dotnet") == 0) {
+        rc = setup_dotnet(ps, pos[1]);
+        dotnet = true;
+    } else {
+        fprintf(stderr, "%s", proxy_usage);
+        free(ps);
+        return 2;
+    }
+    if (rc < 0) {
+        free(ps);
+        return 1;
+    }
+    ps->spec.target_name = ps->target_name;
+    ps->spec.chan_prefix = ps->prefix;
+
+    dt_signals sg;
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    dt_cli_run run;
+    const char *force = dt_cli_forced_proto(&opts);
+    rc = 1;
+    if (dt_signals_open(&sg, sigs, 3) < 0) {
+        fprintf(stderr, "diagtap: signals: %s\n", strerror(errno));
+        goto out_listener;
+    }
+    struct sigaction ign = { .sa_handler = SIG_IGN };
+    sigaction(SIGPIPE, &ign, NULL);
+    if (dt_cli_run_start(&run, &opts) < 0)
+        goto out_signals;
+    if (force && !dt_registry_find(run.reg, force)) {
+        fprintf(stderr, "diagtap: -d %s: no such dissector (see diagtap dissectors)\n", force);
+        dt_cli_run_finish(&run, dt_now_ns());
+        goto out_signals;
+    }
+    /* The .NET IPC dissector, when built in, is the obvious choice. */
+    if (!force && dotnet && dt_registry_find(run.reg, "dotnet_ipc"))
+        force = "dotnet_ipc";
+    ps->spec.dissector = force;
+
+    fprintf(stderr, "diagtap: listening on %s, relaying to %s\n", ps->listen_name, ps->target_name);
+    int r = dt_proxy_run(run.eng, &ps->spec, sg.fd);
+    /* Nobody may connect to a proxy that is gone. */
+    if (ps->listen_path[0])
+        dt_unlink_listener(ps->listen_path, &ps->made);
+    close(ps->spec.listen_fd);
+    ps->spec.listen_fd = -1;
+    rc = dt_cli_run_finish(&run, dt_now_ns()) < 0 || r < 0 ? 1 : 0;
+out_signals:
+    dt_signals_close(&sg);
+out_listener:
+    if (ps->spec.listen_fd >= 0) {
+        if (ps->listen_path[0])
+            dt_unlink_listener(ps->listen_path, &ps->made);
+        close(ps->spec.listen_fd);
+    }
+    free(ps);
+    return rc;
+}
