@@ -65,6 +65,31 @@ def wait_port(port, timeout=20.0, proc=None):
     fail("nothing listens on port %d" % port)
 
 
+def wait_capturing(proc, timeout=15.0):
+    """Waits until proc holds a packet socket (libpcap has opened the
+    interface), as /proc/net/packet lists them; then a moment for the filter."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            packet = {line.split()[-1] for line in open("/proc/net/packet").read().splitlines()[1:]}
+            fds = os.listdir("/proc/%d/fd" % proc.pid)
+            socks = set()
+            for fd in fds:
+                try:
+                    link = os.readlink("/proc/%d/fd/%s" % (proc.pid, fd))
+                except OSError:
+                    continue
+                if link.startswith("socket:["):
+                    socks.add(link[8:-1])
+            if socks & packet:
+                time.sleep(0.3)
+                return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
 def workdir(fixed=None):
     """A directory with the test programs: fresh, or a fixed path (stable
     paths inside a published recording)."""

@@ -27,25 +27,13 @@ def main():
     port = peers.free_port()
     pcap = os.path.join(d, "debugpy.pcapng")
     if peers.has_subcommand("capture"):
-        cap = subprocess.Popen([peers.DIAGTAP, "capture", "-i", "lo", "-f", "tcp port %d" % port, "-w", pcap],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        # ready once the recording has its header: the interface is open by then
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and cap.poll() is None:
-            if os.path.exists(pcap) and os.path.getsize(pcap) > 0:
-                break
-            time.sleep(0.05)
+        cmd = [peers.DIAGTAP, "capture", "-i", "lo", "-f", "tcp port %d" % port, "-w", pcap]
     else:
         peers.need("dumpcap", "wireshark-common")
-        cap = subprocess.Popen(["dumpcap", "-i", "lo", "-f", "tcp port %d" % port, "-w", pcap],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            line = cap.stderr.readline()
-            if not line or "Capturing on" in line:
-                break
-    time.sleep(0.3)
-    if cap.poll() is not None:
+        cmd = ["dumpcap", "-q", "-i", "lo", "-f", "tcp port %d" % port, "-w", pcap]
+    cap = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if not peers.wait_capturing(cap):
+        peers.stop(cap)
         peers.fail("capture did not start: %s" % cap.stderr.read())
     dbg = subprocess.Popen([peers.PY, "-m", "debugpy", "--listen", "127.0.0.1:%d" % port, "--wait-for-client",
                             os.path.join(d, "prog.py")], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
