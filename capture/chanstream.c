@@ -49,7 +49,7 @@ static void parse_ends(const char *desc, char *client, size_t csz, char *server,
 }
 
 static dt_conv *open_stream(dt_netdec *d, dt_chan_conv *cc, const dt_channel *ch, uint64_t ts, const char *client,
-                            const char *server, const char *dissector)
+                            const char *server, const char *dissector, bool whole_file)
 {
     cc->opened = true;
     dt_conv_params p = {
@@ -59,6 +59,7 @@ static dt_conv *open_stream(dt_netdec *d, dt_chan_conv *cc, const dt_channel *ch
         .server = server,
         .dissector = dissector,
         .show_undecoded = true,
+        .whole_file = whole_file,
         .ts_ns = ts,
     };
     cc->conv = dt_engine_conv_open(d->eng, &p);
@@ -97,7 +98,7 @@ void dt_chan_upper_pdu(dt_netdec *d, const dt_channel *ch, uint64_t ts, const ui
             dissector = cc->dissector;
         }
         parse_ends(ch->description, cc->client, sizeof cc->client, cc->server, sizeof cc->server);
-        open_stream(d, cc, ch, ts, cc->client, cc->server, dissector);
+        open_stream(d, cc, ch, ts, cc->client, cc->server, dissector, false);
     }
     if (!cc->conv || off == len)
         return;
@@ -111,7 +112,7 @@ void dt_chan_nettrace(dt_netdec *d, const dt_channel *ch, uint64_t ts, const uin
     if (!cc)
         return;
     if (!cc->opened)
-        open_stream(d, cc, ch, ts, "tool", "runtime", "nettrace"); /* the runtime streams the trace */
+        open_stream(d, cc, ch, ts, "tool", "runtime", "nettrace", true); /* the runtime streams the trace */
     if (cc->conv && len)
         dt_engine_stream(d->eng, cc->conv, DT_DIR_S2C, ts, p, len);
 }

@@ -100,6 +100,7 @@ int dt_rawdump_replay(dt_engine *e, const char *in_path, const char *out_path, c
         .server = server,
         .dissector = dissector,
         .show_undecoded = true,
+        .whole_file = false, /* a dump cut mid-message records the session, not a damaged file */
         .ts_ns = in_path ? in.mtime_ns : out.mtime_ns,
     };
     dt_conv *c = ch ? dt_engine_conv_open(e, &p) : NULL;

@@ -267,6 +267,11 @@ int dt_cli_run_finish(dt_cli_run *r, uint64_t end_ts_ns)
     int rc = 0;
     if (r->eng) {
         rc = dt_engine_finish(r->eng, end_ts_ns);
+        const char *fault = dt_engine_input_fault(r->eng);
+        if (fault) { /* a .nettrace or raw dump that ends mid-message is a damaged input */
+            fprintf(stderr, "diagtap: %s\n", fault);
+            rc = -1;
+        }
         dt_engine_free(r->eng);
     }
     for (int i = 0; i < r->n_sinks; i++)

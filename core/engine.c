@@ -6,6 +6,10 @@
 
 #include "engine_internal.h"
 
+static void vnote(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const char *fmt, va_list ap);
+static void note_dir(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
 static const dt_dissector raw_dissector = {
     .abi_version = DT_ABI_VERSION,
     .name = "data",
@@ -65,6 +69,7 @@ void dt_engine_set_filter(dt_engine *e, dt_filter *f) { e->filter = f; }
 void dt_engine_set_show_credentials(dt_engine *e, bool show) { e->show_credentials = show; }
 void dt_engine_set_input(dt_engine *e, const char *input) { e->input = input; }
 uint64_t dt_engine_last_ts(const dt_engine *e) { return e->last_ts; }
+const char *dt_engine_input_fault(const dt_engine *e) { return e->input_fault[0] ? e->input_fault : NULL; }
 
 /* A second value for the same option is appended after ';' (several keys). */
 void dt_engine_set_option(dt_engine *e, const char *name, const char *value)
@@ -192,6 +197,7 @@ dt_conv *dt_engine_conv_open(dt_engine *e, const dt_conv_params *p)
     c->client_port = p->client_port;
     c->server_port = p->server_port;
     c->show_undecoded = p->show_undecoded;
+    c->whole_file = p->whole_file;
     if (p->dissector && strcmp(p->dissector, "data") != 0) {
         const dt_dissector *d = dt_registry_find(e->reg, p->dissector);
         if (!d)
@@ -497,12 +503,12 @@ void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t n
     flush_garbage(e, c, dir, ts);
     const char *arrow = dir == DT_DIR_C2S ? "client→server" : "server→client";
     if (b->len)
-        dt_engine_note(e, c, ts, DT_EV_ERROR,
+        note_dir(e, c, dir, ts, DT_EV_ERROR,
                        "missing %" PRIu64 " bytes (%s, stream offset %" PRIu64 "); %zu bytes of a partial message "
                        "dropped",
                        nbytes, arrow, b->offset + b->len, b->len);
     else
-        dt_engine_note(e, c, ts, DT_EV_ERROR, "missing %" PRIu64 " bytes (%s, stream offset %" PRIu64 ")", nbytes,
+        note_dir(e, c, dir, ts, DT_EV_ERROR, "missing %" PRIu64 " bytes (%s, stream offset %" PRIu64 ")", nbytes,
                        arrow, b->offset);
     b->offset += b->len + nbytes;
     b->len = 0;
@@ -533,14 +539,17 @@ static void flush_partial(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
     if (b->len) {
         record(e, c, dir, ts, b->buf, b->len);
         const char *name = c->d->display_name ? c->d->display_name : c->d->name;
+        char msg[200];
         if (b->need > b->len)
-            dt_engine_note(e, c, ts, DT_EV_ERROR,
-                           "truncated %s message at end of stream: %zu of %zu bytes (stream offset %" PRIu64 ")", name,
-                           b->len, b->need, b->offset);
+            snprintf(msg, sizeof msg, "truncated %s message at end of stream: %zu of %zu bytes (stream offset %" PRIu64 ")",
+                     name, b->len, b->need, b->offset);
         else
-            dt_engine_note(e, c, ts, DT_EV_ERROR,
-                           "%zu bytes at end of stream form no complete %s message (stream offset %" PRIu64 ")",
-                           b->len, name, b->offset);
+            snprintf(msg, sizeof msg, "%zu bytes at end of stream form no complete %s message (stream offset %" PRIu64 ")",
+                     b->len, name, b->offset);
+        note_dir(e, c, dir, ts, DT_EV_ERROR, "%s", msg);
+        if (c->whole_file && !e->input_fault[0])
+            snprintf(e->input_fault, sizeof e->input_fault, "%s: offset %" PRIu64 ": %s",
+                     e->input ? e->input : "input", b->offset, msg);
         b->offset += b->len;
         b->len = 0;
         b->need = 0;
@@ -650,41 +659,49 @@ void dt_engine_frame(dt_engine *e, const dt_channel *ch, uint64_t ts, const uint
 
 void dt_engine_note(dt_engine *e, dt_conv *c, uint64_t ts, dt_event_kind kind, const char *fmt, ...)
 {
-    /* a note raised while a dissector's event is open must not clobber it */
-    dt_event saved;
-    size_t saved_len = e->summary_len;
-    bool nested = e->ds != NULL;
-    if (nested)
-        saved = e->ev;
-    if (nested) {
-        /* keep the open event's arena: notes during dissection are rare; build in place */
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(e, c, DT_DIR_C2S, ts, kind, fmt, ap);
+    va_end(ap);
+}
+
+static void note_dir(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(e, c, dir, ts, kind, fmt, ap);
+    va_end(ap);
+}
+
+static void vnote(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const char *fmt, va_list ap)
+{
+    if (e->ds) {
+        /* a dissector's event is open: emit the note without touching it or its arena */
+        dt_event saved = e->ev;
+        size_t saved_len = e->summary_len;
         dt_event note = { 0 };
         note.ts_ns = ts;
         note.conv = c ? &c->info : NULL;
+        note.dir = dir;
         note.kind = kind;
         note.proto = "diagtap";
         note.proto_name = "diagtap";
         char buf[512];
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
         note.summary = buf;
         note.is_error = kind == DT_EV_ERROR;
         note.input = e->input;
         note.seq = ++e->seq;
-        for (int i = 0; i < e->n_sinks; i++)
-            if (e->sinks[i]->event)
-                e->sinks[i]->event(e->sinks[i], &note);
+        if (!e->filter || dt_filter_match(e->filter, &note))
+            for (int i = 0; i < e->n_sinks; i++)
+                if (e->sinks[i]->event)
+                    e->sinks[i]->event(e->sinks[i], &note);
         e->ev = saved;
         e->summary_len = saved_len;
         return;
     }
-    dt_ev_begin(e, c, DT_DIR_C2S, ts, kind, NULL, NULL, 0, 0);
-    va_list ap;
-    va_start(ap, fmt);
+    dt_ev_begin(e, c, dir, ts, kind, NULL, NULL, 0, 0);
     char *s = dt_arena_vprintf(&e->arena, fmt, ap);
-    va_end(ap);
     if (s)
         e->ev.summary = s;
     e->ev.is_error = kind == DT_EV_ERROR;

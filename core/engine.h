@@ -37,6 +37,8 @@ typedef struct dt_conv_params {
     uint16_t server_port;
     const char *dissector;    /* force this dissector (decode-as); NULL: choose */
     bool show_undecoded;      /* no dissector found: emit raw "N bytes" events (IPC) */
+    bool whole_file;          /* the stream is a file's own content (.nettrace): an
+                                 incomplete message at its end means the file was cut short */
     uint64_t ts_ns;
 } dt_conv_params;
 
@@ -79,6 +81,10 @@ void dt_engine_note(dt_engine *e, dt_conv *c, uint64_t ts_ns, dt_event_kind kind
  * without a reply becomes a DT_EV_PENDING event aged against end_ts_ns, sinks
  * are finished. Returns 0, or -1 when a sink failed to write. */
 int dt_engine_finish(dt_engine *e, uint64_t end_ts_ns);
+
+/* The first "file cut short" fault of a whole_file stream ("offset N: …"),
+ * or NULL; set by dt_engine_finish/conv_close. */
+const char *dt_engine_input_fault(const dt_engine *e);
 
 /* Latest timestamp seen, for ageing pending requests. */
 uint64_t dt_engine_last_ts(const dt_engine *e);

@@ -36,6 +36,7 @@ struct dt_conv {
     void *state;
     bool decided;          /* dissector chosen, or given up */
     bool show_undecoded;
+    bool whole_file;
     int probe_tries;
     dir_state dirs[2];
     dt_pending *pending;   /* this conversation's unanswered requests */
@@ -87,6 +88,7 @@ struct dt_engine {
     dt_event ev;          /* the event being built */
     size_t summary_len;
     dt_dissect_state *ds; /* set while a dissector runs */
+    char input_fault[256];
 };
 
 void dt_ev_begin(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const dt_dissector *d,

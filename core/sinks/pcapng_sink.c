@@ -65,7 +65,7 @@ static void flush(pcapng_sink *p)
 
 static void put(pcapng_sink *p, const void *d, size_t n)
 {
-    if (p->failed)
+    if (p->failed || n == 0)
         return;
     if (p->used + n > BUF_SIZE)
         flush(p);
