@@ -1,15 +1,18 @@
 """Bad input never breaks tshark with the plugin: the KDNET corpus, a DAP
-recording and a nettrace recording with random bytes corrupted (editcap -E,
-fixed seeds) and cut short (editcap -s) are dissected to the end with the
-full tree built on two passes, with no dissector bug, crash or sanitizer
-report (the suite also runs with ASan+UBSan)."""
+recording, a .NET diagnostics recording and a nettrace recording, with
+random bytes corrupted (editcap -E, fixed seeds) and cut short (editcap -s),
+are dissected to the end with the full tree built on two passes, with no
+dissector bug, crash or sanitizer report (the suite also runs with
+ASan+UBSan)."""
 import glob
 import gzip
 import json
 import os
 import shutil
+import struct
 import subprocess
 
+import dotnet_fake
 from wstest import CORPUS, Session, check
 
 s = Session()
@@ -36,6 +39,20 @@ try:
                         "-d", "dap", "-w", dap], capture_output=True)
     if r.returncode == 0:  # needs the dap dissector
         inputs.append((dap, []))
+    # A .NET diagnostics conversation: ProcessInfo, then CollectTracing2 and
+    # the EventPipe stream that follows its reply.
+    c2s = dotnet_fake.msg(4, 0) + dotnet_fake.msg(2, 3, struct.pack("<IIBI", 256, 1, 1, 1) + struct.pack(
+        "<QI", 0xffffffffffffffff, 5) + dotnet_fake.string("Microsoft-Windows-DotNETRuntime") + dotnet_fake.string(""))
+    s2c = dotnet_fake.msg(0xff, 0, struct.pack("<Q", 4242) + bytes(range(16)) + dotnet_fake.string("app")
+                          + dotnet_fake.string("Linux") + dotnet_fake.string("x64"))
+    s2c += dotnet_fake.msg(0xff, 0, struct.pack("<Q", 0x7f00deadbeef)) + open(dotnet_fake.TRACE, "rb").read()
+    open(s.path("dn.c2s"), "wb").write(c2s)
+    open(s.path("dn.s2c"), "wb").write(s2c)
+    dn = s.path("dotnet.pcapng")
+    r = subprocess.run([os.environ["DIAGTAP"], "replay", "--raw-in", s.path("dn.c2s"), "--raw-out", s.path("dn.s2c"),
+                        "-d", "dotnet_ipc", "-w", dn], capture_output=True)
+    if r.returncode == 0:  # needs the dotnet dissectors
+        inputs.append((dn, []))
     traces = sorted(glob.glob(os.path.join(CORPUS, "nettrace", "*6.0*.nettrace")))
     if traces:
         nt = s.path("nettrace.pcapng")
@@ -46,7 +63,7 @@ try:
     runs = 0
     for path, opts in inputs:
         variants = []
-        for seed in (1, 2, 3):
+        for seed in (1, 2, 3, 4, 5):
             bad = path + ".E%d.pcapng" % seed
             subprocess.run(["editcap", "-E", "0.02", "--seed", str(seed), path, bad], check=True,
                            capture_output=True)
@@ -64,7 +81,7 @@ try:
             check("AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr,
                   "sanitizer report on %s:\n%s" % (v, r.stderr[-3000:]))
             runs += 1
-    check(len(inputs) >= 1 and runs == 4 * len(inputs), "ran %d variants of %d inputs" % (runs, len(inputs)))
+    check(len(inputs) >= 1 and runs == 6 * len(inputs), "ran %d variants of %d inputs" % (runs, len(inputs)))
     print("fuzz: %d corrupted or truncated captures dissected cleanly" % runs)
 finally:
     s.close()
