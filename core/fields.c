@@ -1,5 +1,20 @@
 #include "diagtap/fields.h"
 
+const char *dt_value_name_bsearch(const dt_value_name *vals, size_t n, uint64_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (vals[mid].value == v)
+            return vals[mid].name;
+        if (vals[mid].value < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 const char *dt_value_name_find(const dt_value_name *vals, uint64_t v, bool sorted)
 {
     if (!vals)
@@ -8,17 +23,7 @@ const char *dt_value_name_find(const dt_value_name *vals, uint64_t v, bool sorte
         size_t n = 0;
         while (vals[n].name)
             n++;
-        size_t lo = 0, hi = n;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (vals[mid].value == v)
-                return vals[mid].name;
-            if (vals[mid].value < v)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        return NULL;
+        return dt_value_name_bsearch(vals, n, v);
     }
     for (const dt_value_name *p = vals; p->name; p++)
         if (p->value == v)

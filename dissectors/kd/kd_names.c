@@ -165,21 +165,6 @@ const dt_value_name kd_query_space_vals[] = {
     { 0, NULL },
 };
 
-/* Binary search over a sorted table whose terminator is { 0, NULL }. */
-static const char *find_sorted(const dt_value_name *vals, size_t n, uint64_t v)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (vals[mid].value == v)
-            return vals[mid].name;
-        if (vals[mid].value < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
 
 const char *kd_type_name(uint16_t type)
 {
@@ -188,12 +173,12 @@ const char *kd_type_name(uint16_t type)
 
 const char *kd_api_name(uint32_t api)
 {
-    return find_sorted(kd_api_vals, sizeof kd_api_vals / sizeof kd_api_vals[0] - 1, api);
+    return dt_value_name_bsearch(kd_api_vals, sizeof kd_api_vals / sizeof kd_api_vals[0] - 1, api);
 }
 
 const char *kd_ntstatus_name(uint32_t s)
 {
-    return find_sorted(kd_ntstatus_vals, sizeof kd_ntstatus_vals / sizeof kd_ntstatus_vals[0] - 1, s);
+    return dt_value_name_bsearch(kd_ntstatus_vals, sizeof kd_ntstatus_vals / sizeof kd_ntstatus_vals[0] - 1, s);
 }
 
 const char *kd_status_str(uint32_t s, char *buf, size_t bufsz)

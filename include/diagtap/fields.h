@@ -86,6 +86,9 @@ struct dt_field {
     } v;
 };
 
+/* The name of v in the first n entries of vals, sorted by value, or NULL. */
+const char *dt_value_name_bsearch(const dt_value_name *vals, size_t n, uint64_t v);
+
 /* The name of v in vals, or NULL. */
 const char *dt_value_name_find(const dt_value_name *vals, uint64_t v, bool sorted);
 
