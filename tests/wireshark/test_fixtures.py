@@ -6,10 +6,12 @@ with lldb-vscode-14, debugpy and clangd-14) replayed two ways:
  - as diagtap's own recording (the transcript's bytes replayed with -w):
    the exported PDUs open decoded with the same fields.
 Also a session where the adapter speaks first: the side that connected
-stays the client."""
+stays the client; and fixtures/sample.pcapng (a DAP session recorded
+through diagtap's TCP proxy, beside SMB2 that Wireshark decodes itself)."""
 import glob
 import json
 import os
+import shutil
 import socket
 import struct
 
@@ -97,6 +99,26 @@ try:
         n2, nf2 = compare(s, rec, [], [], {proto}, min_fields=5)
         check(n2 == n, "%s: %d events recorded, %d over TCP" % (name, n2, n))
         print("%s recording: %d events, %d fields equal" % (name, n2, nf2))
+
+    # The bundled sample: SMB2 captured off the network (Wireshark's own SMB2
+    # decodes it) and a DAP session recorded through `diagtap proxy tcp`.
+    sample = os.path.join(SRCDIR, "fixtures", "sample.pcapng")
+    if os.path.exists(sample):
+        shutil.copy(sample, s.path("sample.pcapng"))
+        s.readable("sample.pcapng")
+        n, nf = compare(s, s.path("sample.pcapng"), [], [], {"dap"}, min_fields=10, two_pass=True)
+        # The SMB2 server ran on a private port: with it decoded as NetBIOS
+        # session service, Wireshark's own SMB2 and DCE/RPC take the frames,
+        # and no diagtap protocol claims any of them.
+        syn = s.tshark(["-r", s.path("sample.pcapng"), "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 0",
+                        "-T", "fields", "-e", "tcp.dstport"]).split()
+        check(syn, "no TCP connection in the sample")
+        protos = s.tshark(["-r", s.path("sample.pcapng"), "-d", "tcp.port==%s,nbss" % syn[0], "-Y", "tcp",
+                           "-T", "fields", "-e", "frame.protocols", "-e", "diagtap.summary"])
+        check(":smb2" in protos, "Wireshark's SMB2 does not decode the sample's SMB2 frames")
+        check(all(len(l.split("\t")) < 2 or not l.split("\t")[1] for l in protos.splitlines()),
+              "a diagtap protocol claims SMB2 frames")
+        print("fixtures/sample.pcapng: %d DAP events, %d fields equal; SMB2 by Wireshark" % (n, nf))
 finally:
     if tcpdump and tcpdump.poll() is None:
         tcpdump.kill()
