@@ -218,6 +218,7 @@ dt_conv *dt_engine_conv_open(dt_engine *e, const dt_conv_params *p)
 }
 
 const dt_conv_info *dt_engine_conv_info(const dt_conv *c) { return &c->info; }
+void *dt_engine_conv_state(dt_conv *c) { return c->state; }
 
 /* ---- recording and raw events ---- */
 

@@ -60,6 +60,9 @@ const dt_channel *dt_engine_channel(dt_engine *e, const char *name, const char *
 
 dt_conv *dt_engine_conv_open(dt_engine *e, const dt_conv_params *p);
 const dt_conv_info *dt_engine_conv_info(const dt_conv *c);
+/* The dissector's per-conversation state (NULL until one is chosen): the
+ * Wireshark adapter runs a framer on it outside the engine's own framing. */
+void *dt_engine_conv_state(dt_conv *c);
 void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
 void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, uint64_t nbytes);
 void dt_engine_datagram(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/engine.h"
-#include "core/engine_internal.h" /* dt_conv's state, for the framer */
+#include "core/engine.h"
 
 struct dtws_run {
     dt_conv *conv;
@@ -95,7 +95,7 @@ long dtws_run_frame(dtws_run *r, dt_dir dir, const uint8_t *data, size_t avail)
 {
     if (!r->d->frame)
         return (long)avail;
-    void *state = r->conv->state;
+    void *state = dt_engine_conv_state(r->conv);
     if (state && r->scratch) {
         memcpy(r->scratch, state, r->d->conv_size);
         state = r->scratch;
@@ -109,7 +109,7 @@ void dtws_run_pdu(dtws_run *r, dt_dir dir, uint64_t ts_ns, const uint8_t *pdu, s
     /* diagtap's engine runs the framer on the real state before each PDU it
      * dissects (a framer may track where the stream is); so do we. */
     if (r->d->frame && len)
-        (void)r->d->frame(r->conv->state, dir, pdu, len);
+        (void)r->d->frame(dt_engine_conv_state(r->conv), dir, pdu, len);
     sink.fn = ev_fn;
     sink.user = user;
     dt_engine_datagram(engine, r->conv, dir, ts_ns, pdu, len);
