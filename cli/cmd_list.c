@@ -71,6 +71,12 @@ int dt_cmd_dissectors(int argc, char **argv)
     return 0;
 }
 
+static void print_fields(const dt_dissector *d)
+{
+    for (size_t f = 0; f < d->n_fields; f++)
+        printf("%-40s %-8s %s\n", d->fields[f].abbrev, type_name(d->fields[f].type), d->fields[f].name);
+}
+
 int dt_cmd_fields(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
@@ -88,8 +94,14 @@ int dt_cmd_fields(int argc, char **argv)
         if (proto && strcasecmp(proto, d->name) != 0)
             continue;
         found = 1;
-        for (size_t f = 0; f < d->n_fields; f++)
-            printf("%-40s %-8s %s\n", d->fields[f].abbrev, type_name(d->fields[f].type), d->fields[f].name);
+        print_fields(d);
+        if (!proto)
+            continue; /* listing everything: the nested ones come in their own turn */
+        for (const char *const *n = d->nested; n && *n; n++) {
+            const dt_dissector *inner = dt_registry_find(reg, *n);
+            if (inner)
+                print_fields(inner);
+        }
     }
     dt_registry_free(reg);
     if (proto && !found) {

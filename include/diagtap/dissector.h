@@ -72,6 +72,10 @@ typedef struct dt_dissector {
     /* Optional: an end-of-conversation hook (report state, flush partial
      * work); may emit events like dissect. */
     void (*conv_end)(dt_ctx *ctx);
+    /* Optional, NULL-terminated: dissectors whose field tables this one's
+     * events also use (KDNET carries KD packets), so `diagtap fields kdnet`
+     * lists what a KDNET event can hold. */
+    const char *const *nested;
 } dt_dissector;
 
 /* Registers a dissector; returns 0, or -1 when the ABI version or name clashes. */
