@@ -285,6 +285,10 @@ def main():
     check(any("AES-128-GCM" in e["summary"] or "AES-256-GCM" in e["summary"] for e in smb
               if e["stats_key"] == "NEGOTIATE" and e["role"] == "response"), "NEGOTIATE response names the cipher")
     check(any(e["f"].get("smb2.flags.signature") == [True] for e in smb), "signed messages marked")
+    vn = [e for e in smb if e["summary"].startswith("IOCTL FSCTL_VALIDATE_NEGOTIATE_INFO dialects 3.0 in=")]
+    check(len(vn) >= 4 and all(e["f"]["smb2.dialect"] == [0x300] and not e["is_error"] for e in vn if e["role"] == "response")
+          and sum(e["role"] == "response" for e in vn) * 2 == len(vn),
+          "SMB 3.0 session: VALIDATE_NEGOTIATE_INFO offers 3.0 and the server confirms 3.0 (%d)" % len(vn))
 
     # Nothing malformed in a clean capture; no PDU left unanswered.
     check(not [e for e in events if e["malformed"]], "no malformed events")
