@@ -298,6 +298,14 @@ def main():
 
     smb2_oracle(cap, port, smb)
     stats_check(cap, events)
+    # One SMB session's statistics: --stats over the events that carry its id.
+    if denied:
+        sid = "^0x%016x$" % int(denied[0]["f"]["smb2.sesid"][0])
+        one = run([DIAGTAP, "replay", cap, "--stats", "--grep", sid]).stdout
+        one = one[one.index("PROTO "):]
+        check("TREE_CONNECT" in one and "STATUS_ACCESS_DENIED×1" in one and "LOGON_FAILURE" not in one
+              and "OBJECT_NAME_NOT_FOUND" not in one and "READ" not in one,
+              "--stats --grep SESSION-ID: the denied session's own statistics")
 
     # Oracle for the pipes: every DCE/RPC PDU's (call id, packet type, opnum).
     ts = run(["tshark", "-n", "-r", cap, "-d", "tcp.port==%d,nbss" % port, "-Y", "dcerpc", "-T", "fields",
