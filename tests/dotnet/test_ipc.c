@@ -613,6 +613,62 @@ static void test_session_with_real_trace(void **state)
     free(trace);
 }
 
+/* The runtime dies mid-stream: the IPC conversation reports where its
+ * EventPipe stream stopped and keeps every event before, exactly as the
+ * nettrace decoder does for the same bytes of the file. */
+static void test_session_cut_short(void **state)
+{
+    (void)state;
+    char path[1024];
+    dn_corpus_path("nettrace/eventpipe-dotnetcore3.0-win-x64-objver4.nettrace", path, sizeof path);
+    size_t tlen;
+    uint8_t *trace = dn_read_file(path, &tlen);
+    assert_non_null(trace);
+    static const size_t cuts[] = { 40, 1000, 2000003, 4826849 };
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        size_t cut = cuts[k];
+        dn_run file;
+        dn_run_start(&file, "nettrace", 1);
+        dn_run_feed(&file, DT_DIR_S2C, trace, cut, 0);
+        dn_run_finish(&file);
+        const dn_event *fe = dn_find(&file.sink, "EventPipe stream cut short at stream offset");
+        assert_non_null(fe);
+
+        dn_buf c = { 0 }, p = { 0 }, ok = { 0 };
+        dn_u32(&p, 256);
+        dn_u32(&p, 1);
+        dn_u8(&p, 1);
+        dn_u32(&p, 1);
+        provider(&p, "Microsoft-Windows-DotNETRuntime", 0x4c14fccbdull, 5, "", false, false);
+        ipc_msg(&c, 0x02, 0x03, &p);
+        ok_u64(&ok, 7);
+        dn_run r;
+        dn_run_start(&r, NULL, 99);
+        dn_run_feed(&r, DT_DIR_C2S, c.p, c.len, 0);
+        dn_run_feed(&r, DT_DIR_S2C, ok.p, ok.len, 0);
+        dn_run_feed(&r, DT_DIR_S2C, trace, cut, 50000);
+        dn_run_finish(&r);
+        const dn_event *e = expect(&r.sink, "EventPipe stream cut short at stream offset");
+        assert_int_equal(e->kind, DT_EV_ERROR);
+        assert_string_equal(e->proto, "EventPipe");
+        assert_string_equal(e->summary, fe->summary);
+        assert_null(dn_find(&r.sink, "end of EventPipe stream"));
+        uint64_t total = 0;
+        for (size_t i = 0; i < file.sink.n_counts; i++) {
+            assert_int_equal(dn_count_of(&r.sink, file.sink.counts[i].key), file.sink.counts[i].n);
+            total += file.sink.counts[i].n;
+        }
+        if (cut > 2000000)
+            assert_true(total > 40000);
+        dn_run_free(&r);
+        dn_run_free(&file);
+        dn_buf_free(&c);
+        dn_buf_free(&p);
+        dn_buf_free(&ok);
+    }
+    free(trace);
+}
+
 /* Each byte of a CollectTracing5 user_events request, a ProcessInfo3 answer
  * and an advertise message, changed: no overrun, no hang. */
 static void test_mutated_messages(void **state)
@@ -676,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_advertise),
         cmocka_unit_test(test_malformed_headers),
         cmocka_unit_test(test_session_with_real_trace),
+        cmocka_unit_test(test_session_cut_short),
         cmocka_unit_test(test_mutated_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
