@@ -184,9 +184,9 @@ static void test_collect_tracing_1_to_6(void **state)
     (void)state;
     size_t tlen;
     uint8_t *trace = small_trace(&tlen);
-    for (int v = 1; v <= 7; v++) { /* 7: CollectTracing5 with a user_events session */
-        int ver = v == 7 ? 5 : v;
-        bool ue = v == 7;
+    for (int v = 1; v <= 8; v++) { /* 7, 8: CollectTracing5, 6 with a user_events session */
+        int ver = v == 7 ? 5 : v == 8 ? 6 : v;
+        bool ue = v >= 7;
         dn_buf c = { 0 }, s = { 0 }, p = { 0 };
         if (ver >= 5)
             dn_u32(&p, ue ? 1 : 0);
@@ -203,7 +203,7 @@ static void test_collect_tracing_1_to_6(void **state)
         dn_u32(&p, 2);
         provider(&p, "Microsoft-Windows-DotNETRuntime", 0x4c14fccbdull, 5, "", ver >= 5, ue);
         provider(&p, "System.Runtime", 0, 4, "EventCounterIntervalSec=1", ver >= 5, ue);
-        if (ver == 6)
+        if (ver == 6 && !ue) /* a user_events session has no buffering mode */
             dn_u32(&p, 1);
         ipc_msg(&c, 0x02, (uint8_t)(ver + 1), &p);
         ok_u64(&s, 0x1234abcdull);
@@ -241,8 +241,14 @@ static void test_collect_tracing_1_to_6(void **state)
         if (ue)
             expect_field(req, "dotnet_ipc.provider.tracepoint.default=MyTracepoint;dotnet_ipc.provider.tracepoint."
                               "name=LowEvents;dotnet_ipc.provider.tracepoint.event_id=1;");
-        if (ver == 6)
+        if (ver == 6 && !ue) {
             expect_field(req, "dotnet_ipc.eventpipe.buffering_mode=1;");
+            assert_non_null(strstr(req->summary, " buffering=Block"));
+        }
+        if (ue) {
+            expect_field(req, "dotnet_ipc.eventpipe.session_type=1;");
+            assert_null(strstr(req->fields, "buffering_mode"));
+        }
         assert_false(req->malformed);
         const dn_event *resp = expect(&r.sink, "OK (CollectTracing");
         expect_pair(req, resp);
@@ -480,7 +486,7 @@ static void test_advertise(void **state)
     dn_put(&c, "ADVR_V1", 8);
     dn_put(&c, cookie, 16);
     dn_u64(&c, 777);
-    dn_u16(&c, 0);
+    dn_u16(&c, 0x1234);
     /* reverse connection: the tool then sends its command the other way */
     ipc_msg(&s, 0x04, 0x01, NULL);
     ipc_msg(&c, 0xff, 0x00, NULL);
@@ -492,7 +498,10 @@ static void test_advertise(void **state)
     dn_run_finish(&r);
     const dn_event *a = expect(&r.sink, "Advertise: runtime pid 777 cookie " COOKIE_TEXT);
     expect_field(a, "dotnet_ipc.advertise.magic=ADVR_V1;");
-    expect_field(a, "dotnet_ipc.advertise.pid=777;");
+    expect_field(a, "dotnet_ipc.advertise.cookie=" COOKIE_TEXT ";dotnet_ipc.advertise.pid=777;"
+                    "dotnet_ipc.advertise.future=4660;");
+    assert_int_equal(a->dir, DT_DIR_C2S); /* the runtime connected: it is the client here */
+    assert_false(a->malformed);
     expect_pair(expect(&r.sink, "ResumeRuntime"), expect(&r.sink, "OK (ResumeRuntime)"));
     dn_run_free(&r);
     dn_buf_free(&c);
