@@ -247,6 +247,8 @@ def main():
         proxy.kill()
         fail('diagtap proxy did not exit on SIGINT')
     out.close()
+    if proxy.returncode != 0 or b'Sanitizer' in err:
+        fail('diagtap proxy exited with %d: %s' % (proxy.returncode, err.decode(errors='replace')[-2000:]))
 
     events = [json.loads(line) for line in open(out_path, 'rb') if line.strip()]
     ipc = [e for e in events if e['proto_name'] == 'dotnet_ipc' and e['kind'] == 'pdu']
