@@ -18,11 +18,11 @@ esc=$(printf '\033')
 grep -q "$esc" "$tmp/text" && fail "colour escape codes written to a file"
 
 "$DIAGTAP" replay "$sample" -T json > "$tmp/json"
-n=0
-while IFS= read -r line; do
-    printf '%s\n' "$line" | jq -e . > /dev/null || fail "line $((n + 1)) is not JSON: $line"
-    n=$((n + 1))
-done < "$tmp/json"
+# each line on its own must be one JSON object (-R: lines as raw strings)
+jq -e -R 'fromjson | type == "object"' "$tmp/json" > "$tmp/checked" 2> "$tmp/jq.err" ||
+    fail "a line is not a JSON object: $(head -c 300 "$tmp/jq.err")"
+n=$(wc -l < "$tmp/json" | tr -d ' ')
+[ "$(grep -c true "$tmp/checked")" -eq "$n" ] || fail "not every line is an object"
 [ "$n" -eq "$(wc -l < "$tmp/text" | tr -d ' ')" ] || [ "$n" -gt 100 ] || fail "only $n JSON lines"
 # every DAP response is paired with a request of the same command
 jq -e -s '[.[] | select(.proto == "DAP" and .role == "response")] as $r | ($r | length) > 10 and
