@@ -215,7 +215,7 @@ static void decode_event(dap_msg *m)
 
 static void decode_json(dt_ctx *ctx, const json_t *root, size_t off, size_t len)
 {
-    dap_msg m = { .ctx = ctx, .root = root, .off = off, .len = len };
+    dap_msg m = { .ctx = ctx, .root = root, .off = off, .len = len, .conv = ctx->conv };
     if (!json_is_object(root)) {
         dt_malformed(ctx, off, "DAP body is not a JSON object");
         dt_summary(ctx, "JSON %s, not a DAP message", json_is_array(root) ? "array" : "value");
@@ -310,6 +310,7 @@ static const dt_dissector dap_dissector = {
     .probe = dap_probe,
     .frame = dap_frame,
     .dissect = dap_dissect,
+    .conv_size = sizeof(dap_conv),
 };
 
 int dt_builtin_lsp(dt_registry *reg);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -77,6 +78,21 @@ typedef struct dap_pending {
     char detail[120]; /* what the response summary needs: a file, an expression */
 } dap_pending;
 
+/* Breakpoints the adapter confirmed (setBreakpoints responses, breakpoint
+ * events), so a stopped event can say where the breakpoints it hit are. A
+ * fixed table per conversation; the oldest entry gives way when it is full. */
+#define DAP_MAX_BPS 128
+typedef struct dap_bp {
+    int64_t id;
+    int64_t line; /* 0: unknown */
+    char file[48]; /* basename, "" when unknown */
+} dap_bp;
+
+typedef struct dap_conv {
+    dap_bp bps[DAP_MAX_BPS];
+    size_t n_bps, next;
+} dap_conv;
+
 /* One message being decoded. */
 typedef struct dap_msg {
     dt_ctx *ctx;
@@ -84,6 +100,7 @@ typedef struct dap_msg {
     const json_t *part;  /* arguments (request) or body (response, event); may be NULL */
     dt_field *tree;      /* dap.arguments / dap.body subtree, or NULL */
     dap_pending *pend;   /* request: blob to fill; response: the request's, or NULL */
+    dap_conv *conv;      /* this conversation's state, or NULL */
     size_t off, len;     /* where the JSON body is in the PDU */
     bool detail_started; /* the summary already has its ": " */
 } dap_msg;

@@ -71,6 +71,69 @@ static const char *source_of(dap_msg *m, dt_field *parent, int fid, const json_t
     return buf;
 }
 
+/* ---- breakpoints the adapter confirmed, by id */
+
+static dap_bp *bp_find(dap_msg *m, int64_t id)
+{
+    for (size_t i = 0; m->conv && i < m->conv->n_bps; i++)
+        if (m->conv->bps[i].id == id)
+            return &m->conv->bps[i];
+    return NULL;
+}
+
+/* file NULL or line 0 keep what was known. */
+static void bp_remember(dap_msg *m, int64_t id, const char *file, int64_t line)
+{
+    if (!m->conv)
+        return;
+    dap_bp *b = bp_find(m, id);
+    if (!b) {
+        dap_conv *c = m->conv;
+        if (c->n_bps < DAP_MAX_BPS) {
+            b = &c->bps[c->n_bps++];
+        } else {
+            b = &c->bps[c->next];
+            c->next = (c->next + 1) % DAP_MAX_BPS;
+        }
+        memset(b, 0, sizeof *b);
+        b->id = id;
+    }
+    if (file && file[0])
+        snprintf(b->file, sizeof b->file, "%s", file);
+    if (line > 0)
+        b->line = line;
+}
+
+/* "1 (prog.c:14)" for a hit breakpoint, its place when known. */
+static void hit_detail(dap_msg *m, int64_t id, bool first)
+{
+    const dap_bp *b = bp_find(m, id);
+    char where[80] = "";
+    if (b && b->file[0] && b->line)
+        snprintf(where, sizeof where, " (%s:%" PRId64 ")", b->file, b->line);
+    else if (b && b->line)
+        snprintf(where, sizeof where, " (line %" PRId64 ")", b->line);
+    if (first)
+        dap_detail(m, "hit=%" PRId64 "%s", id, where);
+    else
+        dt_summary_append(m->ctx, ", %" PRId64 "%s", id, where);
+}
+
+/* The basename of obj.source.path (or .name) into buf, or "". */
+static void source_file(const json_t *obj, char *buf, size_t bufsz)
+{
+    const json_t *source = jx_obj(obj, "source");
+    size_t n, bn;
+    const char *s = jx_str(source, "path", &n);
+    if (!s)
+        s = jx_str(source, "name", &n);
+    buf[0] = '\0';
+    if (s) {
+        const char *b = jx_basename(s, n, &bn);
+        jx_line(buf, bufsz, b, bn, 40);
+    }
+}
+
 static void thread_detail(dap_msg *m)
 {
     int64_t tid;
@@ -308,6 +371,11 @@ static void rs_set_breakpoints(dap_msg *m)
         has_id = jx_int(bp, "id", &id);
         has_line = jx_int(bp, "line", &line);
         jx_bool(bp, "verified", &verified);
+        if (has_id) {
+            char file[48] = "";
+            source_file(bp, file, sizeof file);
+            bp_remember(m, id, file[0] ? file : m->pend ? m->pend->detail : NULL, has_line ? line : 0);
+        }
         if (t) {
             if (has_id)
                 dt_add_int(m->ctx, t, DAPF(BREAKPOINT_ID), m->off, m->len, id);
@@ -479,14 +547,31 @@ static void ev_stopped(dap_msg *m)
     thread_detail(m);
     bool_field(m, m->tree, DAP_F_ALL_THREADS, m->part, "allThreadsStopped", NULL);
     const json_t *hits = jx_arr(m->part, "hitBreakpointIds");
-    if (hits && json_array_size(hits)) {
-        for (size_t i = 0; i < json_array_size(hits) && i < MAX_LISTED; i++)
-            if (json_is_integer(json_array_get(hits, i)))
-                dt_add_int(m->ctx, m->tree, DAPF(HIT_BREAKPOINT_ID), m->off, m->len,
-                           (int64_t)json_integer_value(json_array_get(hits, i)));
-        jx_render(buf, sizeof buf, hits, 60);
-        dap_detail(m, "hit=%s", buf);
+    size_t shown = 0;
+    for (size_t i = 0; hits && i < json_array_size(hits) && i < MAX_LISTED; i++) {
+        const json_t *h = json_array_get(hits, i);
+        if (!json_is_integer(h))
+            continue;
+        int64_t id = (int64_t)json_integer_value(h);
+        dt_add_int(m->ctx, m->tree, DAPF(HIT_BREAKPOINT_ID), m->off, m->len, id);
+        if (shown < 8)
+            hit_detail(m, id, shown == 0);
+        shown++;
     }
+    /* lldb-vscode/lldb-dap name the hit breakpoint only in the description:
+     * "breakpoint 1.1" (breakpoint 1, location 1). */
+    long long id, loc;
+    char tail;
+    const char *desc = line_of(m->part, "description", buf, sizeof buf, 80);
+    if (!shown && desc && sscanf(desc, "breakpoint %lld.%lld%c", &id, &loc, &tail) == 2 && id > 0) {
+        dt_add_int(m->ctx, m->tree, DAPF(HIT_BREAKPOINT_ID), m->off, m->len, id);
+        hit_detail(m, id, true);
+        shown++;
+    } else if (!shown && desc && !json_object_get(m->part, "text")) {
+        dap_detail(m, "(%s)", desc);
+    }
+    if (shown > 8)
+        dt_summary_append(m->ctx, ", \xe2\x80\xa6");
     if (line_of(m->part, "text", buf, sizeof buf, 80))
         dap_detail(m, "(%s)", buf);
 }
@@ -546,7 +631,7 @@ static void ev_process(dap_msg *m)
 
 static void ev_breakpoint(dap_msg *m)
 {
-    char reason[40];
+    char reason[40] = "";
     const json_t *bp = jx_obj(m->part, "breakpoint");
     int64_t id, line;
     bool verified;
@@ -556,10 +641,17 @@ static void ev_breakpoint(dap_msg *m)
     if (!bp)
         return;
     dt_field *t = dt_add_none(m->ctx, m->tree, DAPF(BREAKPOINT), m->off, m->len);
-    if (int_field(m, t, DAP_F_BREAKPOINT_ID, bp, "id", &id))
+    bool has_id = int_field(m, t, DAP_F_BREAKPOINT_ID, bp, "id", &id);
+    if (has_id)
         dap_detail(m, "id=%" PRId64, id);
-    if (int_field(m, t, DAP_F_LINE, bp, "line", &line))
+    bool has_line = int_field(m, t, DAP_F_LINE, bp, "line", &line);
+    if (has_line)
         dap_detail(m, "line=%" PRId64, line);
+    if (has_id && strcmp(reason, "removed") != 0) {
+        char file[48] = "";
+        source_file(bp, file, sizeof file);
+        bp_remember(m, id, file, has_line ? line : 0);
+    }
     if (bool_field(m, t, DAP_F_VERIFIED, bp, "verified", &verified))
         dap_detail(m, "%s", verified ? "verified" : "unverified");
 }

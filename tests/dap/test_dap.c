@@ -154,7 +154,8 @@ static void test_lldb_session(void **state)
     ASSERT_FIND(&l, "PDU c2s response dap", "lat=1", "runInTerminal #1 ok: pid=");
     ASSERT_FIND(&l, "setBreakpoints #", "prog.c [14]", "dap.source=/tmp/diagtap-dap-fixture/prog.c");
     ASSERT_FIND(&l, "response", "setBreakpoints #", "ok: prog.c [14 verified]", "dap.verified=1");
-    ASSERT_FIND(&l, "PDU s2c - dap", "key=stopped", "| stopped: reason=breakpoint thread=");
+    ASSERT_FIND(&l, "PDU s2c - dap", "key=stopped", "| stopped: reason=breakpoint thread=22903 hit=1 (prog.c:14) |",
+                "dap.hit_breakpoint_id=1");
     ASSERT_FIND(&l, "stackTrace #", "ok:", "top main at prog.c:14", "dap.frame.name=main");
     ASSERT_FIND(&l, "scopes #", "ok: 3 scopes: Locals, Globals, Registers");
     ASSERT_FIND(&l, "variables #", "ok: 3 variables: argc=2, argv=", "total=14");
@@ -495,6 +496,51 @@ static void test_dap_seq_per_direction(void **state)
     ev_free(&l);
 }
 
+/* stopped names the breakpoints it hit with where the adapter put them
+ * (hitBreakpointIds, as vsdbg and js-debug send; moved by a breakpoint
+ * event); continued, exited and terminated say what they carry. */
+static void test_dap_hit_breakpoints(void **state)
+{
+    (void)state;
+    static const char *const msgs[][2] = {
+        { "c", "{\"seq\":3,\"type\":\"request\",\"command\":\"setBreakpoints\",\"arguments\":{\"source\":"
+               "{\"path\":\"C:\\\\src\\\\App\\\\Program.cs\"},\"breakpoints\":[{\"line\":10},{\"line\":20},{\"line\":99}]}}" },
+        { "s", "{\"seq\":4,\"type\":\"response\",\"request_seq\":3,\"command\":\"setBreakpoints\",\"success\":true,"
+               "\"body\":{\"breakpoints\":[{\"id\":7,\"verified\":true,\"line\":10},{\"id\":8,\"verified\":true,"
+               "\"line\":21},{\"id\":9,\"verified\":false,\"message\":\"no code\"}]}}" },
+        { "s", "{\"seq\":5,\"type\":\"event\",\"event\":\"breakpoint\",\"body\":{\"reason\":\"changed\","
+               "\"breakpoint\":{\"id\":8,\"verified\":true,\"line\":22}}}" },
+        { "s", "{\"seq\":6,\"type\":\"event\",\"event\":\"stopped\",\"body\":{\"reason\":\"breakpoint\","
+               "\"threadId\":4,\"hitBreakpointIds\":[8,7,42]}}" },
+        { "s", "{\"seq\":7,\"type\":\"event\",\"event\":\"continued\",\"body\":{\"threadId\":4,"
+               "\"allThreadsContinued\":true}}" },
+        { "s", "{\"seq\":8,\"type\":\"event\",\"event\":\"stopped\",\"body\":{\"reason\":\"exception\","
+               "\"threadId\":4,\"description\":\"Paused on exception\"}}" },
+        { "s", "{\"seq\":9,\"type\":\"event\",\"event\":\"exited\",\"body\":{\"exitCode\":-1}}" },
+        { "s", "{\"seq\":10,\"type\":\"event\",\"event\":\"terminated\"}" },
+    };
+    enum { N = sizeof msgs / sizeof msgs[0] };
+    char buf[4096];
+    tr_record rec[N];
+    size_t n = 0;
+    for (size_t i = 0; i < N; i++) {
+        size_t k = msg(buf + n, msgs[i][1]);
+        rec[i] = (tr_record){ msgs[i][0][0] == 's', i * 1000, (const uint8_t *)buf + n, k };
+        n += k;
+    }
+    ev_list l;
+    run_transcript(rec, N, NULL, NULL, NULL, NULL, NULL, &l);
+    dump("hit breakpoints", &l);
+    ASSERT_FIND(&l, "setBreakpoints #3 ok: Program.cs [10 verified, 21 verified, ? unverified]");
+    ASSERT_FIND(&l, "| stopped: reason=breakpoint thread=4 hit=8 (Program.cs:22), 7 (Program.cs:10), 42 |",
+                "dap.hit_breakpoint_id=8", "dap.hit_breakpoint_id=42");
+    ASSERT_FIND(&l, "| continued: thread=4 all threads |");
+    ASSERT_FIND(&l, "| stopped: reason=exception thread=4 (Paused on exception) |");
+    ASSERT_FIND(&l, "| exited: exitCode=-1 |", "status=non-zero exit");
+    ASSERT_FIND(&l, "| terminated |");
+    ev_free(&l);
+}
+
 /* LSP: ids are numbers or strings (1 and "1" differ), servers send requests
  * too, errors carry a code, batches become one event per member. */
 static void test_lsp_ids_and_errors(void **state)
@@ -639,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_lsp_header_then_body),
         cmocka_unit_test(test_oversized),
         cmocka_unit_test(test_dap_seq_per_direction),
+        cmocka_unit_test(test_dap_hit_breakpoints),
         cmocka_unit_test(test_lsp_ids_and_errors),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_mutations),

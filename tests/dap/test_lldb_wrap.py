@@ -49,6 +49,11 @@ def main():
                                             "threads", "stackTrace", "scopes", "variables", "evaluate",
                                             "continue", "disconnect"],
                                    exit_code=3, breakpoint_line=14, reverse="runInTerminal")
+    # lldb names the hit breakpoint in the description ("breakpoint 1.1"): the
+    # summary resolves it to where setBreakpoints put it.
+    stopped = [e for e in dap if peers.field(e["fields"], "dap.event") == "stopped"]
+    if "hit=1 (prog.c:14)" not in stopped[0]["summary"]:
+        peers.fail("stopped summary lacks the hit breakpoint: %s" % stopped[0]["summary"])
     launch = [e for e in dap if e["role"] == "request" and peers.field(e["fields"], "dap.command") == "launch"]
     if "program=" + prog not in launch[0]["summary"]:
         peers.fail("launch summary lacks the program: %s" % launch[0]["summary"])

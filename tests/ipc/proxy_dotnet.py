@@ -77,11 +77,20 @@ def main():
     check(all(c["channel"].startswith("dotnet:%d#" % pid) and c["server"] == real for c in convs.values()),
           "conversations: %s" % list(convs.values()))
     seen = {"c2s": b"", "s2c": b""}
+    per_iface = {}
 
     def on_chunk(iface, d, data):
         seen[d] += data
+        per_iface.setdefault(iface, []).append((d, data))
 
     read_pcapng(rec, on_chunk)
+    # one pcapng interface per channel (connection), named after it, each
+    # holding its own request and response
+    channels = sorted(c["channel"] for c in convs.values())
+    check(sorted(per_iface) == channels, "interfaces %s, channels %s" % (sorted(per_iface), channels))
+    for name, chunks in per_iface.items():
+        got = {d: b"".join(x for dd, x in chunks if dd == d) for d in ("c2s", "s2c")}
+        check(got == {"c2s": REQUEST, "s2c": RESPONSE}, "interface %s holds %r" % (name, got))
     check(seen["c2s"] == REQUEST * 2, "recorded requests differ: %r" % seen["c2s"][:64])
     check(seen["s2c"] == RESPONSE * 2, "recorded responses differ: %r" % seen["s2c"][:64])
     protos = sorted({e["proto_name"] for e in ev if e["kind"] == "pdu"})

@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ipctest import DIAGTAP, check, json_events, workdir  # noqa: E402
+from ipctest import DIAGTAP, check, json_events, read_pcapng, workdir  # noqa: E402
 
 PY = "/usr/bin/python3"
 
@@ -34,7 +34,8 @@ def binary_stdout(wd):
     check("python3" in err, "no timeline on stderr")
 
     tl = os.path.join(wd, "cat.jsonl")
-    rc, out, err = run(["-T", "json", "-o", tl, "--", "cat"], stdin=data)
+    rec = os.path.join(wd, "cat.pcapng")
+    rc, out, err = run(["-T", "json", "-o", tl, "-w", rec, "--", "cat"], stdin=data)
     check(rc == 0, "cat exit %d: %s" % (rc, err))
     check(out == data, "cat: stdout differs from stdin (%d of %d bytes)" % (len(out), len(data)))
     ev = json_events(open(tl).read())
@@ -43,7 +44,18 @@ def binary_stdout(wd):
     for d in ("c2s", "s2c"):
         n = sum(e["raw_len"] for e in ev if e["kind"] == "pdu" and e["dir"] == d)
         check(n == len(data), "%s: %d bytes on the timeline, expected %d" % (d, n, len(data)))
-    print("binary stdout ok (%d bytes)" % len(data))
+    # -w: both directions recorded losslessly, with their direction
+    recorded = {"c2s": bytearray(), "s2c": bytearray()}
+
+    def on_chunk(iface, d, chunk):
+        check(d in recorded, "a recorded chunk without direction on %s" % iface)
+        recorded[d] += chunk
+
+    read_pcapng(rec, on_chunk)
+    for d in ("c2s", "s2c"):
+        check(bytes(recorded[d]) == data, "%s: recording holds %d bytes, not what was relayed" % (d, len(recorded[d])))
+    check(os.stat(rec).st_mode & 0o777 == 0o600, "recording is not 0600")
+    print("binary stdout ok (%d bytes, recorded both ways)" % len(data))
 
 
 def exit_status():
