@@ -592,7 +592,7 @@ static void emit_pending(dt_engine *e, dt_conv *c, uint64_t ts)
         if (!p->req_seq)
             continue;
         double age = ts > p->ts_ns ? (double)(ts - p->ts_ns) / 1e9 : 0.0;
-        dt_ev_begin(e, c, DT_DIR_C2S, ts, DT_EV_PENDING, c->d, NULL, 0, 0);
+        dt_ev_begin(e, c, (dt_dir)p->dir, ts, DT_EV_PENDING, c->d, NULL, 0, 0);
         e->ev.proto = p->proto ? p->proto : e->ev.proto;
         e->ev.req_seq = p->req_seq;
         e->ev.stats_key = p->stats_key[0] ? p->stats_key : NULL;

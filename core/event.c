@@ -47,6 +47,7 @@ void dt_ev_commit(dt_engine *e)
         dt_pending *p = e->ds->request;
         p->req_seq = ev->seq;
         p->ts_ns = ev->ts_ns;
+        p->dir = ev->dir;
         p->proto = ev->proto;
         snprintf(p->summary, sizeof p->summary, "%s", ev->summary);
         snprintf(p->stats_key, sizeof p->stats_key, "%s", ev->stats_key ? ev->stats_key : "");

@@ -16,6 +16,7 @@ struct dt_pending {
     uint64_t key;
     uint64_t req_seq;  /* 0 until the request event is committed */
     uint64_t ts_ns;
+    int dir;           /* dt_dir of the request */
     const char *proto; /* display name (static, from the dissector) */
     char summary[DT_PENDING_SUMMARY];
     char stats_key[64];

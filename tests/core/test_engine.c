@@ -129,6 +129,21 @@ static void test_pairing_latency(void **state)
     assert_int_equal(count_kind(&f->sink, DT_EV_PENDING), 0);
 }
 
+/* A request the server sent (a reverse request) stays on its side when listed as unanswered. */
+static void test_pending_keeps_direction(void **state)
+{
+    fixture *f = *state;
+    uint8_t buf[64];
+    size_t n = toy_msg(buf, "REQ 9");
+    dt_engine_stream(f->eng, f->conv, DT_DIR_S2C, 1000000000, buf, n);
+    dt_engine_finish(f->eng, 3500000000);
+    assert_int_equal(f->sink.n, 2);
+    assert_int_equal(f->sink.ev[1].kind, DT_EV_PENDING);
+    assert_int_equal(f->sink.ev[1].dir, DT_DIR_S2C);
+    assert_int_equal(f->sink.ev[1].req_seq, f->sink.ev[0].seq);
+    assert_string_equal(f->sink.ev[1].summary, "no reply after 2.500 s: request 9");
+}
+
 static void test_garbage_resync(void **state)
 {
     fixture *f = *state;
@@ -247,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_split_at_every_boundary),
         cmocka_unit_test_setup_teardown(test_byte_at_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pairing_latency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_keeps_direction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_resync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gap_resumes_at_next_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_final_message, setup, teardown),
