@@ -99,8 +99,10 @@ int dt_cmd_fields(int argc, char **argv)
             continue; /* listing everything: the nested ones come in their own turn */
         for (const char *const *n = d->nested; n && *n; n++) {
             const dt_dissector *inner = dt_registry_find(reg, *n);
-            if (inner)
+            if (inner) {
+                printf("# %s events also carry %s fields:\n", d->name, inner->name);
                 print_fields(inner);
+            }
         }
     }
     dt_registry_free(reg);

@@ -21,6 +21,7 @@ const char dt_cli_common_help[] =
     "  --color WHEN          auto (default: only on a terminal), always, never\n"
     "  -w FILE.pcapng        record everything (created 0600); Wireshark opens it\n"
     "  --stats               summary statistics at the end (counts, latency, errors)\n"
+    "  -q                    no timeline (with --stats: the table alone; with -w: record only)\n"
     "filtering:\n"
     "  --grep REGEX          only events whose summary or a field value matches (PCRE2)\n"
     "  --proto NAME[,NAME]   only events of these protocols\n"
@@ -134,6 +135,10 @@ int dt_cli_common_arg(dt_cli_opts *o, int argc, char **argv, int *i)
         o->color = 0;
         return 1;
     }
+    if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+        o->quiet = true;
+        return 1;
+    }
     if (strcmp(a, "--stats") == 0) {
         o->stats = true;
         return 1;
@@ -212,6 +217,10 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
     }
     for (int i = 0; i < o->n_kdnet_keys; i++)
         dt_engine_set_option(r->eng, "kdnet.key", o->kdnet_keys[i]);
+    if (dt_engine_check_options(r->eng, err, sizeof err) != 0) {
+        fprintf(stderr, "diagtap: %s\n", err);
+        goto fail;
+    }
 
     if (o->grep || o->protos) {
         r->filter = dt_filter_new();
@@ -245,7 +254,9 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         }
         add_sink(r, w);
     }
-    if (strcmp(o->format, "json") == 0) {
+    if (o->quiet) {
+        /* no timeline: only the recording and/or the statistics */
+    } else if (strcmp(o->format, "json") == 0) {
         add_sink(r, dt_json_sink_new(r->out));
     } else {
         dt_text_opts to = { .verbose = o->verbose };
@@ -253,7 +264,7 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         add_sink(r, dt_text_sink_new(r->out, &to));
     }
     if (o->stats) /* a table inside JSON Lines would break every parser: stderr then */
-        add_sink(r, dt_stats_sink_new(strcmp(o->format, "json") == 0 ? stderr : r->out));
+        add_sink(r, dt_stats_sink_new(strcmp(o->format, "json") == 0 && !o->quiet ? stderr : r->out));
     if (o->live)  /* a proxy's timeline read through a pipe must not wait for 4 KiB */
         setvbuf(r->out, NULL, _IOLBF, 0);
     return 0;

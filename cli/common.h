@@ -27,6 +27,7 @@ typedef struct dt_cli_opts {
     const char *kdnet_keys[DT_CLI_MAX_LIST]; /* --kdnet-key KEY → option kdnet.key */
     int n_kdnet_keys;
     bool stats;               /* --stats: summary statistics at the end */
+    bool quiet;               /* -q: no timeline */
     bool show_credentials;    /* --show-credentials */
     bool verbose;             /* -V: field tree under each text line */
     int color;                /* -1 auto, 0 never, 1 always */

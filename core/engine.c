@@ -96,6 +96,22 @@ void dt_engine_set_option(dt_engine *e, const char *name, const char *value)
         e->n_opts++;
 }
 
+int dt_engine_check_options(dt_engine *e, char *err, size_t errsz)
+{
+    char why[256];
+    for (size_t i = 0; i < e->n_opts; i++) {
+        for (size_t k = 0; k < dt_registry_count(e->reg); k++) {
+            const dt_dissector *d = dt_registry_at(e->reg, k);
+            why[0] = '\0';
+            if (d->check_option && d->check_option(e->opts[i].name, e->opts[i].value, why, sizeof why) != 0) {
+                snprintf(err, errsz, "%s=%s: %s", e->opts[i].name, e->opts[i].value, why);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 int dt_engine_decode_as(dt_engine *e, const char *spec, char *err, size_t errsz)
 {
     const char *eq = strchr(spec, '=');

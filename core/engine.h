@@ -50,6 +50,8 @@ void dt_engine_add_sink(dt_engine *e, dt_sink *s);
 /* Event filter applied before event sinks (recorders see everything). */
 void dt_engine_set_filter(dt_engine *e, dt_filter *f);
 void dt_engine_set_option(dt_engine *e, const char *name, const char *value);
+/* Asks every dissector to check the options set; -1 with "NAME=VALUE: why" in err. */
+int dt_engine_check_options(dt_engine *e, char *err, size_t errsz);
 void dt_engine_set_show_credentials(dt_engine *e, bool show);
 /* "PORT=PROTO" (TCP and UDP) or "tcp.port==PORT,PROTO"; returns 0 or -1 with a message in err. */
 int dt_engine_decode_as(dt_engine *e, const char *spec, char *err, size_t errsz);

@@ -1,9 +1,20 @@
 /* Registers the kernel-debugging dissectors: kdnet (UDP), kd_serial (byte
  * streams) and kd (a bare KD packet per PDU, and the home of the kd.* fields). */
+#include <string.h>
+
 #include "kd_serial.h"
+#include "kdnet_key.h"
 #include "kdnet.h"
 
 static const uint16_t kdnet_udp_ports[] = { KDNET_UDP_PORT, 0 };
+
+static int kdnet_check_option(const char *name, const char *value, char *err, size_t errsz)
+{
+    kdnet_key keys[32];
+    if (strcmp(name, "kdnet.key") != 0)
+        return 0;
+    return kdnet_key_parse_list(value, keys, 32, err, errsz) < 0 ? -1 : 0;
+}
 
 static const dt_dissector kdnet_dissector = {
     .abi_version = DT_ABI_VERSION,
@@ -20,6 +31,7 @@ static const dt_dissector kdnet_dissector = {
     .conv_size = sizeof(kdnet_conv),
     .conv_free = kdnet_conv_free,
     .conv_end = kdnet_conv_end,
+    .check_option = kdnet_check_option,
 };
 
 static const dt_dissector kd_serial_dissector = {

@@ -196,8 +196,11 @@ static void dissect_data(kd_pkt *p, dt_cursor *d)
     if (!dt_cur_ok(d))
         dt_malformed(ctx, dt_cur_offset(d), "KD %s data truncated (byte count %u)", kd_type_name(p->type),
                      p->byte_count);
-    if (p->retransmit)
+    if (p->retransmit) {
+        /* Its own --stats row: per-API counts stay one per exchange. */
+        dt_stats_key(ctx, "RETRANSMIT");
         dt_summary_append(ctx, " [retransmit]");
+    }
 }
 
 size_t kd_dissect_packet(dt_ctx *ctx, kd_session *s, dt_cursor *c, kd_side side, int slot)

@@ -21,11 +21,16 @@ long kds_frame(void *conv, dt_dir dir, const uint8_t *data, size_t avail)
     if (avail == 0)
         return DT_FRAME_NEED_MORE;
     uint8_t b0 = data[0];
-    if (b0 == KD_BREAKIN_BYTE && !*rs) {
+    /* Only the host sends break-ins, and a run of 'b' is followed by
+     * nothing (the host waits) or a packet: "boot..." from the target's
+     * console is not one. */
+    bool from_target = kc->kd.host_known && (uint8_t)dir != kc->kd.host_dir;
+    if (b0 == KD_BREAKIN_BYTE && !*rs && !from_target) {
         size_t n = 1;
         while (n < avail && data[n] == KD_BREAKIN_BYTE)
             n++;
-        return (long)n;
+        if (n == avail || is_leader_byte(data[n]))
+            return (long)n;
     }
     if (is_leader_byte(b0)) {
         size_t k = 1;
@@ -84,8 +89,10 @@ void kds_dissect(dt_ctx *ctx)
     if (first && *first == KD_BREAKIN_BYTE) {
         size_t n = ctx->pdu_len;
         kc->kd.breakins++;
-        kc->kd.host_known = true;
-        kc->kd.host_dir = (uint8_t)ctx->dir;
+        if (!kc->kd.host_known) {
+            kc->kd.host_known = true;
+            kc->kd.host_dir = (uint8_t)ctx->dir;
+        }
         dt_add_uint(ctx, NULL, &kds_fields[KSF_BREAKIN], 0, n, n);
         dt_stats_key(ctx, "BREAKIN");
         dt_summary(ctx, "Break-in from the host");

@@ -104,11 +104,25 @@ static long smb2_frame(void *conv, dt_dir dir, const uint8_t *d, size_t avail)
     return resync(d, avail);
 }
 
+/* An NBSS session request opening a connection on a port other than 139:
+ * its called name is a first-level-encoded NetBIOS name (32 letters A-P). */
+static bool is_session_request(const uint8_t *d, size_t len)
+{
+    if (len < 38 || d[0] != 0x81 || d[1] != 0 || d[2] != 0 || d[3] < 68 || d[4] != 32 || d[37] != 0)
+        return false;
+    for (size_t i = 5; i < 37; i++) {
+        if (d[i] < 'A' || d[i] > 'P')
+            return false;
+    }
+    return true;
+}
+
 static int smb2_probe(const uint8_t *d, size_t len, dt_dir dir)
 {
-    (void)dir;
     if (len >= 8 && d[0] == 0 && is_smb_magic(d + 4))
         return 100;
+    if (dir == DT_DIR_C2S && is_session_request(d, len))
+        return 80;
     return 0;
 }
 

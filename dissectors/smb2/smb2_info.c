@@ -105,8 +105,8 @@ void smb2_cmd_change_notify(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chai
         return;
     dt_cursor all = smb2_msg_range(m, off, len);
     size_t pos = 0;
-    unsigned count = 0;
-    for (; count < 256; count++) {
+    unsigned count = 0; /* entries decoded */
+    while (count < 256) {
         dt_cursor e = all;
         if (!dt_cur_seek(&e, pos) || dt_cur_eof(&e))
             break;
@@ -119,7 +119,7 @@ void smb2_cmd_change_notify(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chai
         if (!dt_cur_ok(&e))
             break;
         dt_add_string(ctx, NULL, HF(F_FILENAME), no, nlen, name, strlen(name));
-        if (count == 0) {
+        if (count++ == 0) {
             const char *an = dt_value_name_find(smb2_notify_action_vals, action, false);
             snprintf(m->result, sizeof m->result, "%s %s", an ? an : "?", name);
         }
@@ -127,8 +127,8 @@ void smb2_cmd_change_notify(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chai
             break;
         pos += next;
     }
-    if (count > 0)
-        smb2_appendf(m->result, sizeof m->result, " (+%u more)", count);
+    if (count > 1)
+        smb2_appendf(m->result, sizeof m->result, " (+%u more)", count - 1);
 }
 
 /* ---- QUERY_INFO, SET_INFO */

@@ -159,6 +159,13 @@ extern const dt_value_name smb2_ntlmssp_type_vals[];
     X(F_WAIT_NAME, "smb2.fsctl.wait.name", "Pipe Wait Name", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
     X(F_DFS_LEVEL, "smb2.dfs.max_referral_level", "Max Referral Level", DT_FT_UINT16, DT_BASE_DEC, NULL, 0, 0) \
     X(F_DFS_PATH, "smb2.dfs.path", "DFS Path", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
+    X(F_DFS_PATH_CONSUMED, "smb2.dfs.path_consumed", "Path Consumed", DT_FT_UINT16, DT_BASE_DEC, NULL, 0, 0) \
+    X(F_DFS_NUM_REFERRALS, "smb2.dfs.num_referrals", "Number of Referrals", DT_FT_UINT16, DT_BASE_DEC, NULL, 0, 0) \
+    X(F_DFS_REFERRAL, "smb2.dfs.referral", "Referral", DT_FT_NONE, DT_BASE_NONE, NULL, 0, 0) \
+    X(F_DFS_REF_VERSION, "smb2.dfs.referral.version", "Referral Version", DT_FT_UINT16, DT_BASE_DEC, NULL, 0, 0) \
+    X(F_DFS_REF_TTL, "smb2.dfs.referral.ttl", "Time To Live", DT_FT_UINT32, DT_BASE_DEC, NULL, 0, 0) \
+    X(F_DFS_REF_PATH, "smb2.dfs.referral.path", "Referral DFS Path", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
+    X(F_DFS_REF_NODE, "smb2.dfs.referral.node", "Referral Target", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
     X(F_FIND_LEVEL, "smb2.find.infolevel", "Info Level", DT_FT_UINT32, DT_BASE_DEC, smb2_file_info_vals, 0, 0) \
     X(F_FIND_FLAGS, "smb2.find.flags", "Find Flags", DT_FT_UINT8, DT_BASE_HEX, NULL, 0, 0) \
     X(F_FIND_PATTERN, "smb2.find.pattern", "Search Pattern", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \

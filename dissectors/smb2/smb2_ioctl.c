@@ -56,6 +56,61 @@ static void ioctl_input(dt_ctx *ctx, smb2_msg *m, uint32_t code, dt_cursor in)
     }
 }
 
+/* A UTF-16 string at off (from the start of entry e) into a field. */
+static void dfs_string(dt_ctx *ctx, dt_field *parent, const dt_field_def *hf, dt_cursor e, size_t off, char *out, size_t outsz)
+{
+    out[0] = '\0';
+    if (!off || !dt_cur_seek(&e, off))
+        return;
+    size_t o = dt_cur_offset(&e);
+    dt_cur_utf16le_z(&e, out, outsz);
+    if (dt_cur_ok(&e))
+        dt_add_string(ctx, parent, hf, o, dt_cur_offset(&e) - o, out, strlen(out));
+}
+
+/* RESP_GET_DFS_REFERRAL [MS-DFSC 2.2.4]: where the path is referred to. */
+static void dfs_referrals(dt_ctx *ctx, smb2_msg *m, dt_cursor out)
+{
+    uint16_t n = 0;
+    dt_add_u16le(ctx, NULL, HF(F_DFS_PATH_CONSUMED), &out, NULL);
+    dt_add_u16le(ctx, NULL, HF(F_DFS_NUM_REFERRALS), &out, &n);
+    dt_cur_skip(&out, 4); /* ReferralHeaderFlags */
+    if (!dt_cur_ok(&out))
+        return;
+    smb2_appendf(m->result, sizeof m->result, ", %u referral%s", n, n == 1 ? "" : "s");
+    for (unsigned i = 0; i < n && i < 32; i++) {
+        size_t at = out.pos;
+        dt_cursor rest = out;
+        dt_cursor e = dt_cur_sub(&rest, dt_cur_left(&rest)); /* offsets count from the entry */
+        uint16_t ver = 0, size = 0;
+        dt_field *r = dt_add_none(ctx, NULL, HF(F_DFS_REFERRAL), dt_cur_offset(&e), 0);
+        dt_add_u16le(ctx, r, HF(F_DFS_REF_VERSION), &e, &ver);
+        size = dt_cur_u16le(&e);
+        dt_cur_skip(&e, 4); /* ServerType, ReferralEntryFlags */
+        char path[SMB2_PATH_MAX] = "", node[SMB2_PATH_MAX] = "";
+        if (ver == 1) {
+            size_t o = dt_cur_offset(&e);
+            dt_cur_utf16le_z(&e, node, sizeof node);
+            if (dt_cur_ok(&e))
+                dt_add_string(ctx, r, HF(F_DFS_REF_NODE), o, dt_cur_offset(&e) - o, node, strlen(node));
+        } else if (ver >= 2 && ver <= 4) {
+            if (ver == 2)
+                dt_cur_skip(&e, 4); /* Proximity */
+            dt_add_u32le(ctx, r, HF(F_DFS_REF_TTL), &e, NULL);
+            uint16_t poff = dt_cur_u16le(&e), aoff = dt_cur_u16le(&e), noff = dt_cur_u16le(&e);
+            (void)aoff;
+            if (dt_cur_ok(&e)) {
+                dfs_string(ctx, r, HF(F_DFS_REF_PATH), e, poff, path, sizeof path);
+                dfs_string(ctx, r, HF(F_DFS_REF_NODE), e, noff, node, sizeof node);
+            }
+        }
+        if (i == 0 && node[0])
+            smb2_appendf(m->result, sizeof m->result, " → %s", node);
+        if (size < 8 || !dt_cur_seek(&out, at + size))
+            break;
+    }
+}
+
 void smb2_cmd_ioctl(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
 {
     dt_cursor *c = &m->c;
@@ -120,6 +175,8 @@ void smb2_cmd_ioctl(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain
         smb2_add_sec_mode(ctx, &o, &mode, 2);
         dt_add_u16le(ctx, NULL, HF(F_DIALECT), &o, &d);
     }
+    if (code == FSCTL_DFS_GET_REFERRALS || code == FSCTL_DFS_GET_REFERRALS_EX)
+        dfs_referrals(ctx, m, smb2_msg_range(m, out_off, out_len));
     if (code == FSCTL_PIPE_TRANSCEIVE && m->req && m->req->have_fid) {
         f = smb2_file_find(conv, m->req->fid);
         smb2_pipe_data(ctx, f, DT_DIR_S2C, smb2_msg_range(m, out_off, out_len));

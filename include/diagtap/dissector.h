@@ -76,6 +76,11 @@ typedef struct dt_dissector {
      * events also use (KDNET carries KD packets), so `diagtap fields kdnet`
      * lists what a KDNET event can hold. */
     const char *const *nested;
+    /* Optional: checks the value of an option this dissector reads
+     * (dt_option) when a run starts, so a bad `--kdnet-key` fails at once
+     * instead of silently decrypting nothing. Returns 0 when the name is not
+     * its own or the value is fine, -1 with a one-line reason in err. */
+    int (*check_option)(const char *name, const char *value, char *err, size_t errsz);
 } dt_dissector;
 
 /* Registers a dissector; returns 0, or -1 when the ABI version or name clashes. */

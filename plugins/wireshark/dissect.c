@@ -9,6 +9,7 @@
  */
 #include "dtws.h"
 
+#include <epan/to_str.h>
 #include <epan/conversation.h>
 #include <epan/proto_data.h>
 #include <epan/dissectors/packet-tcp.h>
@@ -68,6 +69,16 @@ static guint32 iface_of(packet_info *pinfo)
     return 0;
 }
 
+static dt_dir dir_of(const conv_state *cs, packet_info *pinfo, int how);
+
+/* "addr:port" ("[v6]:port") as diagtap names an endpoint. */
+static void endpoint(char *out, size_t outsz, const address *a, guint32 port)
+{
+    char *s = address_to_str(NULL, a);
+    g_snprintf(out, (gulong)outsz, a->type == AT_IPv6 ? "[%s]:%u" : "%s:%u", s, port);
+    wmem_free(NULL, s);
+}
+
 static conv_state *conv_get(dtws_proto *p, packet_info *pinfo, int how, bool create)
 {
     conversation_t *conv = find_or_create_conversation(pinfo);
@@ -87,7 +98,13 @@ static conv_state *conv_get(dtws_proto *p, packet_info *pinfo, int how, bool cre
 
     if (!dtws_session_active() && !session_start())
         return NULL;
-    cs->run = dtws_run_new(p->d);
+    char client[80] = "", server[80] = "";
+    if (how != BY_P2P_DIR) {
+        bool c2s = dir_of(NULL, pinfo, how) == DT_DIR_C2S; /* TCP: the SYN's receiver is the server */
+        endpoint(client, sizeof client, c2s ? &pinfo->src : &pinfo->dst, c2s ? pinfo->srcport : pinfo->destport);
+        endpoint(server, sizeof server, c2s ? &pinfo->dst : &pinfo->src, c2s ? pinfo->destport : pinfo->srcport);
+    }
+    cs->run = dtws_run_new(p->d, client, server);
     if (!cs->run)
         return NULL;
     wmem_map_insert(by_iface, GUINT_TO_POINTER(key), cs);

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/engine.h"
-#include "core/engine.h"
 
 struct dtws_run {
     dt_conv *conv;
@@ -63,7 +62,7 @@ void dtws_session_end(void)
     n_runs = cap_runs = 0;
 }
 
-dtws_run *dtws_run_new(const dt_dissector *d)
+dtws_run *dtws_run_new(const dt_dissector *d, const char *client, const char *server)
 {
     if (!engine)
         return NULL;
@@ -80,7 +79,8 @@ dtws_run *dtws_run_new(const dt_dissector *d)
         return NULL;
     /* A datagram conversation with the dissector forced: every chunk handed
      * to the engine is one whole PDU, decoded as is. */
-    dt_conv_params p = { .transport = DT_CONV_UDP, .client = "client", .server = "server", .dissector = d->name };
+    dt_conv_params p = { .transport = DT_CONV_UDP, .client = client && *client ? client : "client",
+                        .server = server && *server ? server : "server", .dissector = d->name };
     r->conv = dt_engine_conv_open(engine, &p);
     r->d = d;
     if (!r->conv || (d->conv_size && !(r->scratch = malloc(d->conv_size)))) {

@@ -24,8 +24,10 @@ bool dtws_session_start(dt_registry *reg, const char *const *options, bool show_
 void dtws_session_end(void);
 bool dtws_session_active(void);
 
-/* A conversation decoded by d; NULL without a session. */
-dtws_run *dtws_run_new(const dt_dissector *d);
+/* A conversation decoded by d between client and server ("addr:port" as
+ * diagtap names endpoints: port-bound options such as "51111=KEY" need
+ * them); NULL without a session. */
+dtws_run *dtws_run_new(const dt_dissector *d, const char *client, const char *server);
 
 /* The framer of d over a copy of the conversation state, so that asking for
  * a PDU length (Wireshark asks more than once) never changes the state. */

@@ -18,12 +18,11 @@ esc=$(printf '\033')
 grep -q "$esc" "$tmp/text" && fail "colour escape codes written to a file"
 
 "$DIAGTAP" replay "$sample" -T json > "$tmp/json"
-# each line on its own is one JSON object (jq -R reads raw lines; one process, not one per line)
-jq -R -e 'fromjson | type == "object"' "$tmp/json" > "$tmp/types" 2> "$tmp/jq.err" ||
-    fail "a line is not a JSON object: $(head -2 "$tmp/jq.err")"
+# each line on its own must be one JSON object (-R: lines as raw strings)
+jq -e -R 'fromjson | type == "object"' "$tmp/json" > "$tmp/checked" 2> "$tmp/jq.err" ||
+    fail "a line is not a JSON object: $(head -c 300 "$tmp/jq.err")"
 n=$(wc -l < "$tmp/json" | tr -d ' ')
-grep -qv '^true$' "$tmp/types" && fail "a line is not a JSON object"
-[ "$(wc -l < "$tmp/types" | tr -d ' ')" -eq "$n" ] || fail "jq saw another number of lines than $n"
+[ "$(grep -c true "$tmp/checked")" -eq "$n" ] || fail "not every line is an object"
 [ "$n" -eq "$(wc -l < "$tmp/text" | tr -d ' ')" ] || [ "$n" -gt 100 ] || fail "only $n JSON lines"
 # every DAP response is paired with a request of the same command
 jq -e -s '[.[] | select(.proto == "DAP" and .role == "response")] as $r | ($r | length) > 10 and

@@ -184,9 +184,9 @@ static void test_collect_tracing_1_to_6(void **state)
     (void)state;
     size_t tlen;
     uint8_t *trace = small_trace(&tlen);
-    for (int v = 1; v <= 7; v++) { /* 7: CollectTracing5 with a user_events session */
-        int ver = v == 7 ? 5 : v;
-        bool ue = v == 7;
+    for (int v = 1; v <= 8; v++) { /* 7, 8: CollectTracing5, 6 with a user_events session */
+        int ver = v == 7 ? 5 : v == 8 ? 6 : v;
+        bool ue = v >= 7;
         dn_buf c = { 0 }, s = { 0 }, p = { 0 };
         if (ver >= 5)
             dn_u32(&p, ue ? 1 : 0);
@@ -203,7 +203,7 @@ static void test_collect_tracing_1_to_6(void **state)
         dn_u32(&p, 2);
         provider(&p, "Microsoft-Windows-DotNETRuntime", 0x4c14fccbdull, 5, "", ver >= 5, ue);
         provider(&p, "System.Runtime", 0, 4, "EventCounterIntervalSec=1", ver >= 5, ue);
-        if (ver == 6)
+        if (ver == 6 && !ue) /* a user_events session has no buffering mode */
             dn_u32(&p, 1);
         ipc_msg(&c, 0x02, (uint8_t)(ver + 1), &p);
         ok_u64(&s, 0x1234abcdull);
@@ -241,8 +241,14 @@ static void test_collect_tracing_1_to_6(void **state)
         if (ue)
             expect_field(req, "dotnet_ipc.provider.tracepoint.default=MyTracepoint;dotnet_ipc.provider.tracepoint."
                               "name=LowEvents;dotnet_ipc.provider.tracepoint.event_id=1;");
-        if (ver == 6)
+        if (ver == 6 && !ue) {
             expect_field(req, "dotnet_ipc.eventpipe.buffering_mode=1;");
+            assert_non_null(strstr(req->summary, " buffering=Block"));
+        }
+        if (ue) {
+            expect_field(req, "dotnet_ipc.eventpipe.session_type=1;");
+            assert_null(strstr(req->fields, "buffering_mode"));
+        }
         assert_false(req->malformed);
         const dn_event *resp = expect(&r.sink, "OK (CollectTracing");
         expect_pair(req, resp);
@@ -480,7 +486,7 @@ static void test_advertise(void **state)
     dn_put(&c, "ADVR_V1", 8);
     dn_put(&c, cookie, 16);
     dn_u64(&c, 777);
-    dn_u16(&c, 0);
+    dn_u16(&c, 0x1234);
     /* reverse connection: the tool then sends its command the other way */
     ipc_msg(&s, 0x04, 0x01, NULL);
     ipc_msg(&c, 0xff, 0x00, NULL);
@@ -492,7 +498,10 @@ static void test_advertise(void **state)
     dn_run_finish(&r);
     const dn_event *a = expect(&r.sink, "Advertise: runtime pid 777 cookie " COOKIE_TEXT);
     expect_field(a, "dotnet_ipc.advertise.magic=ADVR_V1;");
-    expect_field(a, "dotnet_ipc.advertise.pid=777;");
+    expect_field(a, "dotnet_ipc.advertise.cookie=" COOKIE_TEXT ";dotnet_ipc.advertise.pid=777;"
+                    "dotnet_ipc.advertise.future=4660;");
+    assert_int_equal(a->dir, DT_DIR_C2S); /* the runtime connected: it is the client here */
+    assert_false(a->malformed);
     expect_pair(expect(&r.sink, "ResumeRuntime"), expect(&r.sink, "OK (ResumeRuntime)"));
     dn_run_free(&r);
     dn_buf_free(&c);
@@ -613,6 +622,62 @@ static void test_session_with_real_trace(void **state)
     free(trace);
 }
 
+/* The runtime dies mid-stream: the IPC conversation reports where its
+ * EventPipe stream stopped and keeps every event before, exactly as the
+ * nettrace decoder does for the same bytes of the file. */
+static void test_session_cut_short(void **state)
+{
+    (void)state;
+    char path[1024];
+    dn_corpus_path("nettrace/eventpipe-dotnetcore3.0-win-x64-objver4.nettrace", path, sizeof path);
+    size_t tlen;
+    uint8_t *trace = dn_read_file(path, &tlen);
+    assert_non_null(trace);
+    static const size_t cuts[] = { 40, 1000, 2000003, 4826849 };
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        size_t cut = cuts[k];
+        dn_run file;
+        dn_run_start(&file, "nettrace", 1);
+        dn_run_feed(&file, DT_DIR_S2C, trace, cut, 0);
+        dn_run_finish(&file);
+        const dn_event *fe = dn_find(&file.sink, "EventPipe stream cut short at stream offset");
+        assert_non_null(fe);
+
+        dn_buf c = { 0 }, p = { 0 }, ok = { 0 };
+        dn_u32(&p, 256);
+        dn_u32(&p, 1);
+        dn_u8(&p, 1);
+        dn_u32(&p, 1);
+        provider(&p, "Microsoft-Windows-DotNETRuntime", 0x4c14fccbdull, 5, "", false, false);
+        ipc_msg(&c, 0x02, 0x03, &p);
+        ok_u64(&ok, 7);
+        dn_run r;
+        dn_run_start(&r, NULL, 99);
+        dn_run_feed(&r, DT_DIR_C2S, c.p, c.len, 0);
+        dn_run_feed(&r, DT_DIR_S2C, ok.p, ok.len, 0);
+        dn_run_feed(&r, DT_DIR_S2C, trace, cut, 50000);
+        dn_run_finish(&r);
+        const dn_event *e = expect(&r.sink, "EventPipe stream cut short at stream offset");
+        assert_int_equal(e->kind, DT_EV_ERROR);
+        assert_string_equal(e->proto, "EventPipe");
+        assert_string_equal(e->summary, fe->summary);
+        assert_null(dn_find(&r.sink, "end of EventPipe stream"));
+        uint64_t total = 0;
+        for (size_t i = 0; i < file.sink.n_counts; i++) {
+            assert_int_equal(dn_count_of(&r.sink, file.sink.counts[i].key), file.sink.counts[i].n);
+            total += file.sink.counts[i].n;
+        }
+        if (cut > 2000000)
+            assert_true(total > 40000);
+        dn_run_free(&r);
+        dn_run_free(&file);
+        dn_buf_free(&c);
+        dn_buf_free(&p);
+        dn_buf_free(&ok);
+    }
+    free(trace);
+}
+
 /* Each byte of a CollectTracing5 user_events request, a ProcessInfo3 answer
  * and an advertise message, changed: no overrun, no hang. */
 static void test_mutated_messages(void **state)
@@ -676,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_advertise),
         cmocka_unit_test(test_malformed_headers),
         cmocka_unit_test(test_session_with_real_trace),
+        cmocka_unit_test(test_session_cut_short),
         cmocka_unit_test(test_mutated_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

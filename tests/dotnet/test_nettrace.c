@@ -27,9 +27,11 @@ static void check_baseline(const char *rel, const dn_sink *s)
     FILE *f = fopen(bpath, "r");
     assert_non_null(f);
     char line[65536];
-    int checked = 0, bad = 0;
+    int checked = 0, bad = 0, lines = 0;
     while (fgets(line, sizeof line, f)) {
         char *p = line;
+        assert_non_null(strchr(line, '\n') ? line : (feof(f) ? line : NULL)); /* no line longer than the buffer */
+        lines += strspn(line, " \t\r\n") != strlen(line);
         if ((unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf)
             p += 3;
         char *comma = strstr(p, ", ");
@@ -49,6 +51,7 @@ static void check_baseline(const char *rel, const dn_sink *s)
             print_message("  decoded %s: %llu\n", s->counts[i].key, (unsigned long long)s->counts[i].n);
     assert_int_equal(bad, 0);
     assert_true(checked > 0);
+    assert_int_equal(checked, lines); /* every listed type was checked */
 }
 
 static void run_file(const char *rel, size_t max_chunk, uint32_t seed, dn_run *r, size_t cut)
@@ -340,6 +343,22 @@ static dn_buf synthetic_trace(void)
     dn_u32(&m, 1);
     v1_field(&m, 11, "DurationTicks");
     blob_full(&c, 0, 0, 0, 0, 0, &m);
+    m.len = 0;
+    meta_head(&m, 4, "System.Runtime", 1, "EventCounters"); /* an IncrementingEventCounter's payload */
+    dn_u32(&m, 1);
+    dn_u32(&m, 1);
+    dn_u32(&m, 9);
+    v1_field(&m, 18, "Name");
+    v1_field(&m, 18, "DisplayName");
+    v1_field(&m, 18, "DisplayRateTimeScale");
+    v1_field(&m, 14, "Increment");
+    v1_field(&m, 13, "IntervalSec");
+    v1_field(&m, 18, "Metadata");
+    v1_field(&m, 18, "Series");
+    v1_field(&m, 18, "CounterType");
+    v1_field(&m, 18, "DisplayUnits");
+    dn_utf16z(&m, "Payload");
+    blob_full(&c, 0, 0, 0, 0, 0, &m);
     block(&b, "MetadataBlock", &c);
 
     c.len = 0;
@@ -384,6 +403,19 @@ static dn_buf synthetic_trace(void)
     p.len = 0;
     counter_payload(&p, "gc-heap-size", 57.25);
     blob_uncompressed(&c, 0, 1, 7, 78, 1000 + 1000000, &p);
+    p.len = 0;
+    dn_utf16z(&p, "alloc-rate");
+    dn_utf16z(&p, "Allocation Rate");
+    dn_utf16z(&p, "00:00:01");
+    double inc = 8168;
+    dn_put(&p, &inc, 8);
+    float interval = 1.0f;
+    dn_put(&p, &interval, 4);
+    dn_utf16z(&p, "");
+    dn_utf16z(&p, "Interval=1000");
+    dn_utf16z(&p, "Sum");
+    dn_utf16z(&p, "B");
+    blob_uncompressed(&c, 0, 4, 8, 78, 1000 + 1000000, &p);
     block(&b, "EventBlock", &c);
 
     c.len = 0;
@@ -392,7 +424,7 @@ static dn_buf synthetic_trace(void)
     dn_u64(&c, 77);
     dn_u32(&c, 2);
     dn_u64(&c, 78);
-    dn_u32(&c, 7);
+    dn_u32(&c, 8);
     block(&b, "SPBlock", &c);
     dn_u8(&b, 1);
     dn_buf_free(&c);
@@ -412,7 +444,7 @@ static void test_synthetic_v5_eventsource_and_counters(void **state)
         dn_run_finish(&r);
         assert_int_equal(r.sink.n_malformed, 0);
         assert_int_equal(r.sink.n_errors, 0);
-        assert_int_equal(dn_count_of(&r.sink, "System.Runtime/EventCounters"), 2);
+        assert_int_equal(dn_count_of(&r.sink, "System.Runtime/EventCounters"), 3);
         assert_int_equal(dn_count_of(&r.sink, "My-Source/Request/Start"), 1);
         assert_int_equal(dn_count_of(&r.sink, "My-Source/Request/Stop"), 2);
         const dn_event *e = dn_find(&r.sink, "cpu-usage = 12.5 %");
@@ -422,23 +454,26 @@ static void test_synthetic_v5_eventsource_and_counters(void **state)
         /* sync 2024-03-01 12:00:00 UTC at QPC 1000, 1 MHz: QPC 501000 is +0.5 s */
         assert_int_equal(e->ts_ns, 1709294400ull * 1000000000ull + 500000000ull);
         assert_non_null(dn_find(&r.sink, "gc-heap-size = 57.25 %"));
+        e = dn_find(&r.sink, "alloc-rate = 8168 B");
+        assert_non_null(e);
+        assert_non_null(strstr(e->fields, "nettrace.counter.name=alloc-rate;nettrace.counter.value=8168;"));
         e = dn_find(&r.sink, "My-Source/Request/Start tid=77 stack=1 Url=/home Ids=[3] 1,2,3 Ok=true");
         assert_non_null(e);
         assert_non_null(strstr(e->fields, "nettrace.metadata_id=2;"));
         assert_non_null(strstr(e->fields, "nettrace.sequence=2;"));
         assert_int_equal(e->ts_ns, 1709294400ull * 1000000000ull + 750000000ull);
         assert_non_null(dn_find(&r.sink, "My-Source/Request/Stop tid=78 DurationTicks=123456"));
-        assert_non_null(dn_find(&r.sink, "MetadataBlock: 3 records: System.Runtime/EventCounters, "
-                                         "My-Source/Request/Start, My-Source/Request/Stop"));
+        assert_non_null(dn_find(&r.sink, "MetadataBlock: 4 records: System.Runtime/EventCounters, "
+                                         "My-Source/Request/Start, My-Source/Request/Stop, System.Runtime/EventCounters"));
         e = dn_find(&r.sink, "StackBlock: stacks 1-2 (2)");
         assert_non_null(e);
         assert_non_null(strstr(e->fields, "nettrace.stack.ip=140668768882688;"));
         e = dn_find(&r.sink, "SequencePoint: 2 threads");
         assert_non_null(e);
-        assert_non_null(strstr(e->fields, "nettrace.sp.thread_id=78;nettrace.sp.sequence=7;"));
+        assert_non_null(strstr(e->fields, "nettrace.sp.thread_id=78;nettrace.sp.sequence=8;"));
         assert_non_null(dn_find(&r.sink, "Trace: pid 4242, 64-bit, 8 CPUs, QPC 1000000 Hz, started 2024-03-01 "
                                          "12:00:00.000 UTC (nettrace V5)"));
-        assert_non_null(dn_find(&r.sink, "end of EventPipe stream: 5 events in 5 blocks"));
+        assert_non_null(dn_find(&r.sink, "end of EventPipe stream: 6 events in 5 blocks"));
         dn_run_free(&r);
     }
     /* and every truncation of it */

@@ -75,7 +75,10 @@ def main():
     check(got == loads and "winload.efi" in loads, "module loads %r, oracle %r" % (got, loads))
 
     # A wrong key: the mismatch on every packet, nothing decoded.
-    for e in replay("--kdnet-key", "1.2.3.4"):
+    wrong = replay("--kdnet-key", "1.2.3.4")
+    check(len(wrong) == 955, "wrong key: %d packets listed" % len(wrong))
+    for e in wrong:
+        check("wrong key?" in e["summary"] and e["is_error"], "wrong key: " + e["summary"])
         check(e["fields"].get("kdnet.decryption") == "MAC mismatch (wrong key?)" and "kd.packet" not in e["fields"],
               "wrong key: " + e["summary"])
     # No key: still every header.
@@ -85,6 +88,32 @@ def main():
         check(e["fields"].get("kdnet.version") == 4 and e["fields"].get("kdnet.channel") == p.channel,
               "no key: header of packet %d" % (p.index + 1))
         check("encrypted (no key)" in e["summary"], "no key: " + e["summary"])
+    # Several targets' keys: --kdnet-key repeated, one bound to this port.
+    multi = replay("--kdnet-key", "1.2.3.4", "--kdnet-key", "51111=8.8.8.8", "--kdnet-key", "50000=5.6.7.8")
+    check(len(multi) == 955 and all(e["fields"].get("kdnet.key_index") == 2 for e in multi),
+          "repeated --kdnet-key: the port-bound key did not verify every packet")
+
+    # --stats: the per-API table and, at the end of the timeline, the session's counters.
+    r = subprocess.run([DIAGTAP, "replay", CAPTURE, "--kdnet-key", "8.8.8.8", "--stats", "--color", "never"],
+                       capture_output=True, timeout=120)
+    text = r.stdout.decode()
+    lines = text.splitlines()
+    check(r.returncode == 0, "replay --stats exited %d" % r.returncode)
+    session = [l for l in lines if "KDNET session:" in l]
+    kd_bytes = sum(len(p.kd) for p in pkts if p.kd)
+    check(len(session) == 1 and ("526 KD packets (263 data, 263 control), %d bytes, 3 retransmits, 2 resends, "
+                                 "2 resets, 0 break-ins; 427 announcements every 3.0 s, 1 host connects" % kd_bytes)
+          in session[0], "session summary: %r" % session)
+
+    def row(key):
+        hit = [l.split() for l in lines if l.split()[:2] == ["KDNET", key]]
+        check(len(hit) == 1, "--stats has no single %s row" % key)
+        return hit[0]
+    check(row("RETRANSMIT")[2] == "3" and row("RESEND")[2] == "2" and row("RESET")[2] == "2", "--stats KD rows")
+    check(row("GetContext")[2:4] == ["4", "4"], "--stats GetContext: %r" % row("GetContext"))
+    check(row("CreateFile")[2:4] == ["33", "33"] and "STATUS_NO_SUCH_FILE×33" in " ".join(row("CreateFile")),
+          "--stats CreateFile: %r" % row("CreateFile"))
+    check(row("Announce")[2] == "427", "--stats Announce row")
     print("ok: 955 packets verified, 526 KD checksums, data key, GetVersion, %d DbgPrints, loads %r" % (len(want), loads))
 
 

@@ -27,6 +27,8 @@ typedef struct fixture {
 typedef struct counting_sink {
     dt_sink base;
     size_t events, malformed;
+    bool last_malformed;
+    char last_summary[160];
 } counting_sink;
 
 static void count_event(dt_sink *s, const dt_event *ev)
@@ -34,6 +36,8 @@ static void count_event(dt_sink *s, const dt_event *ev)
     counting_sink *c = (counting_sink *)s;
     c->events++;
     c->malformed += ev->malformed;
+    c->last_malformed = ev->malformed;
+    snprintf(c->last_summary, sizeof c->last_summary, "%s", ev->summary ? ev->summary : "");
 }
 
 static int setup(void **state)
@@ -244,6 +248,124 @@ static void serial_stream_bit_flips(void **state)
     kdt_free_serial(&s);
 }
 
+/* Recovers the plaintext of datagram p (n = its ciphertext length). */
+static void open_datagram(const fixture *f, const kdt_packet *p, uint8_t *pt, size_t n)
+{
+    gcry_cipher_hd_t c;
+    assert_int_equal(gcry_cipher_open(&c, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_CBC, 0), 0);
+    gcry_cipher_setkey(c, p->data[5] == 1 ? f->key : f->data_key, 32);
+    gcry_cipher_setiv(c, p->data + 6 + n, 16);
+    gcry_cipher_decrypt(c, pt, n, p->data + 6, n);
+    gcry_cipher_close(c);
+}
+
+/* Every decrypted payload (KD packet or control message) cut at every
+ * offset, the cut told by the tag's padding length so the MAC still
+ * verifies: the KD and control decoders see every truncation with the
+ * sides known. The host's key-exchange reply is also bit-flipped at every
+ * byte (each flip derives another data key; the original puts it back). */
+static void sealed_truncations(void **state)
+{
+    fixture *f = *state;
+    rig r;
+    rig_open(&r, DT_CONV_UDP, NULL);
+    uint8_t *pt = malloc(65536), *cut = malloc(65536 + 16), *out = malloc(65536 + 48);
+    size_t sent = 0, reply_flips = 0;
+    for (size_t i = 0; i < f->cap.n; i++) {
+        const kdt_packet *p = &f->cap.p[i];
+        dt_dir dir = p->from_first ? DT_DIR_C2S : DT_DIR_S2C;
+        dt_engine_datagram(r.eng, r.conv, dir, p->ts_ns, p->data, p->len);
+        if (p->len < 22 + 16)
+            continue;
+        size_t n = p->len - 22;
+        bool control = p->data[5] == 1;
+        const uint8_t *ek = control ? f->key : f->data_key;
+        open_datagram(f, p, pt, n);
+        size_t pad = pt[7] & 0x7f, body = n - 8 - (pad <= n - 8 ? pad : 0);
+        for (size_t t = 0; t < body; t++) {
+            size_t m = (8 + t + 15) / 16 * 16;
+            memcpy(cut, pt, 8 + t);
+            memset(cut + 8 + t, 0, m - 8 - t);
+            cut[7] = (uint8_t)((pt[7] & 0x80) | (m - 8 - t));
+            size_t len = seal(p->data, f->key, ek, cut, m, out);
+            dt_engine_datagram(r.eng, r.conv, dir, p->ts_ns, out, len);
+            sent++;
+        }
+        if (control && (pt[7] & 0x80)) {
+            for (size_t j = 0; j < n; j++) {
+                pt[j] ^= (uint8_t)(1u << (j % 8));
+                size_t len = seal(p->data, f->key, f->key, pt, n, out);
+                dt_engine_datagram(r.eng, r.conv, dir, p->ts_ns, out, len);
+                pt[j] ^= (uint8_t)(1u << (j % 8));
+                dt_engine_datagram(r.eng, r.conv, dir, p->ts_ns, p->data, p->len);
+                reply_flips++;
+            }
+        }
+    }
+    /* Decoding is intact afterwards: the capture's last packet decodes cleanly. */
+    const kdt_packet *last = &f->cap.p[f->cap.n - 1];
+    dt_engine_datagram(r.eng, r.conv, last->from_first ? DT_DIR_C2S : DT_DIR_S2C, last->ts_ns, last->data, last->len);
+    assert_false(r.sink.last_malformed);
+    assert_null(strstr(r.sink.last_summary, "wrong key"));
+    free(pt);
+    free(cut);
+    free(out);
+    rig_close(&r);
+    assert_true(sent > 40000);
+    assert_true(reply_flips >= 320);
+}
+
+/* Every KD packet of the capture with serial framing, truncated at every
+ * offset and bit-flipped at every byte, each followed by the intact packet
+ * in the same stream: the framer resynchronises and the session goes on. */
+static void serial_every_offset(void **state)
+{
+    fixture *f = *state;
+    kdt_serial s;
+    kdt_build_serial(&f->cap, f->plain, 0, &s);
+    rig r;
+    rig_open(&r, DT_CONV_STREAM, "kd_serial");
+    uint8_t *b = malloc(8192);
+    size_t mutations = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        const kdt_piece *pc = &s.pieces[i];
+        const uint8_t *pkt = s.bytes + pc->off;
+        dt_engine_stream(r.eng, r.conv, pc->dir, pc->ts_ns, pkt, pc->len);
+        if (pc->what != KDT_PACKET)
+            continue;
+        assert_true(pc->len <= 8192);
+        for (size_t t = 1; t < pc->len; t++) {
+            dt_engine_stream(r.eng, r.conv, pc->dir, pc->ts_ns, pkt, t);
+            dt_engine_stream(r.eng, r.conv, pc->dir, pc->ts_ns, pkt, pc->len);
+            mutations++;
+        }
+        for (size_t j = 0; j < pc->len; j++) {
+            memcpy(b, pkt, pc->len);
+            b[j] ^= (uint8_t)(1u << (j % 8));
+            dt_engine_stream(r.eng, r.conv, pc->dir, pc->ts_ns, b, pc->len);
+            dt_engine_stream(r.eng, r.conv, pc->dir, pc->ts_ns, pkt, pc->len);
+            mutations++;
+        }
+    }
+    /* Back in step: a lone DbgPrint from the target decodes cleanly. */
+    const kdt_piece *last = NULL;
+    for (size_t i = 0; i < s.n; i++)
+        if (s.pieces[i].what == KDT_PACKET && s.bytes[s.pieces[i].off + 4] == 3)
+            last = &s.pieces[i];
+    assert_non_null(last);
+    for (int k = 0; k < 3; k++)
+        dt_engine_stream(r.eng, r.conv, last->dir, last->ts_ns, s.bytes + last->off, last->len);
+    assert_false(r.sink.last_malformed);
+    assert_non_null(strstr(r.sink.last_summary, "DbgPrint"));
+    free(b);
+    size_t events = r.sink.events, malformed = r.sink.malformed;
+    rig_close(&r);
+    kdt_free_serial(&s);
+    assert_true(mutations > 80000);
+    assert_true(events > mutations); /* every mutation and its intact copy showed up */
+    assert_true(malformed > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +373,8 @@ int main(void)
         cmocka_unit_test(valid_mac_corrupt_plaintext),
         cmocka_unit_test(bare_kd_packets),
         cmocka_unit_test(serial_stream_bit_flips),
+        cmocka_unit_test(sealed_truncations),
+        cmocka_unit_test(serial_every_offset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -52,8 +52,10 @@ static void close_session(session *s)
     dt_registry_free(s->reg);
 }
 
-/* Sends one data packet with KDCOM framing; returns the event it produced. */
-static const kdt_event *send_data(session *s, dt_dir dir, uint16_t type, const uint8_t *data, size_t n)
+/* Sends one data packet with KDCOM framing; it must produce `events` events
+ * (a resync note may come first); returns the last. */
+static const kdt_event *send_data_n(session *s, dt_dir dir, uint16_t type, const uint8_t *data, size_t n,
+                                    size_t events)
 {
     uint8_t buf[8192];
     uint32_t sum = 0;
@@ -71,8 +73,13 @@ static const kdt_event *send_data(session *s, dt_dir dir, uint16_t type, const u
     s->ts += 1000000;
     size_t before = s->run.n;
     dt_engine_stream(s->eng, s->conv, dir, s->ts, buf, 17 + n);
-    assert_int_equal(s->run.n, before + 1);
-    return &s->run.ev[before];
+    assert_int_equal(s->run.n, before + events);
+    return &s->run.ev[s->run.n - 1];
+}
+
+static const kdt_event *send_data(session *s, dt_dir dir, uint16_t type, const uint8_t *data, size_t n)
+{
+    return send_data_n(s, dir, type, data, n, 1);
 }
 
 static const kdt_event *manip(session *s, dt_dir dir, uint32_t api, uint32_t status, const uint8_t u[40],
@@ -337,6 +344,237 @@ static void target_initiated(void **state)
     kdt_run_free(&s.run);
 }
 
+/* The rest of the APIs the issue lists, request and reply fields each. */
+static void manipulate_more_apis(void **state)
+{
+    (void)state;
+    session s;
+    open_session(&s);
+    greet(&s);
+    uint8_t u[40] = { 0 }, x[64];
+
+    /* GetVersion: the request is empty; the reply carries the version block. */
+    const kdt_event *rq = manip(&s, HOST, 0x3146, 0x103, u, NULL, 0);
+    in_summary(rq, "GetVersion request");
+    put16(u, 0x000F);      /* MajorVersion: NT, free */
+    put16(u + 2, 22621);   /* MinorVersion: the build */
+    u[4] = 6;              /* ProtocolVersion */
+    put16(u + 8, 0xAA64);  /* MachineType: ARM64 */
+    put64(u + 16, 0xfffff80564000000ull);
+    put64(u + 24, 0xfffff80564c2a270ull);
+    const kdt_event *rp = manip(&s, TARGET, 0x3146, 0, u, NULL, 0);
+    assert_int_equal(rp->req_seq, rq->seq);
+    expect(rp, "kd.version.minor", "22621");
+    expect(rp, "kd.version.machine", "43620");
+    expect(rp, "kd.version.kern_base", "18446735300769087488");
+    expect(rp, "kd.version.ps_loaded_module_list", "18446735300781843056");
+    in_summary(rp, "GetVersion reply: NT build 22621 (free) ARM64, protocol 6, KernBase 0xfffff80564000000, "
+                   "PsLoadedModuleList 0xfffff80564c2a270, STATUS_SUCCESS");
+
+    /* WritePhysicalMemory: data in the request, the actual count in the reply. */
+    memset(u, 0, 40);
+    put64(u, 0x2000);
+    put32(u + 8, 3);
+    rq = manip(&s, HOST, 0x313E, 0x103, u, (const uint8_t *)"\x0f\x0b\x90", 3);
+    expect(rq, "kd.mem.address", "8192");
+    expect(rq, "kd.mem.requested", "3");
+    expect(rq, "kd.mem.data", "0f0b90");
+    in_summary(rq, "WritePhysicalMemory request 0x2000 len 3");
+    put32(u + 12, 2);
+    rp = manip(&s, TARGET, 0x313E, 0x80000005, u, NULL, 0);
+    expect(rp, "kd.mem.actual", "2");
+    in_summary(rp, "WritePhysicalMemory reply 0x2000: 2 of 3 bytes, STATUS_BUFFER_OVERFLOW");
+    assert_int_equal(rp->req_seq, rq->seq);
+
+    /* ReadControlSpace: processor block offset, bytes in the reply. */
+    memset(u, 0, 40);
+    put64(u, 2);
+    put32(u + 8, 4);
+    rq = manip(&s, HOST, 0x3137, 0x103, u, NULL, 0);
+    put32(u + 12, 4);
+    rp = manip(&s, TARGET, 0x3137, 0, u, (const uint8_t *)"\xaa\xbb\xcc\xdd", 4);
+    expect(rp, "kd.mem.data", "aabbccdd");
+    in_summary(rp, "ReadControlSpace reply 0x2: 4 of 4 bytes, STATUS_SUCCESS");
+
+    /* GetContext: the context comes back as extra data. */
+    memset(u, 0, 40);
+    rq = manip(&s, HOST, 0x3132, 0x103, u, NULL, 0);
+    memset(x, 0x11, sizeof x);
+    rp = manip(&s, TARGET, 0x3132, 0, u, x, 48);
+    in_summary(rp, "GetContext reply: 48 bytes, STATUS_SUCCESS");
+    assert_int_equal(rp->req_seq, rq->seq);
+
+    /* SetContext: flags and the context travel with the request. */
+    put32(u, 0x10001F);
+    rq = manip(&s, HOST, 0x3133, 0x103, u, x, 32);
+    expect(rq, "kd.context.flags", "1048607");
+    in_summary(rq, "SetContext request flags 0x10001f, 32 bytes");
+    rp = manip(&s, TARGET, 0x3133, 0xC0000022, u, NULL, 0);
+    assert_string_equal(rp->status, "STATUS_ACCESS_DENIED");
+    assert_true(rp->is_error);
+
+    /* GetContextEx / SetContextEx: offset, byte count, bytes copied. */
+    memset(u, 0, 40);
+    put32(u, 0x30);
+    put32(u + 4, 16);
+    rq = manip(&s, HOST, 0x315F, 0x103, u, NULL, 0);
+    expect(rq, "kd.context.offset", "48");
+    expect(rq, "kd.context.byte_count", "16");
+    in_summary(rq, "GetContextEx request offset 48 len 16");
+    put32(u + 8, 16);
+    rp = manip(&s, TARGET, 0x315F, 0, u, x, 16);
+    expect(rp, "kd.context.bytes_copied", "16");
+    expect(rp, "kd.context.data", "11111111111111111111111111111111");
+    in_summary(rp, "GetContextEx reply: 16 bytes, STATUS_SUCCESS");
+    memset(u + 8, 0, 4);
+    rq = manip(&s, HOST, 0x3160, 0x103, u, (const uint8_t *)"\x01\x02", 2);
+    expect(rq, "kd.context.data", "0102");
+    put32(u + 8, 2);
+    rp = manip(&s, TARGET, 0x3160, 0, u, NULL, 0);
+    in_summary(rp, "SetContextEx reply: 2 bytes, STATUS_SUCCESS");
+    assert_int_equal(rp->req_seq, rq->seq);
+
+    /* RestoreBreakPoint: the handle both ways. */
+    memset(u, 0, 40);
+    put32(u, 7);
+    rq = manip(&s, HOST, 0x3135, 0x103, u, NULL, 0);
+    expect(rq, "kd.bp.handle", "7");
+    rp = manip(&s, TARGET, 0x3135, 0xC0000001, u, NULL, 0);
+    in_summary(rp, "RestoreBreakPoint reply handle 7, STATUS_UNSUCCESSFUL");
+
+    /* Continue: the status the debugger resumes with; no reply expected. */
+    memset(u, 0, 40);
+    put32(u, 0x80010001);
+    rq = manip(&s, HOST, 0x3136, 0x103, u, NULL, 0);
+    expect(rq, "kd.continue.status", "2147549185");
+    in_summary(rq, "Continue request DBG_EXCEPTION_NOT_HANDLED");
+    assert_int_equal(rq->role, DT_ROLE_NONE);
+
+    /* An unknown status keeps its number. */
+    memset(u, 0, 40);
+    manip(&s, HOST, 0x3130, 0x103, u, NULL, 0);
+    rp = manip(&s, TARGET, 0x3130, 0xC0DE0001, u, NULL, 0);
+    in_summary(rp, "0xc0de0001");
+    assert_true(rp->is_error);
+
+    close_session(&s);
+    for (size_t i = 0; i < s.run.n; i++)
+        assert_int_not_equal(s.run.ev[i].kind, DT_EV_PENDING);
+    kdt_run_free(&s.run);
+}
+
+/* Exceptions by name in the 64-bit layout, and WriteFile's data. */
+static void exceptions_and_writes(void **state)
+{
+    (void)state;
+    static const struct { uint32_t code; const char *name; } codes[] = {
+        { 0x80000003, "STATUS_BREAKPOINT" },          { 0x80000004, "STATUS_SINGLE_STEP" },
+        { 0xC0000005, "STATUS_ACCESS_VIOLATION" },    { 0xC0000094, "STATUS_INTEGER_DIVIDE_BY_ZERO" },
+        { 0xC000001D, "STATUS_ILLEGAL_INSTRUCTION" }, { 0xC0000409, "STATUS_STACK_BUFFER_OVERRUN" },
+        { 0xC0000420, "STATUS_ASSERTION_FAILURE" },   { 0x40010005, "DBG_CONTROL_C" },
+        { 0x80000007, "STATUS_WAKE_SYSTEM_DEBUGGER" }, { 0xC0000602, "STATUS_FAIL_FAST_EXCEPTION" },
+    };
+    session s;
+    open_session(&s);
+    greet(&s);
+    uint8_t d[512];
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        memset(d, 0, sizeof d);
+        put32(d, 0x3030);
+        put16(d + 6, 1);                      /* processor */
+        put64(d + 24, 0xfffff80000001234ull); /* ProgramCounter */
+        put32(d + 32, codes[i].code);         /* ExceptionRecord64 at the union */
+        put64(d + 48, 0xfffff80000001234ull); /* ExceptionAddress */
+        put32(d + 56, 1);                     /* NumberParameters */
+        put64(d + 64, 0xdead);
+        put32(d + 32 + 152, i & 1);           /* FirstChance */
+        const kdt_event *e = send_data(&s, TARGET, 7, d, 240);
+        char want[128];
+        snprintf(want, sizeof want, "Exception %s at 0xfffff80000001234, %s chance (cpu 1)", codes[i].name,
+                 i & 1 ? "first" : "second");
+        in_summary(e, want);
+        assert_string_equal(e->status, codes[i].name);
+        expect(e, "kd.exception.first_chance", i & 1 ? "1" : "0");
+        expect(e, "kd.exception.param", "57005");
+        assert_string_equal(e->stats_key, "Exception");
+    }
+
+    /* WriteFile: the target's data goes to the host's file. */
+    memset(d, 0, sizeof d);
+    put32(d, 0x3432);
+    put64(d + 8, 0x20);
+    put64(d + 16, 512);
+    put32(d + 24, 3);
+    memcpy(d + 64, "log", 3);
+    const kdt_event *rq = send_data(&s, TARGET, 11, d, 67);
+    expect(rq, "kd.file.data", "6c6f67");
+    expect(rq, "kd.file.offset", "512");
+    in_summary(rq, "WriteFile handle 0x20 offset 512 len 3");
+    const kdt_event *rp = send_data(&s, HOST, 11, d, 64);
+    assert_int_equal(rp->req_seq, rq->seq);
+    in_summary(rp, "-> STATUS_SUCCESS");
+    close_session(&s);
+    kdt_run_free(&s.run);
+}
+
+/* Break-in bytes only from the host and only before a packet or silence;
+ * the trailing byte is checked. */
+static void serial_breakin_and_trailer(void **state)
+{
+    (void)state;
+    session s;
+    open_session(&s);
+    greet(&s); /* the target writes C2S */
+    /* The target's console prints "boot": text, not a break-in. */
+    dt_engine_stream(s.eng, s.conv, TARGET, s.ts, (const uint8_t *)"boot\r\n", 6);
+    /* A lone 'b' from the target is not one either: only the host breaks in. */
+    dt_engine_stream(s.eng, s.conv, TARGET, s.ts, (const uint8_t *)"b", 1);
+    uint8_t hi[19] = { 0 };
+    put32(hi, 0x3230);
+    put32(hi + 8, 3);
+    memcpy(hi + 16, "hi\n", 3);
+    const kdt_event *e = send_data_n(&s, TARGET, 3, hi, sizeof hi, 2);
+    expect(e, "kd.print.text", "hi\\n");
+    in_summary(&s.run.ev[s.run.n - 2], "skipped 7 bytes");
+    /* The host's break-in, then its next packet: one break-in of three bytes. */
+    dt_engine_stream(s.eng, s.conv, HOST, s.ts, (const uint8_t *)"bbb", 3);
+    const kdt_event *b = &s.run.ev[s.run.n - 1];
+    expect(b, "kd_serial.breakin", "3");
+    in_summary(b, "Break-in from the host (3 bytes)");
+    assert_string_equal(b->stats_key, "BREAKIN");
+    uint8_t u[40] = { 0 };
+    manip(&s, HOST, 0x3146, 0x103, u, NULL, 0);
+
+    /* A data packet whose trailing byte is not 0xAA. */
+    uint8_t bad[] = { '0', '0', '0', '0', 3, 0, 4, 0, 0, 0, 0, 0, 0x62, 0, 0, 0, 0x30, 0x32, 0, 0, 0x55 };
+    size_t before = s.run.n;
+    dt_engine_stream(s.eng, s.conv, TARGET, s.ts, bad, sizeof bad);
+    assert_int_equal(s.run.n, before + 1);
+    e = &s.run.ev[before];
+    assert_true(e->malformed);
+    expect(e, "kd_serial.trailer", "85");
+    expect(e, "kd.checksum.good", "1");
+
+    dt_engine_conv_close(s.eng, s.conv, s.ts, NULL);
+    size_t breakins = 0, resyncs = 0;
+    const kdt_event *sum = NULL;
+    for (size_t i = 0; i < s.run.n; i++) {
+        breakins += kdt_has(&s.run.ev[i], "kd_serial.breakin", NULL);
+        resyncs += s.run.ev[i].kind == DT_EV_NOTE && strstr(s.run.ev[i].summary, "resynchronised");
+        if (kdt_has(&s.run.ev[i], "kd.session.packets", NULL))
+            sum = &s.run.ev[i];
+    }
+    assert_int_equal(breakins, 1);
+    assert_int_equal(resyncs, 1); /* "boot\r\n" and the target's 'b': one run of 7 bytes */
+    assert_non_null(sum);
+    expect(sum, "kd.session.breakins", "1");
+    expect(sum, "kd.session.packets", "4");
+    expect(sum, "kd.session.bytes", "162"); /* (16 + 19) * 2 + 16 + 56 + 16 + 4: headers and data */
+    in_summary(sum, "1 break-ins");
+    close_session(&s);
+    kdt_run_free(&s.run);
+}
+
 static void key_parsing(void **state)
 {
     (void)state;
@@ -359,6 +597,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(manipulate_apis),
         cmocka_unit_test(target_initiated),
+        cmocka_unit_test(manipulate_more_apis),
+        cmocka_unit_test(exceptions_and_writes),
+        cmocka_unit_test(serial_breakin_and_trailer),
         cmocka_unit_test(key_parsing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

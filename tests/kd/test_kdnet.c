@@ -220,6 +220,34 @@ static void module_loads_and_files(void **state)
     assert_int_equal(kdt_count(&f->good, "kd.file.status", "3221225487"), 33); /* STATUS_NO_SUCH_FILE */
 }
 
+/* The one exception of the capture: the initial breakpoint, parsed here too. */
+static void corpus_exception(void **state)
+{
+    fixture *f = *state;
+    size_t n = 0;
+    for (size_t i = 0; i < f->cap.n; i++) {
+        const uint8_t *k = f->plain[i].kd;
+        if (!k || k[4] != 7 || rd32(k + 16) != 0x3030)
+            continue;
+        const kdt_event *e = pkt_event(f, i);
+        uint32_t code = rd32(k + 16 + 32);
+        uint64_t addr = rd32(k + 16 + 48) | (uint64_t)rd32(k + 16 + 52) << 32;
+        char want[64];
+        snprintf(want, sizeof want, "%u", code);
+        assert_true(kdt_has(e, "kd.exception.code", want));
+        snprintf(want, sizeof want, "%llu", (unsigned long long)addr);
+        assert_true(kdt_has(e, "kd.exception.address", want));
+        snprintf(want, sizeof want, "%u", rd32(k + 16 + 184) != 0);
+        assert_true(kdt_has(e, "kd.exception.first_chance", want));
+        snprintf(want, sizeof want, "Exception STATUS_BREAKPOINT at 0x%llx, first chance", (unsigned long long)addr);
+        assert_int_equal(code, 0x80000003);
+        assert_non_null(strstr(e->summary, want));
+        assert_string_equal(e->status, "STATUS_BREAKPOINT");
+        n++;
+    }
+    assert_int_equal(n, 1);
+}
+
 static void pairing_and_flags(void **state)
 {
     fixture *f = *state;
@@ -251,7 +279,40 @@ static void pairing_and_flags(void **state)
     for (size_t i = 0; i < f->good.n; i++)
         pending += f->good.ev[i].kind == DT_EV_PENDING;
     assert_int_equal(pending, 0);
+    /* Retransmits are their own --stats row; each API counts its exchanges once. */
+    size_t gc = 0;
+    for (size_t i = 0; i < f->good.n; i++) {
+        const kdt_event *e = &f->good.ev[i];
+        if (kdt_has(e, "kd.retransmit", "1"))
+            assert_string_equal(e->stats_key, "RETRANSMIT");
+        gc += e->stats_key && strcmp(e->stats_key, "GetContext") == 0;
+    }
+    assert_int_equal(gc, 8); /* 4 requests, 4 replies */
+
+    /* The end-of-session event: counters recomputed from the plaintexts. */
+    size_t kd_bytes = 0, kd_packets = 0;
+    for (size_t i = 0; i < f->cap.n; i++)
+        if (f->plain[i].kd) {
+            kd_bytes += f->plain[i].kd_len;
+            kd_packets++;
+        }
     const kdt_event *last = &f->good.ev[f->good.n - 1];
+    char want[32];
+    snprintf(want, sizeof want, "%zu", kd_packets);
+    assert_true(kdt_has(last, "kd.session.packets", want));
+    snprintf(want, sizeof want, "%zu", kd_bytes);
+    assert_true(kdt_has(last, "kd.session.bytes", want));
+    assert_true(kdt_has(last, "kd.session.resends", "2"));
+    assert_true(kdt_has(last, "kd.session.breakins", "0"));
+    assert_true(kdt_has(last, "kdnet.session.replies", "1"));
+    assert_true(kdt_has(last, "kdnet.session.mac_failures", "0"));
+    char iv[32];
+    assert_non_null(kdt_field(last, "kdnet.session.announce_interval", iv, sizeof iv));
+    double s_iv = atof(iv) / 1e9;
+    assert_true(s_iv > 2.9 && s_iv < 3.1); /* the target announces every 3 s */
+    snprintf(want, sizeof want, "%zu KD packets", kd_packets);
+    assert_non_null(strstr(last->summary, want));
+    assert_non_null(strstr(last->summary, "3 retransmits"));
     assert_true(kdt_has(last, "kd.session.retransmits", "3"));
     assert_true(kdt_has(last, "kd.session.resets", "2"));
     assert_true(kdt_has(last, "kdnet.session.announcements", "427"));
@@ -316,6 +377,7 @@ int main(void)
         cmocka_unit_test(get_version),
         cmocka_unit_test(dbgprint_text),
         cmocka_unit_test(module_loads_and_files),
+        cmocka_unit_test(corpus_exception),
         cmocka_unit_test(pairing_and_flags),
         cmocka_unit_test(wrong_key),
         cmocka_unit_test(no_key),

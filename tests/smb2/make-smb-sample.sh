@@ -6,7 +6,7 @@
 # private port (SMB_PORT, default 14450 + $$ % 1000). Captured: an SMB3
 # session doing ls, put, get, mkdir, rename, ls, a missing file, del, rmdir;
 # an encrypted SMB3 session opened by an SMB1 NEGOTIATE; allinfo;
-# an SMB3 session denied a share; an SMB2 session with a wrong password;
+# an SMB3 session denied a share; an SMB 3.0 session (validate negotiate); an SMB2 session with a wrong password;
 # rpcclient netshareenumall, srvinfo, lsaquery, enumdomusers over IPC$ (DCE/RPC
 # srvsvc, lsarpc, samr on named pipes).
 #
@@ -137,6 +137,8 @@ grep -q NT_STATUS_LOGON_FAILURE "$dir/log/wrongpw.out" || { echo "make-smb-sampl
 # SMB1 multi-protocol NEGOTIATE as older clients do; allinfo sends compounds.
 smb //127.0.0.1/data -U "$user%$pass" -m SMB3 --client-protection=encrypt --option='client min protocol=NT1' -c 'ls' >"$dir/log/encrypted.out"
 smb //127.0.0.1/data -U "$user%$pass" -m SMB3 -c 'put up.bin again.bin; allinfo again.bin; del again.bin' >"$dir/log/allinfo.out"
+# SMB 3.0 checks its negotiation after each tree connect (FSCTL_VALIDATE_NEGOTIATE_INFO).
+smb //127.0.0.1/data -U "$user%$pass" -m SMB3_00 --option='client min protocol=SMB3_00' -c 'ls' >"$dir/log/smb30.out"
 rpcclient -p "$port" 127.0.0.1 -U "$user%$pass" -c 'netshareenumall; srvinfo; lsaquery; enumdomusers' >"$dir/log/rpc.out" 2>&1 || true
 grep -q 'netname: data' "$dir/log/rpc.out" || { echo "make-smb-sample: rpcclient netshareenumall failed" >&2; cat "$dir/log/rpc.out" >&2; exit 1; }
 sleep 0.5

@@ -22,6 +22,7 @@ typedef struct ev_copy {
     bool malformed;
     char summary[256];
     char status[64];
+    char fields[1024]; /* "abbrev=value;" for string, integer and bool fields */
 } ev_copy;
 
 typedef struct collect {
@@ -29,6 +30,28 @@ typedef struct collect {
     ev_copy ev[64];
     size_t n;
 } collect;
+
+static void add_fields(char *out, size_t outsz, const dt_field *f)
+{
+    for (; f; f = f->next) {
+        size_t n = strlen(out);
+        switch (f->def->type) {
+        case DT_FT_STRING:
+            snprintf(out + n, outsz - n, "%s=%s;", f->def->abbrev, f->v.s.ptr);
+            break;
+        case DT_FT_BOOL:
+        case DT_FT_UINT8:
+        case DT_FT_UINT16:
+        case DT_FT_UINT32:
+        case DT_FT_UINT64:
+            snprintf(out + n, outsz - n, "%s=%llu;", f->def->abbrev, (unsigned long long)f->v.u);
+            break;
+        default:
+            break;
+        }
+        add_fields(out, outsz, f->child);
+    }
+}
 
 static void on_event(dt_sink *s, const dt_event *e)
 {
@@ -42,6 +65,8 @@ static void on_event(dt_sink *s, const dt_event *e)
     x->malformed = e->malformed;
     snprintf(x->summary, sizeof x->summary, "%s", e->summary);
     snprintf(x->status, sizeof x->status, "%s", e->status ? e->status : "");
+    x->fields[0] = '\0';
+    add_fields(x->fields, sizeof x->fields, e->fields);
 }
 static int on_finish(dt_sink *s) { (void)s; return 0; }
 static void on_destroy(dt_sink *s) { (void)s; }
@@ -517,6 +542,303 @@ static void test_pipe_write_read(void **state)
 }
 
 /* NetBIOS first-level encoding of a 16-byte name (15 chars + suffix). */
+
+/* A reply carrying only the status (error response body). */
+static void error_reply(world *w, uint16_t cmd, uint64_t msg_id, uint32_t status)
+{
+    buf m = { .n = 0 };
+    hdr(&m, cmd, 1, msg_id, status, 0);
+    u16(&m, 9);
+    zeros(&m, 7);
+    send_pdu(w, DT_DIR_S2C, &m);
+}
+
+static void ok_reply(world *w, uint16_t cmd, uint64_t msg_id)
+{
+    buf m = { .n = 0 };
+    hdr(&m, cmd, 1, msg_id, 0, 0);
+    u16(&m, 4);
+    u16(&m, 0);
+    send_pdu(w, DT_DIR_S2C, &m);
+}
+
+static const ev_copy *find_fields(const world *w, const char *needle, const char *field)
+{
+    const ev_copy *e = find(w, needle, 0);
+    if (!e) {
+        fprintf(stderr, "no event with \"%s\"\n", needle);
+        return NULL;
+    }
+    if (field && !strstr(e->fields, field)) {
+        fprintf(stderr, "\"%s\": no %s in %s\n", e->summary, field, e->fields);
+        return NULL;
+    }
+    return e;
+}
+
+/* CREATE with contexts, then CHANGE_NOTIFY, LOCK, FLUSH, a lease break,
+ * VALIDATE_NEGOTIATE and a DFS referral, each named as a troubleshooter
+ * reads it. */
+static void test_file_commands(void **state)
+{
+    world *w = *state;
+    buf m = { .n = 0 };
+    /* CREATE d with MxAc and RqLs contexts */
+    hdr(&m, 5, 0, 20, 0, 0);
+    u16(&m, 57);
+    zeros(&m, 2 + 4 + 16);
+    u32(&m, 0x1);
+    u32(&m, 0x10);
+    u32(&m, 7);
+    u32(&m, 1);
+    u32(&m, 1);
+    u16(&m, 120);
+    u16(&m, 2);
+    u32(&m, 128);
+    u32(&m, 24 + 56);
+    utf16(&m, "d");
+    align8(&m);
+    u32(&m, 24); /* MxAc, no data */
+    u16(&m, 16);
+    u16(&m, 4);
+    u16(&m, 0);
+    u16(&m, 0);
+    u32(&m, 0);
+    memcpy(m.b + m.n, "MxAc", 4);
+    m.n += 4;
+    zeros(&m, 4);
+    u32(&m, 0); /* RqLs, 32 bytes of lease */
+    u16(&m, 16);
+    u16(&m, 4);
+    u16(&m, 0);
+    u16(&m, 24);
+    u32(&m, 32);
+    memcpy(m.b + m.n, "RqLs", 4);
+    m.n += 4;
+    zeros(&m, 4);
+    zeros(&m, 32);
+    send_pdu(w, DT_DIR_C2S, &m);
+    m.n = 0;
+    hdr(&m, 5, 1, 20, 0, 0);
+    u16(&m, 89);
+    u8(&m, 0xff);
+    u8(&m, 0);
+    u32(&m, 1);
+    zeros(&m, 32);
+    u64(&m, 0);
+    u64(&m, 0);
+    u32(&m, 0x10);
+    u32(&m, 0);
+    fid(&m, 0x21);
+    u32(&m, 152);
+    u32(&m, 32);
+    u32(&m, 0);
+    u16(&m, 16);
+    u16(&m, 4);
+    u16(&m, 0);
+    u16(&m, 24);
+    u32(&m, 8);
+    memcpy(m.b + m.n, "MxAc", 4);
+    m.n += 4;
+    zeros(&m, 4);
+    u32(&m, 0);
+    u32(&m, 0x1f01ff);
+    send_pdu(w, DT_DIR_S2C, &m);
+    const ev_copy *cr = find_fields(w, "CREATE \\\\srv\\share\\d OPEN", "smb2.create.context=MxAc (maximal access);"
+                                                                       "smb2.create.context=RqLs (lease);");
+    assert_non_null(cr);
+    assert_non_null(find_fields(w, "CREATE \\\\srv\\share\\d OPEN → OPENED directory", "smb2.create.context=MxAc"));
+
+    /* CHANGE_NOTIFY on it: two changes; then one whose NextEntryOffset
+     * points past the buffer (one change, not "+1 more"). */
+    for (int k = 0; k < 2; k++) {
+        m.n = 0;
+        hdr(&m, 15, 0, 21 + (uint64_t)k, 0, 0);
+        u16(&m, 32);
+        u16(&m, 1);
+        u32(&m, 4096);
+        fid(&m, 0x21);
+        u32(&m, 0x17);
+        u32(&m, 0);
+        send_pdu(w, DT_DIR_C2S, &m);
+        m.n = 0;
+        hdr(&m, 15, 1, 21 + (uint64_t)k, 0, 0);
+        u16(&m, 9);
+        u16(&m, 72);
+        u32(&m, k == 0 ? 24 + 18 : 24);
+        u32(&m, k == 0 ? 24 : 400);
+        u32(&m, 1);
+        u32(&m, 10);
+        utf16(&m, "a.txt");
+        zeros(&m, 2);
+        if (k == 0) {
+            u32(&m, 0);
+            u32(&m, 2);
+            u32(&m, 6);
+            utf16(&m, "b.c");
+        }
+        send_pdu(w, DT_DIR_S2C, &m);
+    }
+    assert_non_null(find_fields(w, "CHANGE_NOTIFY \\\\srv\\share\\d filter=0x17 watch-tree → ADDED a.txt (+1 more)",
+                                "smb2.notify.action=1;smb2.filename=a.txt;smb2.notify.action=2;smb2.filename=b.c;"));
+    const ev_copy *one = find(w, "CHANGE_NOTIFY \\\\srv\\share\\d filter=0x17 watch-tree → ADDED a.txt", 1);
+    assert_non_null(one);
+    assert_null(strstr(one->summary, "more"));
+
+    /* LOCK: two ranges, refused */
+    m.n = 0;
+    hdr(&m, 10, 0, 23, 0, 0);
+    u16(&m, 48);
+    u16(&m, 2);
+    u32(&m, 0);
+    fid(&m, 0x21);
+    u64(&m, 100);
+    u64(&m, 10);
+    u32(&m, 0x12);
+    u32(&m, 0);
+    u64(&m, 200);
+    u64(&m, 5);
+    u32(&m, 0x1);
+    u32(&m, 0);
+    send_pdu(w, DT_DIR_C2S, &m);
+    error_reply(w, 10, 23, 0xC0000055);
+    assert_non_null(find_fields(w, "LOCK \\\\srv\\share\\d off=100 len=10 exclusive fail-immediately (+1 more)",
+                                "smb2.lock_count=2;smb2.filename=\\\\srv\\share\\d;smb2.file_offset=100;smb2.lock_length=10;smb2.lock_flags=18;"
+                                "smb2.file_offset=200;smb2.lock_length=5;smb2.lock_flags=1;"));
+    const ev_copy *lk =
+        find(w, "LOCK \\\\srv\\share\\d off=100 len=10 exclusive fail-immediately (+1 more) → STATUS_LOCK_NOT_GRANTED", 0);
+    assert_non_null(lk);
+    assert_string_equal(lk->status, "STATUS_LOCK_NOT_GRANTED");
+
+    /* FLUSH */
+    m.n = 0;
+    hdr(&m, 7, 0, 24, 0, 0);
+    u16(&m, 24);
+    zeros(&m, 6);
+    fid(&m, 0x21);
+    send_pdu(w, DT_DIR_C2S, &m);
+    ok_reply(w, 7, 24);
+    assert_non_null(find(w, "FLUSH \\\\srv\\share\\d → STATUS_SUCCESS", 0));
+
+    /* The server breaks a lease from RWH to R (unsolicited). */
+    m.n = 0;
+    hdr(&m, 18, 1, UINT64_MAX, 0, 0);
+    u16(&m, 44);
+    u16(&m, 2);
+    u32(&m, 1);
+    fid(&m, 0x5a);
+    u32(&m, 7);
+    u32(&m, 1);
+    zeros(&m, 12);
+    send_pdu(w, DT_DIR_S2C, &m);
+    assert_non_null(find_fields(w, "OPLOCK_BREAK lease to R (server notification)", "smb2.lease.lease_state=1;"));
+
+    /* VALIDATE_NEGOTIATE on the share (FileId all ones) */
+    m.n = 0;
+    hdr(&m, 11, 0, 25, 0, 0);
+    u16(&m, 57);
+    u16(&m, 0);
+    u32(&m, 0x00140204);
+    fid(&m, 0xff);
+    u32(&m, 120);
+    u32(&m, 28);
+    u32(&m, 0);
+    u32(&m, 0);
+    u32(&m, 0);
+    u32(&m, 24);
+    u32(&m, 1);
+    u32(&m, 0);
+    u32(&m, 0x7f);
+    zeros(&m, 16);
+    u16(&m, 1);
+    u16(&m, 2);
+    u16(&m, 0x300);
+    u16(&m, 0x302);
+    send_pdu(w, DT_DIR_C2S, &m);
+    m.n = 0;
+    hdr(&m, 11, 1, 25, 0, 0);
+    u16(&m, 49);
+    u16(&m, 0);
+    u32(&m, 0x00140204);
+    fid(&m, 0xff);
+    u32(&m, 112);
+    u32(&m, 0);
+    u32(&m, 112);
+    u32(&m, 24);
+    u32(&m, 0);
+    u32(&m, 0);
+    u32(&m, 0x7f);
+    zeros(&m, 16);
+    u16(&m, 1);
+    u16(&m, 0x302);
+    send_pdu(w, DT_DIR_S2C, &m);
+    assert_non_null(find(w, "IOCTL FSCTL_VALIDATE_NEGOTIATE_INFO dialects 3.0,3.0.2 in=28", 0));
+    assert_non_null(find_fields(w, "IOCTL FSCTL_VALIDATE_NEGOTIATE_INFO dialects 3.0,3.0.2 in=28 → out=24 bytes",
+                                "smb2.dialect=770;"));
+
+    /* DFS referral: \srv\dfs\link is at \other\share */
+    m.n = 0;
+    hdr(&m, 11, 0, 26, 0, 0);
+    u16(&m, 57);
+    u16(&m, 0);
+    u32(&m, 0x00060194);
+    fid(&m, 0xff);
+    u32(&m, 120);
+    u32(&m, 2 + 2 * 13 + 2);
+    u32(&m, 0);
+    u32(&m, 0);
+    u32(&m, 0);
+    u32(&m, 4096);
+    u32(&m, 1);
+    u32(&m, 0);
+    u16(&m, 4);
+    utf16(&m, "\\srv\\dfs\\link");
+    u16(&m, 0);
+    send_pdu(w, DT_DIR_C2S, &m);
+    m.n = 0;
+    hdr(&m, 11, 1, 26, 0, 0);
+    u16(&m, 49);
+    u16(&m, 0);
+    u32(&m, 0x00060194);
+    fid(&m, 0xff);
+    u32(&m, 112);
+    u32(&m, 0);
+    u32(&m, 112);
+    size_t len_at = m.n;
+    u32(&m, 0);
+    u32(&m, 0);
+    u32(&m, 0);
+    size_t out0 = m.n;
+    u16(&m, 28);
+    u16(&m, 1);
+    u32(&m, 0);
+    u16(&m, 3);    /* version */
+    u16(&m, 34);   /* size */
+    u16(&m, 0);    /* server type */
+    u16(&m, 0);    /* flags */
+    u32(&m, 600);  /* ttl */
+    u16(&m, 34);   /* DFS path */
+    u16(&m, 34 + 28);
+    u16(&m, 34 + 56);
+    zeros(&m, 16);
+    utf16(&m, "\\srv\\dfs\\link");
+    u16(&m, 0);
+    utf16(&m, "\\srv\\dfs\\link");
+    u16(&m, 0);
+    utf16(&m, "\\other\\share");
+    u16(&m, 0);
+    uint32_t out_len = (uint32_t)(m.n - out0);
+    memcpy(m.b + len_at, &out_len, 4);
+    send_pdu(w, DT_DIR_S2C, &m);
+    char want[200];
+    snprintf(want, sizeof want, "IOCTL FSCTL_DFS_GET_REFERRALS \\srv\\dfs\\link in=30 → out=%u bytes, 1 referral → \\other\\share",
+             out_len);
+    assert_non_null(find_fields(w, want, "smb2.dfs.referral.version=3;smb2.dfs.referral.ttl=600;"
+                                         "smb2.dfs.referral.path=\\srv\\dfs\\link;smb2.dfs.referral.node=\\other\\share;"));
+    for (size_t i = 0; i < w->col.n; i++)
+        assert_false(w->col.ev[i].malformed);
+}
+
 static void nb_name(uint8_t *out, const char *name, uint8_t suffix)
 {
     char raw[16];
@@ -558,6 +880,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_named_across_pdus, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interim_and_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nbss_session_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipe_write_read, setup, teardown),
     };

@@ -2,7 +2,8 @@
  * session in tests/smb2/, or the capture named on the command line) is fed
  * through the engine truncated at every offset, with random bit flips, and
  * with its length header damaged, each time after the PDUs before it so the
- * connection state (sessions, trees, open files, pipes) is real. Whatever
+ * connection state (sessions, trees, open files, pipes) is real; every other
+ * PDU on a conversation the engine must recognise by the heuristic probe. Whatever
  * comes out must come out without a crash or a sanitizer report, and the
  * damage must be reported as malformed. */
 #include <pcap/pcap.h>
@@ -205,14 +206,18 @@ typedef struct run {
     uint64_t ts;
 } run;
 
-static dt_conv *open_conv(run *r, uint16_t port)
+/* heuristic: an unknown server port and no decode-as, so the engine's probe
+ * (the smb2 dissector's \xfeSMB/NBSS heuristic) sees the bytes first. */
+static dt_conv *open_conv_as(run *r, uint16_t port, bool heuristic)
 {
     char client[32];
     snprintf(client, sizeof client, "127.0.0.1:%u", port);
-    dt_conv_params p = { .channel = r->ch, .transport = DT_CONV_STREAM, .client = client, .server = "127.0.0.1:445",
-                         .dissector = "smb2", .ts_ns = r->ts };
+    dt_conv_params p = { .channel = r->ch, .transport = DT_CONV_STREAM, .client = client,
+                         .server = heuristic ? "127.0.0.1:1" : "127.0.0.1:445", .dissector = heuristic ? NULL : "smb2",
+                         .ts_ns = r->ts };
     return dt_engine_conv_open(r->e, &p);
 }
+
 
 static void feed(run *r, dt_conv *c, dt_dir dir, const uint8_t *d, size_t n)
 {
@@ -221,9 +226,9 @@ static void feed(run *r, dt_conv *c, dt_dir dir, const uint8_t *d, size_t n)
 }
 
 /* The connection up to PDU i, so state is as it was in the capture. */
-static dt_conv *replay_prefix(run *r, size_t i)
+static dt_conv *replay_prefix(run *r, size_t i, bool heuristic)
 {
-    dt_conv *c = open_conv(r, pdus[i].client_port);
+    dt_conv *c = open_conv_as(r, pdus[i].client_port, heuristic);
     for (size_t k = 0; k < i; k++) {
         if (pdus[k].client_port == pdus[i].client_port)
             feed(r, c, pdus[k].dir, pdus[k].data, pdus[k].len);
@@ -259,11 +264,12 @@ int main(int argc, char **argv)
         dt_engine_add_sink(r.e, json);
     r.ch = dt_engine_channel(r.e, "fuzz", "smb2 fuzz", -1);
 
-    /* The capture as it is: decodes cleanly. */
+    /* The capture as it is: decodes cleanly, also where the engine must
+     * recognise SMB (or an NBSS session request) by its probe. */
     for (size_t i = 0; i < 64; i++) {
         if (!streams[i].used)
             continue;
-        dt_conv *c = open_conv(&r, streams[i].client_port);
+        dt_conv *c = open_conv_as(&r, streams[i].client_port, i % 2);
         for (size_t k = 0; k < n_pdus; k++) {
             if (pdus[k].client_port == streams[i].client_port)
                 feed(&r, c, pdus[k].dir, pdus[k].data, pdus[k].len);
@@ -282,7 +288,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_pdus; i++) {
         const pdu *p = &pdus[i];
         size_t body = p->len - 4;
-        dt_conv *c = replay_prefix(&r, i);
+        dt_conv *c = replay_prefix(&r, i, i % 2);
         /* Truncated at every offset: the frame says the shorter length. */
         for (size_t t = 0; t < body; t++) {
             buf[0] = p->data[0];
@@ -306,10 +312,10 @@ int main(int argc, char **argv)
         }
         dt_engine_conv_close(r.e, c, r.ts, NULL);
         /* The stream ends inside the PDU; and a damaged length header. */
-        c = replay_prefix(&r, i);
+        c = replay_prefix(&r, i, false);
         feed(&r, c, p->dir, p->data, 4 + body / 2);
         dt_engine_conv_close(r.e, c, r.ts, NULL);
-        c = replay_prefix(&r, i);
+        c = replay_prefix(&r, i, true);
         memcpy(buf, p->data, p->len);
         buf[1] ^= 0x80;
         buf[0] ^= (uint8_t)(rnd() & 0x85);

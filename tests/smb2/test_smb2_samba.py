@@ -5,7 +5,9 @@ file, rpcclient netshareenumall), replays it and checks the timeline, then
 cross-checks every SMB2 PDU against tshark as an oracle."""
 import collections
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,134 @@ def flat(fields, out=None):
             else:
                 out[k].append(item)
     return out
+
+
+UNITS = {"ns": 1, "µs": 1e3, "ms": 1e6, "s": 1e9}
+STATS_ROW = re.compile(r"^(SMB2|DCERPC)\s+(.+?)\s+(\d+)\s+(\d+)\s+(-|[\d.]+ (?:ns|µs|ms|s))\s+(-|[\d.]+ (?:ns|µs|ms|s))"
+                       r"\s+(-|[\d.]+ (?:ns|µs|ms|s))\s+(\d+)\s+(\d+)\s*(.*)$")
+
+
+def duration(cell):
+    if cell == "-":
+        return None
+    v, u = cell.split()
+    return float(v) * UNITS[u]
+
+
+def nearest_rank(values, p):
+    values = sorted(values)
+    return values[max(1, math.ceil(p / 100 * len(values))) - 1]
+
+
+def stats_check(cap, events):
+    """--stats, row by row, against what the JSON timeline says: requests and
+    replies counted, p50/p95 (histogram buckets are 1/16 of a power of two
+    wide) and max latency of the final responses, errors by status."""
+    st = run([DIAGTAP, "replay", cap, "--stats"]).stdout
+    rows = {}
+    for line in st.splitlines():
+        m = STATS_ROW.match(line)
+        if m:
+            rows[(m.group(1).lower(), m.group(2))] = m.groups()[2:]
+    want = collections.defaultdict(lambda: {"count": 0, "replies": 0, "lat": [], "errors": collections.Counter()})
+    for e in events:
+        if e["kind"] != "pdu" or not e.get("stats_key") or e["proto_name"] not in ("smb2", "dcerpc"):
+            continue
+        w = want[(e["proto_name"], e["stats_key"])]
+        if e["role"] in ("response", "interim"):
+            w["replies"] += 1
+            if e["role"] == "response" and e["latency_ns"] is not None:
+                w["lat"].append(e["latency_ns"])
+        else:
+            w["count"] += 1
+        if e["is_error"]:
+            w["errors"][e["status"]] += 1
+    bad = []
+    for k, w in want.items():
+        r = rows.get(k)
+        if not r:
+            bad.append("%s: no row" % (k,))
+            continue
+        count, replies, p50, p95, mx, errors, _pending, statuses = r
+        got_st = collections.Counter({s.rsplit("×", 1)[0]: int(s.rsplit("×", 1)[1]) for s in statuses.split(", ") if s})
+        if int(count) != w["count"] or int(replies) != w["replies"] or int(errors) != sum(w["errors"].values()) \
+                or got_st != w["errors"]:
+            bad.append("%s: %s vs %s" % (k, r, dict(w)))
+            continue
+        if not w["lat"]:
+            if (p50, p95, mx) != ("-", "-", "-"):
+                bad.append("%s: latencies without responses %s" % (k, r))
+            continue
+        for cell, exact, tol in ((p50, nearest_rank(w["lat"], 50), 0.07), (p95, nearest_rank(w["lat"], 95), 0.07),
+                                 (mx, max(w["lat"]), 0.006)):
+            if abs(duration(cell) - exact) > tol * exact + 1:
+                bad.append("%s: %s where the timeline says %d ns" % (k, cell, exact))
+    check(len(want) >= 15 and not bad, "--stats: %d rows agree with the timeline on counts, p50/p95/max, errors by status %s"
+          % (len(want), bad[:3]))
+    check(("smb2", "TREE_CONNECT") in rows and "STATUS_ACCESS_DENIED×1" in rows[("smb2", "TREE_CONNECT")][-1]
+          and "STATUS_LOGON_FAILURE×1" in rows[("smb2", "SESSION_SETUP")][-1]
+          and "STATUS_OBJECT_NAME_NOT_FOUND×1" in rows[("smb2", "CREATE")][-1],
+          "--stats: the denied share, the wrong password and the missing file are counted under their command")
+
+
+def smb2_oracle(cap, port, smb):
+    """tshark's (msg_id, cmd, response, nt_status) for every SMB2 PDU, per
+    connection and direction, in order, must be diagtap's; and tshark's
+    transform headers (encrypted messages: session id, size) too."""
+    ts = run(["tshark", "-n", "-r", cap, "-d", "tcp.port==%d,nbss" % port, "-Y", "smb2", "-T", "fields",
+              "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "smb2.msg_id", "-e", "smb2.cmd",
+              "-e", "smb2.flags.response", "-e", "smb2.nt_status", "-e", "smb2.header.transform.msg_size",
+              "-e", "smb2.sesid"]).stdout
+    want = collections.defaultdict(list)
+    want_tf = collections.defaultdict(list)
+    for line in ts.splitlines():
+        sp, dp, mids, cmds, resps, stats_, tsizes, tsids = (line.split("\t") + [""] * 8)[:8]
+        to_server = int(dp) == port
+        client = sp if to_server else dp
+        if tsizes:  # encrypted: tshark has no key either, only the transform header
+            for size, sid in zip(tsizes.split(","), tsids.split(",")):
+                want_tf[(client, "c2s" if to_server else "s2c")].append((int(size), int(sid, 16)))
+            continue
+        if not mids:
+            continue
+        mids, cmds, resps = mids.split(","), cmds.split(","), resps.split(",")
+        sts = stats_.split(",") if stats_ else []
+        si = 0
+        for mid, cmd, rsp in zip(mids, cmds, resps):
+            is_resp = rsp in ("1", "True")
+            st_ = None
+            if is_resp:
+                st_ = int(sts[si], 16)
+                si += 1
+            want[(client, "s2c" if is_resp else "c2s")].append((int(mid), int(cmd), is_resp, st_))
+    got = collections.defaultdict(list)
+    got_tf = collections.defaultdict(list)
+    for e in smb:
+        client = e["conv"]["client"].rsplit(":", 1)[1]
+        if "smb2.header.transform.msg_size" in e["f"]:
+            got_tf[(client, e["dir"])].append((int(e["f"]["smb2.header.transform.msg_size"][0]),
+                                               int(e["f"]["smb2.sesid"][0])))
+            continue
+        if "smb2.cmd" not in e["f"]:
+            continue
+        resp = e["f"]["smb2.flags.response"][0]
+        st_ = e["f"]["smb2.nt_status"][0] if resp else None
+        got[(client, e["dir"])].append((int(e["f"]["smb2.msg_id"][0]), e["f"]["smb2.cmd"][0], resp, st_))
+    n_want = sum(len(v) for v in want.values())
+    n_got = sum(len(v) for v in got.values())
+    check(n_want > 50, "port %d: tshark sees the session (%d SMB2 PDUs)" % (port, n_want))
+    diffs = [k for k in set(want) | set(got) if want.get(k) != got.get(k)]
+    for k in diffs[:3]:
+        a, b = want.get(k, []), got.get(k, [])
+        i = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+        print("  %s: first difference at #%d: tshark %s, diagtap %s" % (k, i, a[i:i + 2], b[i:i + 2]))
+    check(not diffs and n_want == n_got,
+          "port %d: tshark oracle: all %d SMB2 PDUs agree on (msg_id, cmd, response, nt_status) (diagtap %d)"
+          % (port, n_want, n_got))
+    n_tf = sum(len(v) for v in want_tf.values())
+    check(n_tf >= 6 and dict(want_tf) == dict(got_tf),
+          "tshark oracle: all %d encrypted messages agree on (size, session id) (diagtap %d)"
+          % (n_tf, sum(len(v) for v in got_tf.values())))
 
 
 def main():
@@ -155,12 +285,10 @@ def main():
     check(any("AES-128-GCM" in e["summary"] or "AES-256-GCM" in e["summary"] for e in smb
               if e["stats_key"] == "NEGOTIATE" and e["role"] == "response"), "NEGOTIATE response names the cipher")
     check(any(e["f"].get("smb2.flags.signature") == [True] for e in smb), "signed messages marked")
-
-    # --stats: commands by count and latency, errors by status.
-    st = subprocess.run([DIAGTAP, "replay", cap, "--stats"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    stats = st.stdout + st.stderr
-    check("TREE_CONNECT" in stats and "STATUS_ACCESS_DENIED" in stats and "STATUS_LOGON_FAILURE" in stats,
-          "--stats lists commands and error statuses")
+    vn = [e for e in smb if e["summary"].startswith("IOCTL FSCTL_VALIDATE_NEGOTIATE_INFO dialects 3.0 in=")]
+    check(len(vn) >= 4 and all(e["f"]["smb2.dialect"] == [0x300] and not e["is_error"] for e in vn if e["role"] == "response")
+          and sum(e["role"] == "response" for e in vn) * 2 == len(vn),
+          "SMB 3.0 session: VALIDATE_NEGOTIATE_INFO offers 3.0 and the server confirms 3.0 (%d)" % len(vn))
 
     # Nothing malformed in a clean capture; no PDU left unanswered.
     check(not [e for e in events if e["malformed"]], "no malformed events")
@@ -168,45 +296,16 @@ def main():
     pend = [e["summary"] for e in events if e["kind"] == "pending"]
     check(not pend, "no pending requests %s" % pend[:3])
 
-    # Oracle: tshark's (msg_id, cmd, response, nt_status) for every SMB2 PDU,
-    # per connection and direction, in order.
-    ts = run(["tshark", "-n", "-r", cap, "-d", "tcp.port==%d,nbss" % port, "-Y", "smb2", "-T", "fields",
-              "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "smb2.msg_id", "-e", "smb2.cmd",
-              "-e", "smb2.flags.response", "-e", "smb2.nt_status"]).stdout
-    want = collections.defaultdict(list)
-    for line in ts.splitlines():
-        sp, dp, mids, cmds, resps, stats_ = (line.split("\t") + [""] * 6)[:6]
-        if not mids:
-            continue  # an encrypted message: tshark has no key either
-        mids, cmds, resps = mids.split(","), cmds.split(","), resps.split(",")
-        sts = stats_.split(",") if stats_ else []
-        si = 0
-        for mid, cmd, rsp in zip(mids, cmds, resps):
-            is_resp = rsp in ("1", "True")
-            st_ = None
-            if is_resp:
-                st_ = int(sts[si], 16)
-                si += 1
-            client = dp if is_resp else sp
-            want[(client, "s2c" if is_resp else "c2s")].append((int(mid), int(cmd), is_resp, st_))
-    got = collections.defaultdict(list)
-    for e in smb:
-        if "smb2.cmd" not in e["f"]:
-            continue
-        client = e["conv"]["client"].rsplit(":", 1)[1]
-        resp = e["f"]["smb2.flags.response"][0]
-        st_ = e["f"]["smb2.nt_status"][0] if resp else None
-        got[(client, e["dir"])].append((int(e["f"]["smb2.msg_id"][0]), e["f"]["smb2.cmd"][0], resp, st_))
-    n_want = sum(len(v) for v in want.values())
-    n_got = sum(len(v) for v in got.values())
-    check(n_want > 100, "tshark sees the session (%d SMB2 PDUs)" % n_want)
-    diffs = [k for k in set(want) | set(got) if want.get(k) != got.get(k)]
-    for k in diffs[:3]:
-        a, b = want.get(k, []), got.get(k, [])
-        i = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
-        print("  %s: first difference at #%d: tshark %s, diagtap %s" % (k, i, a[i:i + 2], b[i:i + 2]))
-    check(not diffs and n_want == n_got,
-          "tshark oracle: all %d SMB2 PDUs agree on (msg_id, cmd, response, nt_status) (diagtap %d)" % (n_want, n_got))
+    smb2_oracle(cap, port, smb)
+    stats_check(cap, events)
+    # One SMB session's statistics: --stats over the events that carry its id.
+    if denied:
+        sid = "^0x%016x$" % int(denied[0]["f"]["smb2.sesid"][0])
+        one = run([DIAGTAP, "replay", cap, "--stats", "--grep", sid]).stdout
+        one = one[one.index("PROTO "):]
+        check("TREE_CONNECT" in one and "STATUS_ACCESS_DENIED×1" in one and "LOGON_FAILURE" not in one
+              and "OBJECT_NAME_NOT_FOUND" not in one and "READ" not in one,
+              "--stats --grep SESSION-ID: the denied session's own statistics")
 
     # Oracle for the pipes: every DCE/RPC PDU's (call id, packet type, opnum).
     ts = run(["tshark", "-n", "-r", cap, "-d", "tcp.port==%d,nbss" % port, "-Y", "dcerpc", "-T", "fields",
@@ -232,6 +331,50 @@ def main():
     names = {e["summary"].split(" call_id")[0] for e in rpc if e["summary"].startswith("Request ")}
     check({"Request srvsvc.NetShareEnumAll", "Request srvsvc.NetSrvGetInfo", "Request lsarpc.lsa_QueryInfoPolicy",
            "Request samr.samr_EnumDomainUsers"} <= names, "RPC operations named: %s" % sorted(names))
+
+
+    # The NetBIOS session service on its real port, 139, in a private network
+    # namespace (nothing else listens there): a smaller session, the same
+    # operations, each connection opened with an NBSS session request; the
+    # SMB1 NEGOTIATE rides on NBSS too. tshark decodes 139 as NBSS itself.
+    cap139 = os.path.join(tmp, "smb139.pcapng")
+    env139 = dict(env, SMB_PORT="139", SMB_FILE_SIZE="5000")
+    r = subprocess.run(["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$1"', SAMPLE, cap139],
+                       env=env139, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    print(r.stdout[-300:])
+    if r.returncode != 0:
+        sys.exit("make-smb-sample.sh on port 139 in a network namespace failed")
+    ev139 = [json.loads(l) for l in run([DIAGTAP, "replay", cap139, "-T", "json"]).stdout.splitlines() if l]
+    for e in ev139:
+        e["f"] = flat(e["fields"])
+    smb139 = [e for e in ev139 if e["proto_name"] == "smb2" and e["kind"] == "pdu"]
+    check(all(e["conv"]["server"].endswith(":139") for e in smb139), "port 139: every conversation is to port 139")
+    ts = run(["tshark", "-n", "-r", cap139, "-Y", "nbss.type != 0", "-T", "fields", "-e", "tcp.srcport",
+              "-e", "tcp.dstport", "-e", "nbss.type", "-e", "nbss.called_name", "-e", "nbss.calling_name"]).stdout
+    want = sorted(tuple(l.split("\t")[:5]) for l in ts.splitlines())
+    got = []
+    for e in smb139:
+        if e["f"].get("nbss.type", [0])[0] != 0:
+            c = e["conv"]["client"].rsplit(":", 1)[1]
+            sp, dp = (c, "139") if e["dir"] == "c2s" else ("139", c)
+            got.append((sp, dp, "0x%02x" % e["f"]["nbss.type"][0], e["f"].get("nbss.called_name", [""])[0],
+                        e["f"].get("nbss.calling_name", [""])[0]))
+    check(len(want) >= 10 and want == sorted(got),
+          "port 139: all %d NBSS session requests and responses agree with tshark (type, called, calling name) %s"
+          % (len(want), sorted(set(want) ^ set(got))[:3]))
+    reqs = [e for e in smb139 if e["stats_key"] == "NBSS SESSION_REQUEST" and e["role"] == "request"]
+    oks = [e for e in smb139 if e["summary"] == "NBSS SESSION_REQUEST → positive response"]
+    check(reqs and sorted(e["req_seq"] for e in oks) == sorted(e["seq"] for e in reqs)
+          and all(e["summary"].startswith("NBSS session request 127.0.0.1<20> from ") for e in reqs),
+          "port 139: each NBSS session request named and paired with its positive response (%d)" % len(reqs))
+    smb1 = [e for e in smb139 if e["summary"].startswith("SMB1 NEGOTIATE dialects") and "SMB 2.002" in e["summary"]]
+    check(len(smb1) == 1 and any(e["req_seq"] == smb1[0]["seq"] and e["stats_key"] == "SMB1 NEGOTIATE" for e in smb139),
+          "port 139: the SMB1 NEGOTIATE over NBSS, answered by SMB2")
+    check(any("TREE_CONNECT \\\\127.0.0.1\\secret → STATUS_ACCESS_DENIED" in e["summary"] for e in smb139),
+          "port 139: the denied share")
+    check(not [e for e in ev139 if e["malformed"] or e["kind"] in ("error", "pending")],
+          "port 139: nothing malformed, no errors, nothing pending")
+    smb2_oracle(cap139, 139, smb139)
 
     if failures:
         print("%d check(s) failed; capture kept in %s" % (len(failures), cap))

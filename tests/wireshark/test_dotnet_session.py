@@ -66,6 +66,16 @@ try:
     n2, nf2 = compare(s, pcap, [], [], {"dotnet_ipc", "nettrace"}, min_fields=12, two_pass=True)
     check(n2 == n, "%d events over TCP, %d in the recording" % (n2, n))
     print(".NET IPC over TCP: %d events, %d fields equal" % (n2, nf2))
+    # The DOTNET_IPC_V1 heuristic is what finds it: off, nothing decodes;
+    # Decode As tcp.port gives the same.
+    def summaries(extra):
+        return s.tshark(["-r", pcap, "-T", "fields", "-e", "diagtap.summary"] + extra).split("\n")
+    heur = summaries([])
+    off = ["--disable-heuristic", "dotnet_ipc_tcp", "--disable-heuristic", "nettrace_tcp"]
+    left = [l for l in summaries(off) if l.strip()]
+    check(not left, ".NET IPC decoded with its TCP heuristic disabled: %s" % left[:3])
+    check(summaries(off + ["-d", "tcp.port==%d,dotnet_ipc" % port]) == heur,
+          "Decode As tcp.port==%d,dotnet_ipc differs from the heuristic" % port)
 finally:
     stop.set()
     for p in (proxy, tcpdump):

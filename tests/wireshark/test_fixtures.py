@@ -3,6 +3,8 @@ with lldb-vscode-14, debugpy and clangd-14) replayed two ways:
  - over a loopback TCP connection, message by message in their original
    order, captured by tcpdump: the Content-Length heuristic tells DAP from
    LSP, and every field tshark shows equals `diagtap replay` of the capture;
+   with the heuristics off nothing decodes, and Decode As tcp.port gives
+   the same messages as the heuristic;
  - as diagtap's own recording (the transcript's bytes replayed with -w):
    the exported PDUs open decoded with the same fields.
 Also a session where the adapter speaks first: the side that connected
@@ -88,6 +90,15 @@ try:
         s.readable(name + "-tcp.pcap")
         n, nf = compare(s, pcap, [], [], {proto}, min_fields=5, two_pass=True)
         print("%s over TCP: %d %s events, %d fields equal" % (name, n, proto, nf))
+        # Decode As instead of the Content-Length heuristic: the same messages.
+        filt = "dap_dt" if proto == "dap" else proto
+        def summaries(extra):
+            return s.tshark(["-r", pcap, "-T", "fields", "-e", "diagtap.summary"] + extra).split("\n")
+        heur = summaries([])
+        off = ["--disable-heuristic", "dap_dt_tcp", "--disable-heuristic", "lsp_tcp"]
+        check(not "".join(summaries(off)).strip(), "%s decoded with the TCP heuristics disabled" % name)
+        check(summaries(off + ["-d", "tcp.port==%d,%s" % (port, filt)]) == heur,
+              "%s: Decode As tcp.port==%d,%s differs from the heuristic" % (name, port, filt))
 
         c2s, s2c = s.path(name + ".c2s"), s.path(name + ".s2c")
         with open(c2s, "wb") as a, open(s2c, "wb") as b:
@@ -103,7 +114,8 @@ try:
     # The bundled sample: SMB2 captured off the network (Wireshark's own SMB2
     # decodes it) and a DAP session recorded through `diagtap proxy tcp`.
     sample = os.path.join(SRCDIR, "fixtures", "sample.pcapng")
-    if os.path.exists(sample):
+    check(os.path.exists(sample), "fixtures/sample.pcapng is missing")
+    if True:
         shutil.copy(sample, s.path("sample.pcapng"))
         s.readable("sample.pcapng")
         n, nf = compare(s, s.path("sample.pcapng"), [], [], {"dap"}, min_fields=10, two_pass=True)

@@ -37,8 +37,8 @@ try:
     dap = s.path("dap.pcapng")
     r = subprocess.run([os.environ["DIAGTAP"], "replay", "--raw-in", s.path("c2s.bin"), "--raw-out", s.path("s2c.bin"),
                         "-d", "dap", "-w", dap], capture_output=True)
-    if r.returncode == 0:  # needs the dap dissector
-        inputs.append((dap, []))
+    check(r.returncode == 0, "diagtap could not record the DAP input: %s" % r.stderr[-500:])
+    inputs.append((dap, []))
     # A .NET diagnostics conversation: ProcessInfo, then CollectTracing2 and
     # the EventPipe stream that follows its reply.
     c2s = dotnet_fake.msg(4, 0) + dotnet_fake.msg(2, 3, struct.pack("<IIBI", 256, 1, 1, 1) + struct.pack(
@@ -51,14 +51,14 @@ try:
     dn = s.path("dotnet.pcapng")
     r = subprocess.run([os.environ["DIAGTAP"], "replay", "--raw-in", s.path("dn.c2s"), "--raw-out", s.path("dn.s2c"),
                         "-d", "dotnet_ipc", "-w", dn], capture_output=True)
-    if r.returncode == 0:  # needs the dotnet dissectors
-        inputs.append((dn, []))
+    check(r.returncode == 0, "diagtap could not record the .NET input: %s" % r.stderr[-500:])
+    inputs.append((dn, []))
     traces = sorted(glob.glob(os.path.join(CORPUS, "nettrace", "*6.0*.nettrace")))
-    if traces:
-        nt = s.path("nettrace.pcapng")
-        r = subprocess.run([os.environ["DIAGTAP"], "replay", traces[0], "-w", nt], capture_output=True)
-        if r.returncode == 0 and os.path.getsize(nt) > 100:
-            inputs.append((nt, []))
+    check(traces, "no nettrace 6.0 trace in the corpus")
+    nt = s.path("nettrace.pcapng")
+    r = subprocess.run([os.environ["DIAGTAP"], "replay", traces[0], "-w", nt], capture_output=True)
+    check(r.returncode == 0 and os.path.getsize(nt) > 100, "diagtap could not record %s" % traces[0])
+    inputs.append((nt, []))
 
     runs = 0
     for path, opts in inputs:
@@ -81,7 +81,7 @@ try:
             check("AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr,
                   "sanitizer report on %s:\n%s" % (v, r.stderr[-3000:]))
             runs += 1
-    check(len(inputs) >= 1 and runs == 6 * len(inputs), "ran %d variants of %d inputs" % (runs, len(inputs)))
+    check(len(inputs) == 4 and runs == 6 * len(inputs), "ran %d variants of %d inputs" % (runs, len(inputs)))
     print("fuzz: %d corrupted or truncated captures dissected cleanly" % runs)
 finally:
     s.close()
