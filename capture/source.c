@@ -136,7 +136,7 @@ dt_source *dt_source_open(const char *path, char *err, size_t errsz)
     ssize_t pr = dt_zread_peek(&s->z, magic, sizeof magic);
     size_t got = pr > 0 ? (size_t)pr : 0;
     const char *why = dt_zread_error(&s->z);
-    if (why) {
+    if (why && got < 4) { /* a fault further on is met, and reported, in order */
         snprintf(err, errsz, "%s: offset %zu: %s%s", path, got, s->z.gzip ? "gzip: " : "", why);
         goto fail;
     }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #define IN_SIZE (256u * 1024u)
+#define OUT_SIZE (256u * 1024u)
 
 static void fail(dt_zread *z, const char *what)
 {
@@ -55,7 +56,8 @@ int dt_zread_open(dt_zread *z, int fd)
     }
     z->gzip = z->zs.avail_in >= 2 && z->in[0] == 0x1f && z->in[1] == 0x8b;
     if (z->gzip) {
-        if (inflateInit2(&z->zs, 16 + MAX_WBITS) != Z_OK) {
+        z->out_cap = OUT_SIZE;
+        if (!(z->out = malloc(z->out_cap)) || inflateInit2(&z->zs, 16 + MAX_WBITS) != Z_OK) {
             fail(z, "out of memory");
             return -1;
         }
@@ -104,7 +106,8 @@ static bool next_member(dt_zread *z)
     return true;
 }
 
-static ssize_t read_gzip(dt_zread *z, uint8_t *dst, size_t n)
+/* Inflates into dst (up to n bytes); stops early at a fault or the end. */
+static size_t inflate_into(dt_zread *z, uint8_t *dst, size_t n)
 {
     size_t done = 0;
     while (done < n && !z->failed && !z->eof) {
@@ -140,6 +143,34 @@ static ssize_t read_gzip(dt_zread *z, uint8_t *dst, size_t n)
                      (unsigned long long)dt_zread_file_pos(z));
             fail(z, what);
         }
+    }
+    return done;
+}
+
+/* Large reads inflate straight into dst; small ones go through z->out. */
+static ssize_t read_gzip(dt_zread *z, uint8_t *dst, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        if (z->out_off < z->out_len) {
+            size_t k = z->out_len - z->out_off;
+            if (k > n - done)
+                k = n - done;
+            memcpy(dst + done, z->out + z->out_off, k);
+            z->out_off += k;
+            done += k;
+            continue;
+        }
+        if (z->failed || z->eof)
+            break;
+        if (n - done >= z->out_cap) {
+            done += inflate_into(z, dst + done, n - done);
+            break;
+        }
+        z->out_off = 0;
+        z->out_len = inflate_into(z, z->out, z->out_cap);
+        if (z->out_len == 0)
+            break;
     }
     return (ssize_t)done;
 }
@@ -191,7 +222,8 @@ void dt_zread_close(dt_zread *z)
     if (z->gzip)
         inflateEnd(&z->zs);
     free(z->in);
-    z->in = NULL;
+    free(z->out);
+    z->in = z->out = NULL;
     if (z->fd >= 0)
         close(z->fd);
     z->fd = -1;

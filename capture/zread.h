@@ -23,6 +23,9 @@ typedef struct dt_zread {
     uint8_t *in;            /* compressed (or plain) bytes read ahead */
     size_t in_cap;
     uint64_t in_read;       /* bytes read from fd so far */
+    uint8_t *out;           /* gzip: inflated, not yet delivered (small reads
+                             * would otherwise keep inflate off its fast path) */
+    size_t out_cap, out_len, out_off;
     uint8_t look[16];       /* bytes peeked, served before anything else */
     size_t look_len, look_off;
     char err[200];
