@@ -1,4 +1,4 @@
-/* Classic pcap files through libpcap, reading through zlib with fopencookie
+/* Classic pcap files through libpcap, reading through zread with fopencookie
  * so that .pcap.gz works the same. */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -14,13 +14,11 @@
 static ssize_t cookie_read(void *cookie, char *buf, size_t size)
 {
     dt_source *s = cookie;
-    if (size > (1u << 30))
-        size = 1u << 30;
-    int r = gzread(s->gz, buf, (unsigned)size);
-    if (r < 0) {
-        errno = EIO; /* libpcap reports strerror(errno) */
-        return -1;
-    }
+    ssize_t r = dt_zread_read(&s->z, buf, size);
+    if (r < 0 && s->z.truncated)
+        return 0; /* libpcap then names the record cut short */
+    if (r < 0)
+        errno = EIO; /* libpcap says so; dt_pcap_next gives the reason */
     return r;
 }
 
@@ -67,8 +65,14 @@ int dt_pcap_next(dt_source *s, dt_packet *p)
         s->state = 0;
         return 0;
     }
-    if (r != 1)
+    if (r != 1) {
+        const char *why = dt_zread_error(&s->z);
+        if (why && s->z.truncated)
+            return dt_src_fail(s, s->pos, "%s (gzip: %s)", pcap_geterr(s->pcap), why);
+        if (why)
+            return dt_src_fail(s, s->pos, "%s%s", s->z.gzip ? "gzip: " : "", why);
         return dt_src_fail(s, s->pos, "%s", pcap_geterr(s->pcap));
+    }
     memset(p, 0, sizeof *p);
     p->iface = 0;
     p->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;

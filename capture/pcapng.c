@@ -67,6 +67,8 @@ static int read_block(dt_source *s, uint32_t *type, uint32_t *len, uint64_t *at)
     int r = dt_src_read(s, hdr, 8, &got, &why);
     if (r == 0)
         return 0;
+    if (r < 0 && got == 0 && why)
+        return dt_src_fail(s, *at, "gzip: %s", why);
     if (r < 0)
         return dt_src_fail(s, *at, "truncated block header: %zu of 8 bytes%s%s%s", got, why ? " (gzip: " : "",
                            why ? why : "", why ? ")" : "");

@@ -6,15 +6,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-
 #include "rawdump.h"
+#include "zread.h"
 
 #define RAW_CHUNK (64u * 1024u)
 
 typedef struct raw_file {
     const char *path;
-    gzFile gz;
+    dt_zread z;
+    bool open;
     uint64_t mtime_ns;
 } raw_file;
 
@@ -38,9 +38,11 @@ static int raw_open(raw_file *f, const char *path, char *err, size_t errsz)
         return -1;
     }
     f->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-    if (!(f->gz = gzdopen(fd, "rb"))) {
-        snprintf(err, errsz, "%s: cannot read", path);
-        close(fd);
+    f->open = true;
+    if (dt_zread_open(&f->z, fd) < 0) {
+        snprintf(err, errsz, "%s: cannot read: %s", path, dt_zread_error(&f->z));
+        dt_zread_close(&f->z);
+        f->open = false;
         return -1;
     }
     return 0;
@@ -54,25 +56,22 @@ static const char *base_name(const char *p)
 
 static int feed(dt_engine *e, dt_conv *c, dt_dir dir, raw_file *f, uint8_t *buf, char *err, size_t errsz)
 {
-    if (!f->gz)
+    if (!f->open)
         return 0;
     uint64_t off = 0;
     for (;;) {
-        int n = gzread(f->gz, buf, RAW_CHUNK);
-        int zerr = Z_OK;
-        const char *why = gzerror(f->gz, &zerr);
+        ssize_t n = dt_zread_read(&f->z, buf, RAW_CHUNK);
         if (n > 0) {
             dt_engine_stream(e, c, dir, f->mtime_ns, buf, (size_t)n);
             off += (uint64_t)n;
-        }
-        if (n < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)) {
-            snprintf(err, errsz, "%s: offset %llu: %s", f->path, (unsigned long long)off, why);
+        } else if (n < 0) {
+            snprintf(err, errsz, "%s: offset %llu: %s%s", f->path, (unsigned long long)off, f->z.gzip ? "gzip: " : "",
+                     dt_zread_error(&f->z));
             return -1;
+        } else {
+            return 0;
         }
-        if (n == 0)
-            break;
     }
-    return 0;
 }
 
 int dt_rawdump_replay(dt_engine *e, const char *in_path, const char *out_path, const char *dissector, char *err,
@@ -82,8 +81,10 @@ int dt_rawdump_replay(dt_engine *e, const char *in_path, const char *out_path, c
     if (raw_open(&in, in_path, err, errsz) < 0)
         return -1;
     if (raw_open(&out, out_path, err, errsz) < 0) {
-        if (in.gz)
-            gzclose(in.gz);
+        if (in.open)
+            dt_zread_close(&in.z);
+        if (out.open)
+            dt_zread_close(&out.z);
         return -1;
     }
     int rc = -1;
@@ -118,9 +119,9 @@ int dt_rawdump_replay(dt_engine *e, const char *in_path, const char *out_path, c
             dt_engine_stream_end(e, c, DT_DIR_S2C, end_ts);
     }
     free(buf);
-    if (in.gz)
-        gzclose(in.gz);
-    if (out.gz)
-        gzclose(out.gz);
+    if (in.open)
+        dt_zread_close(&in.z);
+    if (out.open)
+        dt_zread_close(&out.z);
     return rc;
 }

@@ -9,8 +9,6 @@
 #include "linktype.h"
 #include "source_impl.h"
 
-#define GZ_BUFFER (256u * 1024u)
-
 int dt_dlt_to_linktype(int dlt)
 {
     switch (dlt) {
@@ -34,36 +32,16 @@ int dt_src_fail(dt_source *s, uint64_t offset, const char *fmt, ...)
     return -1;
 }
 
-/* zlib names a gzdopen()ed file "<fd:N>"; the caller names the file. */
-static const char *zlib_why(gzFile gz)
-{
-    int zerr;
-    const char *m = gzerror(gz, &zerr);
-    if (strncmp(m, "<fd:", 4) == 0 && strstr(m, ">: "))
-        m = strstr(m, ">: ") + 3;
-    return m;
-}
-
 int dt_src_read(dt_source *s, void *dst, size_t n, size_t *got, const char **why)
 {
     size_t done = 0;
     *why = NULL;
     while (done < n) {
-        size_t want = n - done;
-        if (want > (1u << 30))
-            want = 1u << 30;
-        int r = gzread(s->gz, (uint8_t *)dst + done, (unsigned)want);
-        if (r < 0) {
-            *why = zlib_why(s->gz);
+        ssize_t r = dt_zread_read(&s->z, (uint8_t *)dst + done, n - done);
+        if (r < 0)
+            *why = dt_zread_error(&s->z);
+        if (r <= 0)
             break;
-        }
-        if (r == 0) {
-            int zerr;
-            gzerror(s->gz, &zerr);
-            if (zerr != Z_OK && zerr != Z_STREAM_END)
-                *why = zlib_why(s->gz); /* "unexpected end of file" inside the gzip stream */
-            break;
-        }
         done += (size_t)r;
     }
     *got = done;
@@ -146,24 +124,24 @@ dt_source *dt_source_open(const char *path, char *err, size_t errsz)
         s->file_size = (uint64_t)st.st_size;
         s->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
     }
-    s->gz = gzdopen(s->fd, "rb");
-    if (!s->gz) {
-        snprintf(err, errsz, "%s: cannot read: %s", path, strerror(errno ? errno : ENOMEM));
+    int fd = s->fd;
+    s->fd = -1; /* owned by the reader now */
+    s->z_open = true;
+    if (dt_zread_open(&s->z, fd) < 0) {
+        snprintf(err, errsz, "%s: cannot read: %s", path, dt_zread_error(&s->z));
         goto fail;
     }
-    s->fd = -1; /* owned by gz now */
-    gzbuffer(s->gz, GZ_BUFFER);
 
     uint8_t magic[8];
-    size_t got;
-    const char *why;
-    int r = dt_src_read(s, magic, sizeof magic, &got, &why);
-    if (r == 0 || (r < 0 && !why && got == 0)) {
-        snprintf(err, errsz, "%s: empty file", path);
+    ssize_t pr = dt_zread_peek(&s->z, magic, sizeof magic);
+    size_t got = pr > 0 ? (size_t)pr : 0;
+    const char *why = dt_zread_error(&s->z);
+    if (why && got < 4) { /* a fault further on is met, and reported, in order */
+        snprintf(err, errsz, "%s: offset %zu: %s%s", path, got, s->z.gzip ? "gzip: " : "", why);
         goto fail;
     }
-    if (why) {
-        snprintf(err, errsz, "%s: offset %zu: %s", path, got, why);
+    if (got == 0) {
+        snprintf(err, errsz, "%s: empty file", path);
         goto fail;
     }
     if (got >= 4 && magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a)
@@ -175,10 +153,6 @@ dt_source *dt_source_open(const char *path, char *err, size_t errsz)
     else {
         snprintf(err, errsz, "%s: offset 0: not a pcap, pcapng or nettrace file (starts with %02x %02x %02x %02x)",
                  path, magic[0], got > 1 ? magic[1] : 0, got > 2 ? magic[2] : 0, got > 3 ? magic[3] : 0);
-        goto fail;
-    }
-    if (gzrewind(s->gz) != 0) {
-        snprintf(err, errsz, "%s: cannot rewind", path);
         goto fail;
     }
     s->pos = 0;
@@ -220,10 +194,7 @@ const dt_source_iface *dt_source_iface_at(const dt_source *s, uint32_t i)
 
 uint64_t dt_source_file_pos(const dt_source *s)
 {
-    if (!s->gz)
-        return 0;
-    z_off_t o = gzoffset(s->gz);
-    return o < 0 ? 0 : (uint64_t)o;
+    return s->z_open ? dt_zread_file_pos(&s->z) : 0;
 }
 
 uint64_t dt_source_file_size(const dt_source *s) { return s->file_size; }
@@ -233,8 +204,8 @@ void dt_source_close(dt_source *s)
     if (!s)
         return;
     dt_pcap_close(s);
-    if (s->gz)
-        gzclose(s->gz);
+    if (s->z_open)
+        dt_zread_close(&s->z);
     if (s->fd >= 0)
         close(s->fd);
     for (size_t i = 0; i < s->n_ifaces; i++) {

@@ -5,9 +5,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <zlib.h>
-
 #include "source.h"
+#include "zread.h"
 
 typedef struct dt_pcap_state dt_pcap_state;
 
@@ -20,7 +19,8 @@ typedef struct dt_ng_iface {
 struct dt_source {
     char *path;
     const char *display;        /* path as given, for messages */
-    gzFile gz;
+    dt_zread z;                 /* the file, gzip or not */
+    bool z_open;
     int fd;
     uint64_t file_size;
     dt_source_format format;

@@ -364,6 +364,88 @@ static void test_gz_truncated(void **state)
     cb_free(&c);
 }
 
+/* 200 packets of incompressible noise, gzip-compressed, in z (returns its size) */
+static size_t noisy_gz(capbuf *c, uint8_t *z, size_t zcap)
+{
+    memset(c, 0, sizeof *c);
+    ng_shb(c, false);
+    ng_idb(c, DT_LINKTYPE_RAW, 0, NULL, NULL, 0);
+    uint8_t noise[1500];
+    uint32_t x = 777;
+    for (int i = 0; i < 200; i++) {
+        for (size_t k = 0; k < sizeof noise; k++)
+            noise[k] = (uint8_t)((x = x * 1103515245u + 12345u) >> 24);
+        ng_epb(c, 0, (uint64_t)i, noise, sizeof noise, 0);
+    }
+    cb_write(c, tmp_path, c->len, true);
+    FILE *f = fopen(tmp_path, "rb");
+    assert_non_null(f);
+    size_t zn = fread(z, 1, zcap, f);
+    fclose(f);
+    assert_true(zn > 1000 && zn < zcap);
+    return zn;
+}
+
+static void put_file(const uint8_t *b, size_t n)
+{
+    FILE *f = fopen(tmp_path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
+static void test_gz_damaged(void **state)
+{
+    (void)state;
+    static uint8_t z[1 << 20], two[2 << 20];
+    capbuf c;
+    size_t zn = noisy_gz(&c, z, sizeof z);
+    char err[512];
+    int rc;
+
+    /* a wrong CRC in the trailer: every packet inflated before it is read */
+    z[zn - 8] ^= 0xff;
+    put_file(z, zn);
+    dt_source *s = dt_source_open(tmp_path, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(drain(s, &rc), 200);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(dt_source_error(s), "gzip: incorrect data check near compressed byte"));
+    char want[64];
+    snprintf(want, sizeof want, ": offset %zu: ", c.len);
+    assert_non_null(strstr(dt_source_error(s), want));
+    dt_source_close(s);
+    z[zn - 8] ^= 0xff;
+
+    /* a damaged block header in the middle (incompressible data is stored in
+     * blocks whose LEN/NLEN check fails when hit): the packets before it */
+    memcpy(two, z, zn);
+    for (size_t i = zn / 2; i < zn / 2 + 64; i++)
+        two[i] = 0x55;
+    put_file(two, zn);
+    s = dt_source_open(tmp_path, err, sizeof err);
+    assert_non_null(s);
+    int n = drain(s, &rc);
+    assert_int_equal(rc, -1);
+    assert_true(n > 50 && n < 200);
+    assert_non_null(strstr(dt_source_error(s), ": offset "));
+    dt_source_close(s);
+
+    /* two members back to back (cat a.gz b.gz) are one file, as for gzip -d;
+     * bytes after them that are not gzip are ignored, as gzip does */
+    memcpy(two, z, zn);
+    memcpy(two + zn, z, zn);
+    /* the second member repeats the SHB and IDB: a new section, same packets */
+    memcpy(two + 2 * zn, "trailing", 8);
+    put_file(two, 2 * zn + 8);
+    s = dt_source_open(tmp_path, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(drain(s, &rc), 400);
+    assert_int_equal(rc, 0);
+    dt_source_close(s);
+    cb_free(&c);
+}
+
 static void test_nettrace_and_unknown(void **state)
 {
     (void)state;
@@ -414,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pcapng_corrupt, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_random_corruption, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_gz_truncated, make_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(test_gz_damaged, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_nettrace_and_unknown, make_tmp, rm_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
