@@ -597,6 +597,7 @@ static void emit_pending(dt_engine *e, dt_conv *c, uint64_t ts)
         e->ev.req_seq = p->req_seq;
         e->ev.stats_key = p->stats_key[0] ? p->stats_key : NULL;
         e->ev.latency_ns = ts > p->ts_ns ? ts - p->ts_ns : 0;
+        e->ev.has_latency = true; /* the age, for JSON; the summary already says it in words */
         char buf[320];
         int k = snprintf(buf, sizeof buf, "no reply after %.3f s: %s", age, p->summary);
         if (k > 0)

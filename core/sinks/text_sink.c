@@ -222,12 +222,9 @@ static void text_event(dt_sink *s, const dt_event *ev)
     put_cstr(f, ev->summary ? ev->summary : "");
     if (ev->malformed)
         fputs(" [malformed]", f);
-    if (ev->has_latency) {
+    if (ev->has_latency && ev->kind != DT_EV_PENDING) { /* a pending summary states its age itself */
         dt_fmt_duration(ev->latency_ns, dur, sizeof dur);
-        if (ev->kind == DT_EV_PENDING)
-            fprintf(f, " (no reply after %s)", dur);
-        else
-            fprintf(f, " %s", dur);
+        fprintf(f, " %s", dur);
     }
     if (color && hue)
         fputs(C_OFF, f);

@@ -142,6 +142,8 @@ static void test_pending_keeps_direction(void **state)
     assert_int_equal(f->sink.ev[1].dir, DT_DIR_S2C);
     assert_int_equal(f->sink.ev[1].req_seq, f->sink.ev[0].seq);
     assert_string_equal(f->sink.ev[1].summary, "no reply after 2.500 s: request 9");
+    assert_true(f->sink.ev[1].has_latency);
+    assert_int_equal(f->sink.ev[1].latency_ns, 2500000000ull);
 }
 
 static void test_garbage_resync(void **state)

@@ -71,7 +71,7 @@ static void test_lines(void **state)
     rsp.latency_ns = 300000;
     rsp.is_error = true;
     c.s->event(c.s, &rsp);
-    dt_event pend = pdu(T0 + UINT64_C(86400000000000), DT_DIR_C2S, "READ \\\\srv\\data\\q3.bin");
+    dt_event pend = pdu(T0 + UINT64_C(86400000000000), DT_DIR_C2S, "no reply after 12.300 s: READ \\\\srv\\data\\q3.bin");
     pend.kind = DT_EV_PENDING;
     pend.has_latency = true;
     pend.latency_ns = UINT64_C(12300000000);
@@ -92,7 +92,7 @@ static void test_lines(void **state)
         "11:06:40.123456  127.0.0.1:40312 → 127.0.0.1:445  SMB2  TREE_CONNECT \\\\mypc\\winshare\n"
         "11:06:40.123756  127.0.0.1:40312 ← 127.0.0.1:445  SMB2  TREE_CONNECT \\\\mypc\\winshare → STATUS_ACCESS_DENIED 0.3 ms\n"
         "--- 2026-11-19 (UTC) ---\n"
-        "11:06:40.123456  127.0.0.1:40312 → 127.0.0.1:445  SMB2  pending: READ \\\\srv\\data\\q3.bin (no reply after 12.3 s)\n"
+        "11:06:40.123456  127.0.0.1:40312 → 127.0.0.1:445  SMB2  pending: no reply after 12.300 s: READ \\\\srv\\data\\q3.bin\n"
         "11:06:40.123456  trace.pcapng                     diagtap  error: offset 4096: truncated block\n"
         "11:06:40.123456  127.0.0.1:40312 ← 127.0.0.1:445  SMB2     READ [malformed]\n");
     free(c.buf);
