@@ -112,6 +112,27 @@ static void copy_text(char *dst, size_t dstsz, const char *s)
     snprintf(dst, dstsz, "%s", s);
 }
 
+static void remember_early_reply(dap_conv *c, uint64_t key)
+{
+    c->early[c->early_next] = key;
+    c->early_next = (c->early_next + 1) % DAP_MAX_EARLY;
+    if (c->n_early < DAP_MAX_EARLY)
+        c->n_early++;
+}
+
+/* True (and forgotten) when a reply with this request key was already seen. */
+static bool take_early_reply(dap_conv *c, uint64_t key)
+{
+    for (size_t i = 0; i < c->n_early; i++) {
+        if (c->early[i] == key) {
+            c->early[i] = c->early[--c->n_early];
+            c->early_next = c->n_early % DAP_MAX_EARLY;
+            return true;
+        }
+    }
+    return false;
+}
+
 static void decode_request(dap_msg *m, uint64_t seq)
 {
     dt_ctx *ctx = m->ctx;
@@ -126,10 +147,14 @@ static void decode_request(dap_msg *m, uint64_t seq)
     jx_line(command, sizeof command, cmd, clen, sizeof command - 1);
     dt_add_string(ctx, NULL, DAPF(COMMAND), m->off, m->len, cmd, clen);
     dt_stats_key(ctx, command);
-    m->pend = dt_pair_request(ctx, pair_key(seq, ctx->dir), sizeof(dap_pending));
-    if (m->pend)
-        copy_text(m->pend->command, sizeof m->pend->command, command);
-    dt_summary(ctx, "%s #%" PRIu64 "%s", command, seq, ctx->dir == DT_DIR_S2C ? " (reverse)" : "");
+    bool answered = m->conv && take_early_reply(m->conv, pair_key(seq, ctx->dir));
+    if (!answered) {
+        m->pend = dt_pair_request(ctx, pair_key(seq, ctx->dir), sizeof(dap_pending));
+        if (m->pend)
+            copy_text(m->pend->command, sizeof m->pend->command, command);
+    }
+    dt_summary(ctx, "%s #%" PRIu64 "%s%s", command, seq, ctx->dir == DT_DIR_S2C ? " (reverse)" : "",
+               answered ? " (its reply came earlier in the input)" : "");
     m->part = jx_obj(m->root, "arguments");
     if (m->part)
         m->tree = dt_add_none(ctx, NULL, DAPF(ARGUMENTS), m->off, m->len);
@@ -155,7 +180,10 @@ static void decode_response(dap_msg *m)
     dt_add_uint(ctx, NULL, DAPF(SUCCESS), m->off, m->len, success);
     dt_stats_key(ctx, command);
     /* The requester is the other side. */
-    m->pend = dt_pair_response(ctx, pair_key(req_seq, ctx->dir == DT_DIR_C2S ? DT_DIR_S2C : DT_DIR_C2S), true);
+    uint64_t key = pair_key(req_seq, ctx->dir == DT_DIR_C2S ? DT_DIR_S2C : DT_DIR_C2S);
+    m->pend = dt_pair_response(ctx, key, true);
+    if (!m->pend && m->conv)
+        remember_early_reply(m->conv, key);
     dt_summary(ctx, "%s #%" PRIu64 " %s", command, req_seq, success ? "ok" : "failed");
 
     size_t mlen = 0;

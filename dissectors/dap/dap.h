@@ -88,9 +88,17 @@ typedef struct dap_bp {
     char file[48]; /* basename, "" when unknown */
 } dap_bp;
 
+/* Replies that came before their request: raw dumps hold all client→adapter
+ * bytes before any adapter→client bytes, so the IDE's answer to a reverse
+ * request (runInTerminal) is decoded first. Their keys are kept so that the
+ * request, when it comes, is not listed as unanswered. */
+#define DAP_MAX_EARLY 32
+
 typedef struct dap_conv {
     dap_bp bps[DAP_MAX_BPS];
     size_t n_bps, next;
+    uint64_t early[DAP_MAX_EARLY];
+    size_t n_early, early_next;
 } dap_conv;
 
 /* One message being decoded. */
