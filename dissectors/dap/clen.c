@@ -1,6 +1,7 @@
 /* Content-Length framing for DAP and LSP. */
 #include "clen.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 
 static const char CL_NAME[] = "content-length";
@@ -287,4 +288,32 @@ void clen_add_headers(dt_ctx *ctx, const dt_cursor *c, const clen_header *h, con
 {
     struct header_walk w = { ctx, c->data + c->pos, field, skip_type };
     clen_each_header(c, h, add_header, &w);
+}
+
+json_t *clen_load_json_body(dt_ctx *ctx, dt_cursor *c, const clen_header *h, const char *proto, size_t *body_off)
+{
+    if (h->content_length > CLEN_ABSURD_BODY) {
+        dt_malformed(ctx, h->length_off, "implausible Content-Length %" PRIu64 "; body not framed", h->content_length);
+        dt_summary(ctx, "implausible Content-Length %" PRIu64, h->content_length);
+        return NULL;
+    }
+    dt_cur_skip(c, h->header_len);
+    size_t off = dt_cur_offset(c), have = dt_cur_left(c);
+    const uint8_t *body = dt_cur_bytes(c, (size_t)h->content_length);
+    if (!body) {
+        dt_malformed(ctx, off, "truncated %s message: %zu of %" PRIu64 " body bytes", proto, have, h->content_length);
+        dt_summary(ctx, "truncated message (%zu of %" PRIu64 " body bytes)", have, h->content_length);
+        return NULL;
+    }
+    json_error_t err;
+    json_t *root = json_loadb((const char *)body, (size_t)h->content_length, JSON_ALLOW_NUL, &err);
+    if (!root) {
+        size_t pos = err.position > 0 ? (size_t)err.position : 0;
+        dt_malformed(ctx, off + pos, "JSON error at body offset %zu (line %d, column %d): %s", pos, err.line,
+                     err.column, err.text);
+        dt_summary(ctx, "malformed JSON (%" PRIu64 " bytes): %s at offset %zu", h->content_length, err.text, pos);
+        return NULL;
+    }
+    *body_off = off;
+    return root;
 }

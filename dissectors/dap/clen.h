@@ -75,6 +75,14 @@ clen_body_kind clen_probe_body(const uint8_t *data, size_t len);
 #define CLEN_PROBE_WAIT 64
 int clen_probe_score(const uint8_t *data, size_t len, clen_body_kind mine, int unknown);
 
+/* The body after a parsed header block, parsed as JSON: reports an
+ * implausible length, a truncated body or a JSON error (with its position)
+ * as malformed, with a summary naming proto, and returns NULL; otherwise the
+ * root (json_decref it) and the body's PDU offset in *body_off. */
+struct json_t;
+struct json_t *clen_load_json_body(dt_ctx *ctx, dt_cursor *c, const clen_header *h, const char *proto,
+                                   size_t *body_off);
+
 /* Case-insensitive comparison of an ASCII header name. */
 bool clen_name_is(const uint8_t *p, size_t n, const char *name);
 

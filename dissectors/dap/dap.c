@@ -300,29 +300,10 @@ static void dap_dissect(dt_ctx *ctx)
         return;
     }
     dt_add_uint(ctx, NULL, DAPF(CONTENT_LENGTH), h.length_off, h.length_len, h.content_length);
-    if (h.content_length > CLEN_ABSURD_BODY) {
-        dt_malformed(ctx, h.length_off, "implausible Content-Length %" PRIu64 "; body not framed", h.content_length);
-        dt_summary(ctx, "implausible Content-Length %" PRIu64, h.content_length);
+    size_t body_off;
+    json_t *root = clen_load_json_body(ctx, &c, &h, "DAP", &body_off);
+    if (!root)
         return;
-    }
-    dt_cur_skip(&c, h.header_len);
-    size_t body_off = dt_cur_offset(&c);
-    size_t have = dt_cur_left(&c);
-    const uint8_t *body = dt_cur_bytes(&c, (size_t)h.content_length);
-    if (!body) {
-        dt_malformed(ctx, body_off, "truncated DAP message: %zu of %" PRIu64 " body bytes", have, h.content_length);
-        dt_summary(ctx, "truncated message (%zu of %" PRIu64 " body bytes)", have, h.content_length);
-        return;
-    }
-    json_error_t err;
-    json_t *root = json_loadb((const char *)body, (size_t)h.content_length, JSON_ALLOW_NUL, &err);
-    if (!root) {
-        size_t pos = err.position > 0 ? (size_t)err.position : 0;
-        dt_malformed(ctx, body_off + pos, "JSON error at body offset %zu (line %d, column %d): %s", pos, err.line,
-                     err.column, err.text);
-        dt_summary(ctx, "malformed JSON (%" PRIu64 " bytes): %s at offset %zu", h.content_length, err.text, pos);
-        return;
-    }
     decode_json(ctx, root, body_off, (size_t)h.content_length);
     json_decref(root);
 }

@@ -362,28 +362,10 @@ static void lsp_dissect(dt_ctx *ctx)
         return;
     }
     dt_add_uint(ctx, NULL, LSPF(CONTENT_LENGTH), h.length_off, h.length_len, h.content_length);
-    if (h.content_length > CLEN_ABSURD_BODY) {
-        dt_malformed(ctx, h.length_off, "implausible Content-Length %" PRIu64 "; body not framed", h.content_length);
-        dt_summary(ctx, "implausible Content-Length %" PRIu64, h.content_length);
+    size_t off;
+    json_t *root = clen_load_json_body(ctx, &c, &h, "LSP", &off);
+    if (!root)
         return;
-    }
-    dt_cur_skip(&c, h.header_len);
-    size_t off = dt_cur_offset(&c), have = dt_cur_left(&c);
-    const uint8_t *body = dt_cur_bytes(&c, (size_t)h.content_length);
-    if (!body) {
-        dt_malformed(ctx, off, "truncated LSP message: %zu of %" PRIu64 " body bytes", have, h.content_length);
-        dt_summary(ctx, "truncated message (%zu of %" PRIu64 " body bytes)", have, h.content_length);
-        return;
-    }
-    json_error_t err;
-    json_t *root = json_loadb((const char *)body, (size_t)h.content_length, JSON_ALLOW_NUL, &err);
-    if (!root) {
-        size_t pos = err.position > 0 ? (size_t)err.position : 0;
-        dt_malformed(ctx, off + pos, "JSON error at body offset %zu (line %d, column %d): %s", pos, err.line,
-                     err.column, err.text);
-        dt_summary(ctx, "malformed JSON (%" PRIu64 " bytes): %s at offset %zu", h.content_length, err.text, pos);
-        return;
-    }
     if (json_is_array(root)) {
         /* A JSON-RPC batch: one event per member. */
         size_t n = json_array_size(root);
