@@ -243,7 +243,9 @@ static void udp(dt_netdec *d, dt_ip_pkt *ip)
     if (!f && !(f = create(d, &k, sender, ip))) /* first sender is the client */
         return;
     touch(d, f, ip->ts);
-    dt_engine_datagram(d->eng, f->conv, sender == f->client_end ? DT_DIR_C2S : DT_DIR_S2C, ip->ts, p + 8, n);
+    dt_dir dir = sender == f->client_end ? DT_DIR_C2S : DT_DIR_S2C;
+    dt_engine_conv_packet(d->eng, f->conv, dir, ip->ts);
+    dt_engine_datagram(d->eng, f->conv, dir, ip->ts, p + 8, n);
 }
 
 /* The peer's missing data came, or was given up: what was held goes on. */
@@ -295,6 +297,7 @@ static void tcp(dt_netdec *d, dt_ip_pkt *ip)
     }
     touch(d, f, ip->ts);
     int dir = sender == f->client_end ? DT_DIR_C2S : DT_DIR_S2C;
+    dt_engine_conv_packet(d->eng, f->conv, (dt_dir)dir, ip->ts);
     dt_tcp_out o = tcp_out(f);
     if (syn) {
         dt_tcp_half_syn(&f->half[dir], seq);

@@ -13,7 +13,7 @@
 #include "commands.h"
 
 const char dt_capture_usage[] =
-    "usage: diagtap capture -i IFACE [-f BPF] [-c COUNT] [--duration S] [OPTIONS]\n"
+    "usage: diagtap capture -i IFACE [-i IFACE...] [-f BPF] [-c COUNT] [--duration S] [OPTIONS]\n"
     "\n"
     "Captures live on IFACE (libpcap, immediate mode, nanosecond timestamps when\n"
     "available) and decodes what it sees into the timeline. Stops after COUNT\n"
@@ -21,7 +21,8 @@ const char dt_capture_usage[] =
     "recording is complete, unanswered requests are listed).\n"
     "\n"
     "capture:\n"
-    "  -i IFACE              the interface (lo, eth0, any)\n"
+    "  -i IFACE              the interface (lo, eth0, any); repeat to tap several at\n"
+    "                        once, each its own channel and recorded interface\n"
     "  -f BPF                capture filter, e.g. 'tcp port 445'\n"
     "  -c COUNT              stop after COUNT packets\n"
     "  --duration S          stop after S seconds (decimals allowed)\n"
@@ -30,23 +31,39 @@ const char dt_capture_usage[] =
     "                        final line reports packets dropped by the kernel\n"
     "\n";
 
-typedef struct live_run {
-    dt_netdec *nd;
-    dt_engine *eng;
+#define MAX_IFACES 16
+
+typedef struct live_run live_run;
+
+/* One interface: its capture handle and channel. */
+typedef struct live_iface {
+    live_run *lr;
+    dt_live *live;
+    const char *name;
     const dt_channel *ch;
     int linktype;
     uint64_t count;
+} live_iface;
+
+struct live_run {
+    dt_netdec *nd;
+    dt_engine *eng;
+    live_iface ifs[MAX_IFACES];
+    int n_ifs;
+    uint64_t count;
     uint64_t last_ts;
     uint64_t last_tick;
-} live_run;
+};
 
 static void on_packet(void *ctx, uint64_t ts, const uint8_t *data, size_t caplen, size_t origlen)
 {
-    live_run *lr = ctx;
+    live_iface *li = ctx;
+    live_run *lr = li->lr;
     lr->count++;
+    li->count++;
     if (ts > lr->last_ts)
         lr->last_ts = ts;
-    dt_netdec_packet(lr->nd, lr->ch, lr->linktype, ts, data, caplen, origlen, 0);
+    dt_netdec_packet(lr->nd, li->ch, li->linktype, ts, data, caplen, origlen, 0);
 }
 
 static uint64_t mono_ns(void)
@@ -69,8 +86,8 @@ static bool parse_number(const char *opt, const char *v, double *out)
     return true;
 }
 
-/* Polls the capture and the stop signal until a limit or a stop. */
-static int capture_loop(dt_live *live, live_run *lr, uint64_t max_count, double duration, int sigfd)
+/* Polls every interface and the stop signal until a limit or a stop. */
+static int capture_loop(live_run *lr, uint64_t max_count, double duration, int sigfd)
 {
     uint64_t deadline = duration > 0 ? mono_ns() + (uint64_t)(duration * 1e9) : 0;
     for (;;) {
@@ -85,20 +102,27 @@ static int capture_loop(dt_live *live, live_run *lr, uint64_t max_count, double 
             if (left_ms < (uint64_t)timeout)
                 timeout = (int)left_ms;
         }
-        struct pollfd pf[2] = { { dt_live_fd(live), POLLIN, 0 }, { sigfd, POLLIN, 0 } };
-        int r = poll(pf, sigfd >= 0 ? 2 : 1, timeout);
+        struct pollfd pf[MAX_IFACES + 1];
+        pf[0] = (struct pollfd){ sigfd, POLLIN, 0 };
+        for (int i = 0; i < lr->n_ifs; i++)
+            pf[i + 1] = (struct pollfd){ dt_live_fd(lr->ifs[i].live), POLLIN, 0 };
+        int r = poll(sigfd >= 0 ? pf : pf + 1, (nfds_t)lr->n_ifs + (sigfd >= 0 ? 1 : 0), timeout);
         if (r < 0 && errno != EINTR) {
             fprintf(stderr, "diagtap: poll: %s\n", strerror(errno));
             return -1;
         }
-        if (r > 0 && sigfd >= 0 && (pf[1].revents & POLLIN))
+        if (r > 0 && sigfd >= 0 && (pf[0].revents & POLLIN))
             return 0;
-        /* also on timeout: libpcap may hold packets without waking poll */
-        char err[512];
-        int left = max_count ? (int)(max_count - lr->count) : 0;
-        if (dt_live_dispatch(live, left, on_packet, lr, err, sizeof err) < 0) {
-            fprintf(stderr, "diagtap: capture: %s\n", err);
-            return -1;
+        /* every interface, also on timeout: libpcap may hold packets without waking poll */
+        for (int i = 0; i < lr->n_ifs; i++) {
+            char err[512];
+            if (max_count && lr->count >= max_count)
+                return 0;
+            int left = max_count ? (int)(max_count - lr->count) : 0;
+            if (dt_live_dispatch(lr->ifs[i].live, left, on_packet, &lr->ifs[i], err, sizeof err) < 0) {
+                fprintf(stderr, "diagtap: capture: %s\n", err);
+                return -1;
+            }
         }
         uint64_t now = dt_now_ns();
         if (now >= lr->last_tick + 1000000000u) {
@@ -112,7 +136,8 @@ int dt_cmd_capture(int argc, char **argv)
 {
     dt_cli_opts o;
     dt_cli_opts_init(&o);
-    const char *iface = NULL, *bpf = NULL;
+    const char *ifaces[MAX_IFACES], *bpf = NULL;
+    int n_ifaces = 0;
     double count = 0, duration = 0, snaplen = 0, buffer_mib = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -129,8 +154,13 @@ int dt_cmd_capture(int argc, char **argv)
                 return 2;
             }
             const char *v = argv[++i];
-            if (a[1] == 'i')
-                iface = v;
+            if (a[1] == 'i') {
+                if (n_ifaces == MAX_IFACES) {
+                    fprintf(stderr, "diagtap: capture: at most %d interfaces\n", MAX_IFACES);
+                    return 2;
+                }
+                ifaces[n_ifaces++] = v;
+            }
             else if (a[1] == 'f')
                 bpf = v;
             else if (!parse_number(a, v,
@@ -149,41 +179,57 @@ int dt_cmd_capture(int argc, char **argv)
             return 2;
         }
     }
-    if (!iface) {
+    if (n_ifaces == 0) {
         fprintf(stderr, "diagtap: capture: -i IFACE is required (see 'diagtap capture --help')\n");
         return 2;
     }
-    char err[640];
-    dt_live *live = dt_live_open(iface, bpf, (int)snaplen, (int)buffer_mib, err, sizeof err);
-    if (!live) {
-        fprintf(stderr, "diagtap: %s\n", err);
-        return 1;
+    live_run lr = { .n_ifs = n_ifaces };
+    for (int i = 0; i < n_ifaces; i++) {
+        char err[640];
+        lr.ifs[i] = (live_iface){ .lr = &lr, .name = ifaces[i] };
+        lr.ifs[i].live = dt_live_open(ifaces[i], bpf, (int)snaplen, (int)buffer_mib, err, sizeof err);
+        if (!lr.ifs[i].live) {
+            fprintf(stderr, "diagtap: %s\n", err);
+            for (int k = 0; k < i; k++)
+                dt_live_close(lr.ifs[k].live);
+            return 1;
+        }
     }
     dt_cli_run run;
     if (dt_cli_run_start(&run, &o) != 0) {
-        dt_live_close(live);
+        for (int i = 0; i < n_ifaces; i++)
+            dt_live_close(lr.ifs[i].live);
         return 2;
     }
-    live_run lr = { .eng = run.eng, .linktype = dt_live_linktype(live) };
-    dt_engine_set_input(run.eng, iface);
-    lr.ch = dt_engine_channel(run.eng, iface, dt_live_description(live), lr.linktype);
+    lr.eng = run.eng;
+    if (n_ifaces == 1)
+        dt_engine_set_input(run.eng, ifaces[0]);
+    bool ok = true;
+    for (int i = 0; i < n_ifaces; i++) {
+        live_iface *li = &lr.ifs[i];
+        li->linktype = dt_live_linktype(li->live);
+        li->ch = dt_engine_channel(run.eng, li->name, dt_live_description(li->live), li->linktype);
+        ok = ok && li->ch;
+    }
     lr.nd = dt_netdec_new(run.eng, run.reg, NULL);
     int sigfd = dt_stopsig_open();
     int rc = 1;
-    if (lr.ch && lr.nd)
-        rc = capture_loop(live, &lr, (uint64_t)count, duration, sigfd) == 0 ? 0 : 1;
+    if (ok && lr.nd)
+        rc = capture_loop(&lr, (uint64_t)count, duration, sigfd) == 0 ? 0 : 1;
     dt_stopsig_close(sigfd);
-    uint64_t received, dropped;
-    dt_live_stats(live, &received, &dropped);
-    dt_live_close(live);
     uint64_t end = lr.last_ts ? lr.last_ts : dt_now_ns();
     if (lr.nd)
         dt_netdec_finish(lr.nd, end);
     if (dt_cli_run_finish(&run, end) != 0)
         rc = 1;
     dt_netdec_free(lr.nd);
-    fprintf(stderr, "diagtap: %llu packets captured on %s, %llu dropped by the kernel\n",
-            (unsigned long long)lr.count, iface, (unsigned long long)dropped);
-    (void)received;
+    for (int i = 0; i < n_ifaces; i++) {
+        uint64_t received, dropped;
+        dt_live_stats(lr.ifs[i].live, &received, &dropped);
+        dt_live_close(lr.ifs[i].live);
+        fprintf(stderr, "diagtap: %llu packets captured on %s, %llu dropped by the kernel\n",
+                (unsigned long long)lr.ifs[i].count, lr.ifs[i].name, (unsigned long long)dropped);
+        (void)received;
+    }
     return rc;
 }

@@ -126,7 +126,7 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
     } else if (strcmp(o->format, "json") == 0) {
         add_sink(r, dt_json_sink_new(r->out));
     } else {
-        dt_text_opts to = { .verbose = o->verbose };
+        dt_text_opts to = { .verbose = o->verbose, .hex = o->hex };
         to.color = o->color >= 0 ? o->color == 1 : (isatty(fileno(r->out)) && !getenv("NO_COLOR"));
         add_sink(r, dt_text_sink_new(r->out, &to));
     }

@@ -34,6 +34,7 @@ typedef struct dt_cli_opts {
     bool quiet;               /* -q: no timeline */
     bool show_credentials;    /* --show-credentials */
     bool verbose;             /* -V: field tree under each text line */
+    bool hex;                 /* -x: a hex dump under each text line */
     int color;                /* -1 auto, 0 never, 1 always */
     bool timeline_to_stderr;  /* wrap: stdout is the relayed stream */
     bool live;                /* capture, proxy, wrap: line-buffered timeline */

@@ -31,6 +31,7 @@ static int set_plugin_dir(dt_cli_opts *o, const char *v) { o->plugin_dir = v; re
 static int set_stats(dt_cli_opts *o, const char *v) { (void)v; o->stats = true; return 0; }
 static int set_quiet(dt_cli_opts *o, const char *v) { (void)v; o->quiet = true; return 0; }
 static int set_verbose(dt_cli_opts *o, const char *v) { (void)v; o->verbose = true; return 0; }
+static int set_hex(dt_cli_opts *o, const char *v) { (void)v; o->hex = true; return 0; }
 static int set_no_color(dt_cli_opts *o, const char *v) { (void)v; o->color = 0; return 0; }
 static int set_show_credentials(dt_cli_opts *o, const char *v) { (void)v; o->show_credentials = true; return 0; }
 
@@ -80,6 +81,8 @@ const dt_cli_optdef dt_cli_common_options[] = {
       set_output, DT_CLI_COMPLETE_FILE, NULL },
     { "-V", "--verbose", NULL, "output", "text: print each event's field tree under its line",
       set_verbose, 0, NULL },
+    { "-x", "--hex", NULL, "output", "text: each event's bytes as a hex dump (a conversation's first bytes)",
+      set_hex, 0, NULL },
     { "--color", NULL, "WHEN", "output", "auto (default: only on a terminal), always, never",
       set_color, DT_CLI_COMPLETE_CHOICES, "auto always never" },
     { "--no-color", NULL, NULL, "output", "same as --color never", set_no_color, 0, NULL },

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "unclaimed.h"
 
 static void vnote(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const char *fmt, va_list ap);
 static void note_dir(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const char *fmt, ...)
@@ -216,6 +217,7 @@ dt_conv *dt_engine_conv_open(dt_engine *e, const dt_conv_params *p)
     c->server_port = p->server_port;
     c->show_undecoded = p->show_undecoded;
     c->whole_file = p->whole_file;
+    c->counts.first_ts = p->ts_ns;
     if (p->dissector && strcmp(p->dissector, "data") != 0) {
         const dt_dissector *d = dt_registry_find(e->reg, p->dissector);
         if (!d)
@@ -459,8 +461,17 @@ static void replay_held(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
     uint8_t *held = b->buf;
     b->buf = NULL;
     b->len = b->cap = 0;
+    bool was = c->replaying;
+    c->replaying = true;
     dt_engine_stream(e, c, dir, ts, held, blen);
+    c->replaying = was;
     free(held);
+}
+
+void dt_engine_conv_packet(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
+{
+    (void)e;
+    dt_unclaimed_packet(c, dir, ts);
 }
 
 void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
@@ -470,9 +481,13 @@ void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const u
     if (ts > e->last_ts)
         e->last_ts = ts;
     dir_state *b = &c->dirs[dir];
+    if (!c->parent && !c->replaying)
+        dt_unclaimed_bytes(c, dir, ts, data, len);
     if (!c->decided) {
         if (!decide_stream(e, c, dir, ts, data, len))
             return;
+        if (!c->d)
+            dt_unclaimed_opened(e, c);
         /* the other side's held bytes arrived earlier than these */
         replay_held(e, c, (dt_dir)!dir, ts);
         if (b->len) {
@@ -495,12 +510,16 @@ void dt_engine_datagram(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const
 {
     if (ts > e->last_ts)
         e->last_ts = ts;
+    if (!c->parent)
+        dt_unclaimed_bytes(c, dir, ts, data, len);
     if (!c->decided) {
         const dt_dissector *d = dt_registry_probe(e->reg, transport_flag(c->transport), data, len, dir);
         if (d)
             set_dissector(c, d);
-        else if (++c->probe_tries >= DT_PROBE_TRIES)
+        else if (++c->probe_tries >= DT_PROBE_TRIES) {
             set_dissector(c, NULL);
+            dt_unclaimed_opened(e, c);
+        }
     }
     if (!c->d) {
         if (c->show_undecoded)
@@ -639,6 +658,8 @@ static void conv_finish(dt_engine *e, dt_conv *c, uint64_t ts)
     }
     flush_partial(e, c, DT_DIR_C2S, ts);
     flush_partial(e, c, DT_DIR_S2C, ts);
+    if (!c->d)
+        dt_unclaimed_closed(e, c, ts);
     if (c->d && c->d->conv_end) {
         dt_dissect_state ds = { .e = e, .conv = c };
         dt_dissect_state *outer = e->ds;

@@ -66,6 +66,9 @@ const dt_conv_info *dt_engine_conv_info(const dt_conv *c);
  * Wireshark adapter runs a framer on it outside the engine's own framing. */
 void *dt_engine_conv_state(dt_conv *c);
 void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
+/* A captured packet of a network conversation, payload or not (SYN, ACK):
+ * counted for the conversation's summary when no dissector claims it. */
+void dt_engine_conv_packet(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns);
 void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, uint64_t nbytes);
 void dt_engine_datagram(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
 /* One direction ended (FIN, half-close, EOF on a dump). */

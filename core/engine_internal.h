@@ -46,7 +46,17 @@ struct dt_conv {
     dt_conv *inner_next;
     bool inner_dirty;
     bool closing;          /* inner stream ended: finish after the carrier's event */
+    bool replaying;        /* held bytes go through dt_engine_stream again: counted once */
     dt_conv *prev, *next;  /* the engine's open conversations */
+    /* Traffic counts, for conversations no dissector claims (unclaimed.c). */
+    struct dt_conv_counts {
+        uint64_t first_ts, last_ts;
+        uint64_t bytes[2], packets[2];
+        uint8_t preview[2][64];
+        uint8_t preview_len[2];
+        bool packets_counted; /* the capture counts packets (else a chunk is one) */
+        bool opened_shown;
+    } counts;
 };
 
 typedef struct dt_option_kv {

@@ -40,6 +40,7 @@ typedef struct dt_text_opts {
     bool color;   /* ANSI colours (the CLI decides: a terminal, or --color) */
     bool verbose; /* -V: the field tree under each line */
     bool utc;     /* times in UTC instead of local time */
+    bool hex;     /* -x: each event's bytes as a hex and ASCII dump (bounded) */
 } dt_text_opts;
 
 /* The human timeline, one line per event. */

@@ -1,6 +1,7 @@
 /* The dissectors compiled into diagtap. Each protocol folder's meson.build
  * adds its name to builtin_dissectors, which defines DT_BUILTIN_<NAME>. */
 #include "core/registry.h"
+#include "core/unclaimed.h"
 
 #define BUILTIN(name) int dt_builtin_##name(dt_registry *reg);
 #ifdef DT_BUILTIN_DAP
@@ -32,5 +33,6 @@ int dt_registry_add_builtins(dt_registry *reg)
 #ifdef DT_BUILTIN_DOTNET
     rc |= dt_builtin_dotnet(reg);
 #endif
+    rc |= dt_register(reg, &dt_unclaimed_dissector);
     return rc;
 }

@@ -185,7 +185,8 @@ static void stats_event(dt_sink *sk, const dt_event *ev)
     s->events++;
     if (ev->kind == DT_EV_NOTE) {
         s->notes++;
-        return;
+        if (!ev->stats_key) /* a note with a key is counted in its row: a conversation no dissector claims */
+            return;
     }
     if (ev->kind == DT_EV_ERROR && !ev->stats_key) {
         s->engine_errors++;

@@ -10,6 +10,7 @@
 #define COL_PROTO_MAX 10
 #define VALUE_MAX 1024 /* bytes of a value shown under -V */
 #define MAX_DEPTH 32   /* levels of the field tree shown under -V */
+#define HEX_MAX 512    /* bytes of an event dumped under -x */
 
 #define C_DIM "\033[2m"
 #define C_BOLD "\033[1m"
@@ -161,6 +162,44 @@ static void put_tree(text_sink *t, const dt_field *f, int depth)
     }
 }
 
+/* tcpdump -X style: offset, 16 bytes in hex, the same as ASCII. */
+static void put_hexdump(FILE *f, const char *label, const uint8_t *b, size_t len)
+{
+    size_t n = len < HEX_MAX ? len : HEX_MAX;
+    if (label)
+        fprintf(f, "    %s:\n", label);
+    for (size_t off = 0; off < n; off += 16) {
+        fprintf(f, "    %04zx  ", off);
+        for (size_t i = 0; i < 16; i++) {
+            if (off + i < n)
+                fprintf(f, "%02x ", b[off + i]);
+            else
+                fputs("   ", f);
+            if (i == 7)
+                putc(' ', f);
+        }
+        putc(' ', f);
+        for (size_t i = 0; i < 16 && off + i < n; i++)
+            putc(b[off + i] >= 0x20 && b[off + i] < 0x7f ? b[off + i] : '.', f);
+        putc('\n', f);
+    }
+    if (len > n)
+        fprintf(f, "    … %zu more bytes\n", len - n);
+}
+
+/* -x: the event's bytes; an event without (a conversation's opened line)
+ * dumps the byte fields it carries instead (the previews). */
+static void put_event_hex(FILE *f, const dt_event *ev)
+{
+    if (ev->raw && ev->raw_len) {
+        put_hexdump(f, NULL, ev->raw, ev->raw_len);
+        return;
+    }
+    for (const dt_field *x = ev->fields; x; x = x->next)
+        if (x->def && x->def->type == DT_FT_BYTES && !(x->flags & DT_FLD_REDACTED) && x->v.s.len)
+            put_hexdump(f, x->def->name, (const uint8_t *)x->v.s.ptr, x->v.s.len);
+}
+
 static void text_event(dt_sink *s, const dt_event *ev)
 {
     text_sink *t = (text_sink *)s;
@@ -232,6 +271,8 @@ static void text_event(dt_sink *s, const dt_event *ev)
 
     if (t->opts.verbose && ev->fields)
         put_tree(t, ev->fields, 0);
+    if (t->opts.hex)
+        put_event_hex(f, ev);
     dt_sink_file_status(f, &t->reported, "timeline");
 }
 

@@ -229,8 +229,13 @@ static void show(dtws_proto *p, tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
                  guint32 index)
 {
     col_set_str(pinfo->cinfo, COL_PROTOCOL, evs && evs->owner ? evs->owner->d->display_name : p->d->display_name);
-    if (index == 0)
+    if (index == 0) {
         col_clear(pinfo->cinfo, COL_INFO);
+        /* the umbrella protocol marks every frame diagtap decoded, so the
+         * display filter `diagtap` finds them all whatever the protocol */
+        proto_item *mark = proto_tree_add_item(tree, dtws_g.proto, tvb, 0, 0, ENC_NA);
+        proto_item_set_hidden(mark);
+    }
     if (!evs) {
         proto_item *pi = proto_tree_add_item(tree, p->proto, tvb, 0, -1, ENC_NA);
         expert_add_info(pinfo, pi, &dtws_g.ei_not_first_pass);

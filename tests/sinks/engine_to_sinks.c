@@ -22,7 +22,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "setup failed: %s\n", err);
         return 1;
     }
-    dt_text_opts to = { false, false, true };
+    dt_text_opts to = { .utc = true };
     dt_sink *sinks[4] = { rec, dt_json_sink_new(jf), dt_text_sink_new(tf, &to), dt_stats_sink_new(sf) };
     for (int i = 0; i < 4; i++)
         dt_engine_add_sink(eng, sinks[i]);

@@ -31,7 +31,7 @@ static void cap_open(capture *c, bool color, bool verbose, bool utc)
     c->buf = NULL;
     c->f = open_memstream(&c->buf, &c->len);
     assert_non_null(c->f);
-    dt_text_opts o = { color, verbose, utc };
+    dt_text_opts o = { .color = color, .verbose = verbose, .utc = utc };
     c->s = dt_text_sink_new(c->f, &o);
     assert_non_null(c->s);
 }
@@ -211,7 +211,7 @@ static void test_write_error(void **state)
     (void)state;
     FILE *f = fopen("/dev/full", "w");
     assert_non_null(f);
-    dt_text_opts o = { false, false, true };
+    dt_text_opts o = { .utc = true };
     dt_sink *s = dt_text_sink_new(f, &o);
     dt_event ev = pdu(T0, DT_DIR_C2S, "x");
     s->event(s, &ev);

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     FILE *jf = fopen(argv[2], "w"), *tf = fopen(argv[3], "w");
     if (!jf || !tf)
         return 1;
-    dt_text_opts topts = { false, true, true };
+    dt_text_opts topts = { .verbose = true, .utc = true };
     dt_sink *sinks[3] = { rec, dt_json_sink_new(jf), dt_text_sink_new(tf, &topts) };
 
     dt_channel eth = { 0, "eth0", "Ethernet capture", 1 };
