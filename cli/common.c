@@ -29,6 +29,21 @@ const char *dt_cli_forced_proto(const dt_cli_opts *o)
     return NULL;
 }
 
+int dt_cli_check_forced(const dt_registry *reg, const char *name, const char *what)
+{
+    const dt_dissector *d = dt_registry_find(reg, name);
+    if (!d) {
+        fprintf(stderr, "diagtap: -d %s: no such dissector (see 'diagtap dissectors')\n", name);
+        return -1;
+    }
+    if (!(d->transports & DT_TRANSPORT_STREAM) || !d->frame) {
+        fprintf(stderr, "diagtap: -d %s: %s decodes %s only, not %s\n", name, d->name,
+                dt_transports_text(d->transports), what);
+        return -1;
+    }
+    return 0;
+}
+
 dt_registry *dt_cli_registry(const dt_cli_opts *o)
 {
     dt_registry *reg = dt_registry_new();

@@ -136,8 +136,14 @@ int dt_engine_decode_as(dt_engine *e, const char *spec, char *err, size_t errsz)
         snprintf(err, errsz, "decode-as '%s': too many decode-as rules", spec);
         return -1;
     }
+    if (!(d->transports & (DT_TRANSPORT_TCP | DT_TRANSPORT_UDP))) {
+        snprintf(err, errsz, "decode-as '%s': %s decodes neither TCP nor UDP (only %s)", spec, d->name,
+                 dt_transports_text(d->transports));
+        return -1;
+    }
     e->decode_as[e->n_decode_as].port = (uint16_t)port;
     e->decode_as[e->n_decode_as].d = d;
+    e->decode_as[e->n_decode_as].warned = false;
     e->n_decode_as++;
     return 0;
 }
@@ -178,13 +184,51 @@ static uint32_t transport_flag(dt_transport t)
     }
 }
 
-/* Decode-as rules, then well-known ports (server side first). */
+const char *dt_transports_text(uint32_t t)
+{
+    static const char *const names[16] = {
+        "nothing", "TCP", "UDP", "TCP and UDP", "byte streams", "TCP and byte streams", "UDP and byte streams",
+        "TCP, UDP and byte streams", "inner streams", "TCP and inner streams", "UDP and inner streams",
+        "TCP, UDP and inner streams", "byte and inner streams", "TCP, byte and inner streams",
+        "UDP, byte and inner streams", "every transport",
+    };
+    return names[t & 15u];
+}
+
+bool dt_dissector_fits(const dt_dissector *d, dt_transport t)
+{
+    /* every dissector has dissect, which is all a datagram needs (the
+     * Wireshark adapter hands framed PDUs in as datagrams); a byte stream
+     * also needs a framer, whatever the dissector declares */
+    return !d || t == DT_CONV_UDP || d->frame;
+}
+
+/* A decode-as rule applies where its dissector says it runs. */
+static bool rule_fits(const dt_dissector *d, dt_transport t)
+{
+    return (d->transports & transport_flag(t)) && dt_dissector_fits(d, t);
+}
+
+/* Decode-as rules, then well-known ports (server side first). A rule whose
+ * dissector cannot decode this transport (PORT=kdnet on a TCP port) does not
+ * apply; it is said once. */
 static const dt_dissector *choose_by_port(dt_engine *e, dt_conv *c)
 {
-    for (int i = 0; i < e->n_decode_as; i++)
-        if (e->decode_as[i].port == c->server_port || e->decode_as[i].port == c->client_port)
-            return e->decode_as[i].d;
     uint32_t t = transport_flag(c->transport);
+    for (int i = 0; i < e->n_decode_as; i++) {
+        if (e->decode_as[i].port != c->server_port && e->decode_as[i].port != c->client_port)
+            continue;
+        if (rule_fits(e->decode_as[i].d, c->transport))
+            return e->decode_as[i].d;
+        if (!e->decode_as[i].warned) {
+            e->decode_as[i].warned = true;
+            dt_engine_note(e, NULL, e->last_ts, DT_EV_NOTE,
+                           "decode-as %u=%s does not apply to %s port %u: %s decodes %s only",
+                           e->decode_as[i].port, e->decode_as[i].d->name, c->transport == DT_CONV_UDP ? "UDP" : "TCP",
+                           e->decode_as[i].port, e->decode_as[i].d->name,
+                           dt_transports_text(e->decode_as[i].d->transports));
+        }
+    }
     const dt_dissector *d = dt_registry_by_port(e->reg, t, c->server_port);
     return d ? d : dt_registry_by_port(e->reg, t, c->client_port);
 }
@@ -220,6 +264,14 @@ dt_conv *dt_engine_conv_open(dt_engine *e, const dt_conv_params *p)
         const dt_dissector *d = dt_registry_find(e->reg, p->dissector);
         if (!d)
             dt_engine_note(e, NULL, p->ts_ns, DT_EV_ERROR, "no dissector named '%s'; showing raw bytes", p->dissector);
+        if (!dt_dissector_fits(d, c->transport)) {
+            /* a recording naming a datagram-only dissector for a stream: never call a missing framer */
+            dt_engine_note(e, NULL, p->ts_ns, DT_EV_ERROR, "%s cannot decode %s (it decodes %s only); showing raw bytes",
+                           d->name, c->transport == DT_CONV_UDP ? "UDP datagrams" : "a byte stream",
+                           dt_transports_text(d->transports));
+            d = NULL;
+            c->show_undecoded = true;
+        }
         set_dissector(c, d);
     } else if (p->dissector) {
         set_dissector(c, NULL);
@@ -350,6 +402,8 @@ static size_t frame_run(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const
             continue;
         }
         b->resync = false;
+        if (!c->d->frame) /* never reached: callers check; but never call a missing hook */
+            break;
         long r = c->d->frame(c->state, dir, p + pos, left);
         if (r == 0)
             break;
@@ -463,6 +517,21 @@ static void replay_held(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
     free(held);
 }
 
+/* Defence in depth: a dissector without a framer never frames a stream,
+ * whatever chose it; the conversation is shown undecoded after one note. */
+static void demote_unframed(dt_engine *e, dt_conv *c, uint64_t ts)
+{
+    const dt_dissector *d = c->d;
+    if (d->conv_free && c->state)
+        d->conv_free(c->state);
+    free(c->state);
+    c->state = NULL;
+    c->d = NULL;
+    c->show_undecoded = true;
+    dt_engine_note(e, c, ts, DT_EV_ERROR, "%s cannot frame a byte stream (it decodes %s only); showing raw bytes",
+                   d->name, dt_transports_text(d->transports));
+}
+
 void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
 {
     if (!len)
@@ -480,6 +549,8 @@ void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const u
             return;
         }
     }
+    if (c->d && !c->d->frame)
+        demote_unframed(e, c, ts);
     if (!c->d) {
         if (c->show_undecoded) {
             record(e, c, dir, ts, data, len);

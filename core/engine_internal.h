@@ -74,6 +74,7 @@ struct dt_engine {
     struct {
         uint16_t port;
         const dt_dissector *d;
+        bool warned;       /* said once that it does not fit a conversation's transport */
     } decode_as[DT_MAX_DECODE_AS];
     int n_decode_as;
     dt_channel **channels;
