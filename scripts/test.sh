@@ -38,5 +38,24 @@ DIAGTAP_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=h
     run build-test-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || failed=1
 set -- $(summary build-test-asan)
 passed=$((passed + $1)) fails=$((fails + $2))
+# Fuzzing: a short run of every libFuzzer target (clang); a crash is a failure.
+if command -v clang >/dev/null 2>&1; then
+    fz=build-fuzz
+    if { [ -d "$fz" ] && meson setup --reconfigure "$fz" >/dev/null; } ||
+        CC=clang meson setup "$fz" -Dfuzzing=enabled -Dtests=disabled -Dwireshark=disabled \
+            -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null; then
+        if ninja -C "$fz" -j "$jobs" >/dev/null; then
+            sh scripts/fuzz.sh "$fz" "${DIAGTAP_FUZZ_SECONDS:-40}" | tee "$fz/fuzz-summary.txt" || failed=1
+            set -- $(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$fz/fuzz-summary.txt")
+            passed=$((passed + ${1:-0})) fails=$((fails + ${2:-1}))
+        else
+            echo "fuzz: build failed"; fails=$((fails + 1))
+        fi
+    else
+        echo "fuzz: meson setup failed"; fails=$((fails + 1))
+    fi
+else
+    echo "fuzz: SKIP: clang not found (scripts/deps.sh installs it)"
+fi
 echo "tests: $passed passed, $fails failed"
 [ "$failed" -eq 0 ] && [ "$fails" -eq 0 ]
