@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/safe_file.h"
 #include "core/sink.h"
 #include "options.h"
 
@@ -121,9 +122,9 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
 
     r->out = o->timeline_to_stderr ? stderr : stdout;
     if (o->output_path) {
-        r->out = fopen(o->output_path, "w");
+        r->out = dt_safe_fopen(o->output_path, err, sizeof err); /* no symlinks, 0600 */
         if (!r->out) {
-            fprintf(stderr, "diagtap: %s: %s\n", o->output_path, strerror(errno));
+            fprintf(stderr, "diagtap: %s\n", err);
             goto fail;
         }
         r->close_out = true;
