@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine_internal.h"
 
@@ -307,18 +308,61 @@ static void record(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint
             e->sinks[i]->stream(e->sinks[i], &c->info, dir, ts, name, data, len);
 }
 
+/* Header lines whose value is a secret (HTTP and anything shaped like it):
+ * a raw preview shows "Authorization: <redacted>" unless --show-credentials. */
+static bool secret_header(const char *name, size_t len)
+{
+    static const char *const names[] = { "authorization", "proxy-authorization", "cookie", "set-cookie" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+/* The printable preview of undecoded bytes; b keeps the line state across
+ * chunks, so a header split between two chunks is still withheld. */
+#define DT_PREVIEW_CHARS 40
+
+static size_t preview_text(dt_engine *e, dir_state *b, const uint8_t *data, size_t len, char *out, size_t cap)
+{
+    static const char marker[] = " <redacted>";
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t ch = data[i];
+        bool show = true;
+        if (ch == '\n') {
+            b->line_len = 0;
+            b->line_secret = false;
+        } else if (b->line_secret) {
+            show = false;
+        } else if (ch == ':' && !e->show_credentials && b->line_len < sizeof b->line &&
+                   secret_header(b->line, b->line_len)) {
+            b->line_secret = true;
+            if (n + 1 + sizeof marker <= cap) {
+                out[n++] = ':';
+                memcpy(out + n, marker, sizeof marker - 1);
+                n += sizeof marker - 1;
+            }
+            show = false;
+        } else if (b->line_len < sizeof b->line) {
+            b->line[b->line_len++] = (char)ch;
+        }
+        if (show && n < DT_PREVIEW_CHARS && n + 1 < cap)
+            out[n++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+    }
+    out[n] = '\0';
+    return n;
+}
+
 static void raw_event(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len,
                       uint64_t offset)
 {
-    char preview[64];
-    size_t n = 0;
-    for (size_t i = 0; i < len && n < 40; i++)
-        preview[n++] = (data[i] >= 0x20 && data[i] < 0x7f) ? (char)data[i] : '.';
-    preview[n] = '\0';
+    char preview[DT_PREVIEW_CHARS + 16];
+    preview_text(e, &c->dirs[dir], data, len, preview, sizeof preview);
     dt_ev_begin(e, c, dir, ts, DT_EV_PDU, &raw_dissector, data, len, offset);
     char *s = NULL;
     char buf[128];
-    int k = snprintf(buf, sizeof buf, "%zu bytes: %s%s", len, preview, len > 40 ? "…" : "");
+    int k = snprintf(buf, sizeof buf, "%zu bytes: %s%s", len, preview, len > DT_PREVIEW_CHARS ? "…" : "");
     if (k > 0)
         s = dt_arena_strndup(&e->arena, buf, (size_t)k);
     if (s)

@@ -25,6 +25,10 @@ typedef struct dir_state {
     uint64_t garbage_off;
     bool resync;           /* after a gap: look for a boundary with the probe */
     bool ended;
+    /* raw previews: the current text line's start, to redact credential headers across chunks */
+    char line[24];
+    uint8_t line_len;
+    bool line_secret;      /* inside "Authorization: …" and the like, until the end of the line */
 } dir_state;
 
 struct dt_conv {
