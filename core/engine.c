@@ -413,6 +413,34 @@ void dt_engine_dissect_pdu(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, co
         dt_engine_process_inner(e, c);
 }
 
+static const char *dname(const dt_dissector *d)
+{
+    return d->display_name ? d->display_name : d->name;
+}
+
+/* Skipping an oversized PDU (k of the avail bytes at p belong to it): how
+ * many to skip now. A PDU over the limit is often a lie (a garbled or
+ * hostile length): where the dissector's probe is certain (100) that one of
+ * its messages starts, the skip ends there and b->resync says so. Otherwise
+ * a tail that may hold the start of such a message is held back until more
+ * bytes come. */
+static size_t oversized_resync(dt_conv *c, dt_dir dir, dir_state *b, uint64_t cur, const uint8_t *p, size_t avail,
+                               size_t k)
+{
+    if (!c->d->probe)
+        return k;
+    size_t first = cur == b->skip_off ? 1 : 0; /* not the oversized header itself */
+    for (size_t i = first; i < k; i++) {
+        if (c->d->probe(p + i, avail - i, dir) >= 100) {
+            b->resync = true;
+            return i;
+        }
+    }
+    if (k == avail && k < b->skip_left)
+        return k > DT_RESYNC_TAIL ? k - DT_RESYNC_TAIL : 0;
+    return k;
+}
+
 /* Frames and dissects what p holds; returns the bytes consumed. */
 static size_t frame_run(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *p, size_t n)
 {
@@ -422,9 +450,23 @@ static size_t frame_run(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const
         size_t left = n - pos;
         if (b->skip_left) {
             size_t k = b->skip_left < left ? (size_t)b->skip_left : left;
-            record(e, c, dir, ts, p + pos, k);
-            b->skip_left -= k;
-            pos += k;
+            size_t at = oversized_resync(c, dir, b, b->offset + pos, p + pos, left, k);
+            record(e, c, dir, ts, p + pos, at);
+            b->skip_left -= at;
+            pos += at;
+            if (at < k && b->skip_left) {
+                if (b->resync) { /* a message of this protocol starts here: the size was a lie */
+                    b->resync = false;
+                    b->skip_left = 0;
+                    note_dir(e, c, dir, ts, DT_EV_ERROR,
+                             "the %s message at stream offset %" PRIu64 " announced %" PRIu64 " bytes, but another "
+                             "starts at offset %" PRIu64 ": resynchronised after skipping %" PRIu64 " bytes",
+                             dname(c->d), b->skip_off, b->skip_size, b->offset + pos,
+                             b->offset + pos - b->skip_off);
+                    continue;
+                }
+                break; /* held back: a message may start in the tail */
+            }
             continue;
         }
         if (b->resync && c->d->probe) {
@@ -464,6 +506,8 @@ static size_t frame_run(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const
                            c->d->display_name ? c->d->display_name : c->d->name, r, b->offset + pos,
                            DT_MAX_PDU >> 20);
             b->skip_left = (uint64_t)r;
+            b->skip_off = b->offset + pos;
+            b->skip_size = (uint64_t)r;
             continue;
         }
         if ((size_t)r > left) {
@@ -669,6 +713,21 @@ static void flush_partial(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
         b->offset += b->len;
         b->len = 0;
         return;
+    }
+    if (b->skip_left) { /* the stream ended inside an oversized message: say what was lost */
+        record(e, c, dir, ts, b->buf, b->len);
+        uint64_t got = b->offset + b->len - b->skip_off;
+        char msg[200];
+        snprintf(msg, sizeof msg, "stream ended inside the %s message at stream offset %" PRIu64 ", which announced %"
+                 PRIu64 " bytes: the %" PRIu64 " bytes after its start were skipped undecoded", dname(c->d),
+                 b->skip_off, b->skip_size, got);
+        note_dir(e, c, dir, ts, DT_EV_ERROR, "%s", msg);
+        if (c->whole_file && !e->input_fault[0])
+            snprintf(e->input_fault, sizeof e->input_fault, "%s: offset %" PRIu64 ": %s",
+                     e->input ? e->input : "input", b->skip_off, msg);
+        b->offset += b->len;
+        b->len = 0;
+        b->skip_left = 0;
     }
     if (b->len) {
         record(e, c, dir, ts, b->buf, b->len);

@@ -14,6 +14,7 @@
 #define DT_MAX_PDU (64u * 1024u * 1024u)
 #define DT_PROBE_BYTES 64   /* undecided streams buffer this much before giving up */
 #define DT_PROBE_TRIES 4    /* datagrams probed before a flow is left undecoded */
+#define DT_RESYNC_TAIL 512  /* skipping an oversized PDU: bytes held back in case a message starts there */
 
 typedef struct dir_state {
     uint8_t *buf;          /* bytes of a PDU not yet complete */
@@ -21,6 +22,8 @@ typedef struct dir_state {
     size_t need;           /* total the framer asked for, 0 if unknown */
     uint64_t offset;       /* stream offset of the next byte to frame (buf[0]) */
     uint64_t skip_left;    /* bytes of an oversized PDU still to discard */
+    uint64_t skip_off;     /* where that PDU started, and the size it announced */
+    uint64_t skip_size;
     uint64_t garbage;      /* bytes skipped since the last PDU */
     uint64_t garbage_off;
     bool resync;           /* after a gap: look for a boundary with the probe */
