@@ -31,11 +31,31 @@ run() { # builddir, meson options...
     ninja -C "$dir" -j "$jobs" >/dev/null || { ninja -C "$dir" -j1; return 1; }
     meson test -C "$dir" --num-processes "$jobs" --print-errorlogs
 }
+# Every process a test started must be gone when its suite ends: list (and
+# then kill) any whose executable or command line is under BUILDDIR.
+leftovers() { # builddir → prints "pid cmdline" lines; status 1 if any
+    root=$(cd "$1" && pwd) found=0
+    for d in /proc/[0-9]*; do
+        pid=${d#/proc/}
+        [ "$pid" = "$$" ] && continue
+        exe=$(readlink "$d/exe" 2>/dev/null) || continue
+        cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
+        case "$exe $cmd" in *"$root/"*)
+            echo "left behind: $pid $cmd"
+            kill -9 "$pid" 2>/dev/null
+            found=1 ;;
+        esac
+    done
+    return $found
+}
 run build-test -Dwerror=true -Dbuildtype=debugoptimized || failed=1
+left=0
+leftovers build-test || { left=$((left + 1)); echo "FAIL: processes left behind by the tests in build-test"; }
 set -- $(summary build-test)
 passed=$1 fails=$2
 DIAGTAP_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run build-test-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || failed=1
+leftovers build-test-asan || { left=$((left + 1)); echo "FAIL: processes left behind by the tests in build-test-asan"; }
 set -- $(summary build-test-asan)
 passed=$((passed + $1)) fails=$((fails + $2))
 # Fuzzing: a short run of every libFuzzer target (clang); a crash is a failure.
@@ -57,5 +77,6 @@ if command -v clang >/dev/null 2>&1; then
 else
     echo "fuzz: SKIP: clang not found (scripts/deps.sh installs it)"
 fi
+fails=$((fails + left)) # a suite that leaves processes behind counts as one failure
 echo "tests: $passed passed, $fails failed"
 [ "$failed" -eq 0 ] && [ "$fails" -eq 0 ]
