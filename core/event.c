@@ -216,6 +216,10 @@ ADD_READ(dt_add_u32be, uint32_t, dt_cur_u32be, 4)
 dt_field *dt_add_utf16le(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, dt_cursor *c, size_t nbytes)
 {
     size_t off = dt_cur_offset(c);
+    if (nbytes > dt_cur_left(c)) { /* a length past the PDU: overrun, without sizing a buffer by it */
+        dt_cur_skip(c, nbytes);
+        return NULL;
+    }
     size_t cap = nbytes / 2 * 3 + 1; /* UTF-16 code unit → at most 3 UTF-8 bytes */
     char *buf = dt_arena_alloc(&eng(ctx)->arena, cap);
     if (!buf) {
