@@ -179,6 +179,11 @@ int dt_cmd_capture(int argc, char **argv)
             return 2;
         }
     }
+    if (dt_cli_forced_proto(&o)) { /* captured traffic has ports: a forced dissector would mean nothing */
+        fprintf(stderr, "diagtap: capture: -d takes PORT=PROTO for captured traffic, not '%s'\n",
+                dt_cli_forced_proto(&o));
+        return 2;
+    }
     if (n_ifaces == 0) {
         fprintf(stderr, "diagtap: capture: -i IFACE is required (see 'diagtap capture --help')\n");
         return 2;

@@ -171,8 +171,7 @@ int dt_cmd_proxy(int argc, char **argv)
     sigaction(SIGPIPE, &ign, NULL);
     if (dt_cli_run_start(&run, &opts) < 0)
         goto out_signals;
-    if (force && !dt_registry_find(run.reg, force)) {
-        fprintf(stderr, "diagtap: -d %s: no such dissector (see diagtap dissectors)\n", force);
+    if (force && dt_cli_check_forced(run.reg, force, "the byte streams of proxied connections") != 0) {
         dt_cli_run_finish(&run, dt_now_ns());
         goto out_signals;
     }

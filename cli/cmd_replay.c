@@ -113,8 +113,7 @@ static int replay_main(int argc, char **argv, char **files)
     dt_cli_run run;
     if (dt_cli_run_start(&run, &o) != 0)
         return 2;
-    if (raw && !dt_registry_find(run.reg, proto)) {
-        fprintf(stderr, "diagtap: replay: no dissector named '%s' (see 'diagtap dissectors')\n", proto);
+    if (raw && dt_cli_check_forced(run.reg, proto, "the byte streams of raw dumps") != 0) {
         dt_cli_run_finish(&run, 0);
         return 2;
     }

@@ -51,8 +51,7 @@ int dt_cmd_wrap(int argc, char **argv)
     const char *force = dt_cli_forced_proto(&opts);
     if (dt_cli_run_start(&run, &opts) < 0)
         return 2;
-    if (force && !dt_registry_find(run.reg, force)) {
-        fprintf(stderr, "diagtap: -d %s: no such dissector (see diagtap dissectors)\n", force);
+    if (force && dt_cli_check_forced(run.reg, force, "a command's stdio streams") != 0) {
         dt_cli_run_finish(&run, dt_now_ns());
         return 2;
     }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/safe_file.h"
 #include "core/sink.h"
 #include "options.h"
 
@@ -27,6 +28,21 @@ const char *dt_cli_forced_proto(const dt_cli_opts *o)
         if (!strchr(o->decode_as[i], '='))
             return o->decode_as[i];
     return NULL;
+}
+
+int dt_cli_check_forced(const dt_registry *reg, const char *name, const char *what)
+{
+    const dt_dissector *d = dt_registry_find(reg, name);
+    if (!d) {
+        fprintf(stderr, "diagtap: -d %s: no such dissector (see 'diagtap dissectors')\n", name);
+        return -1;
+    }
+    if (!(d->transports & DT_TRANSPORT_STREAM) || !d->frame) {
+        fprintf(stderr, "diagtap: -d %s: %s decodes %s only, not %s\n", name, d->name,
+                dt_transports_text(d->transports), what);
+        return -1;
+    }
+    return 0;
 }
 
 dt_registry *dt_cli_registry(const dt_cli_opts *o)
@@ -106,9 +122,9 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
 
     r->out = o->timeline_to_stderr ? stderr : stdout;
     if (o->output_path) {
-        r->out = fopen(o->output_path, "w");
+        r->out = dt_safe_fopen(o->output_path, err, sizeof err); /* no symlinks, 0600 */
         if (!r->out) {
-            fprintf(stderr, "diagtap: %s: %s\n", o->output_path, strerror(errno));
+            fprintf(stderr, "diagtap: %s\n", err);
             goto fail;
         }
         r->close_out = true;

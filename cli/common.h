@@ -65,6 +65,11 @@ dt_registry *dt_cli_registry(const dt_cli_opts *o);
 /* The first -d value without '=': a proxy's or wrapper's forced dissector. */
 const char *dt_cli_forced_proto(const dt_cli_opts *o);
 
+/* A forced dissector (-d PROTO) must exist and frame byte streams; what
+ * names the command's stream ("a proxied connection"). Prints one line and
+ * returns -1 otherwise. */
+int dt_cli_check_forced(const dt_registry *reg, const char *name, const char *what);
+
 /* Builds the run; prints an error and returns -1 on failure. */
 int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o);
 /* Finishes the engine and sinks, frees everything. Returns 0, or -1 when

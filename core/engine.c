@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine_internal.h"
 #include "unclaimed.h"
@@ -137,8 +138,14 @@ int dt_engine_decode_as(dt_engine *e, const char *spec, char *err, size_t errsz)
         snprintf(err, errsz, "decode-as '%s': too many decode-as rules", spec);
         return -1;
     }
+    if (!(d->transports & (DT_TRANSPORT_TCP | DT_TRANSPORT_UDP))) {
+        snprintf(err, errsz, "decode-as '%s': %s decodes neither TCP nor UDP (only %s)", spec, d->name,
+                 dt_transports_text(d->transports));
+        return -1;
+    }
     e->decode_as[e->n_decode_as].port = (uint16_t)port;
     e->decode_as[e->n_decode_as].d = d;
+    e->decode_as[e->n_decode_as].warned = false;
     e->n_decode_as++;
     return 0;
 }
@@ -179,13 +186,51 @@ static uint32_t transport_flag(dt_transport t)
     }
 }
 
-/* Decode-as rules, then well-known ports (server side first). */
+const char *dt_transports_text(uint32_t t)
+{
+    static const char *const names[16] = {
+        "nothing", "TCP", "UDP", "TCP and UDP", "byte streams", "TCP and byte streams", "UDP and byte streams",
+        "TCP, UDP and byte streams", "inner streams", "TCP and inner streams", "UDP and inner streams",
+        "TCP, UDP and inner streams", "byte and inner streams", "TCP, byte and inner streams",
+        "UDP, byte and inner streams", "every transport",
+    };
+    return names[t & 15u];
+}
+
+bool dt_dissector_fits(const dt_dissector *d, dt_transport t)
+{
+    /* every dissector has dissect, which is all a datagram needs (the
+     * Wireshark adapter hands framed PDUs in as datagrams); a byte stream
+     * also needs a framer, whatever the dissector declares */
+    return !d || t == DT_CONV_UDP || d->frame;
+}
+
+/* A decode-as rule applies where its dissector says it runs. */
+static bool rule_fits(const dt_dissector *d, dt_transport t)
+{
+    return (d->transports & transport_flag(t)) && dt_dissector_fits(d, t);
+}
+
+/* Decode-as rules, then well-known ports (server side first). A rule whose
+ * dissector cannot decode this transport (PORT=kdnet on a TCP port) does not
+ * apply; it is said once. */
 static const dt_dissector *choose_by_port(dt_engine *e, dt_conv *c)
 {
-    for (int i = 0; i < e->n_decode_as; i++)
-        if (e->decode_as[i].port == c->server_port || e->decode_as[i].port == c->client_port)
-            return e->decode_as[i].d;
     uint32_t t = transport_flag(c->transport);
+    for (int i = 0; i < e->n_decode_as; i++) {
+        if (e->decode_as[i].port != c->server_port && e->decode_as[i].port != c->client_port)
+            continue;
+        if (rule_fits(e->decode_as[i].d, c->transport))
+            return e->decode_as[i].d;
+        if (!e->decode_as[i].warned) {
+            e->decode_as[i].warned = true;
+            dt_engine_note(e, NULL, e->last_ts, DT_EV_NOTE,
+                           "decode-as %u=%s does not apply to %s port %u: %s decodes %s only",
+                           e->decode_as[i].port, e->decode_as[i].d->name, c->transport == DT_CONV_UDP ? "UDP" : "TCP",
+                           e->decode_as[i].port, e->decode_as[i].d->name,
+                           dt_transports_text(e->decode_as[i].d->transports));
+        }
+    }
     const dt_dissector *d = dt_registry_by_port(e->reg, t, c->server_port);
     return d ? d : dt_registry_by_port(e->reg, t, c->client_port);
 }
@@ -222,6 +267,14 @@ dt_conv *dt_engine_conv_open(dt_engine *e, const dt_conv_params *p)
         const dt_dissector *d = dt_registry_find(e->reg, p->dissector);
         if (!d)
             dt_engine_note(e, NULL, p->ts_ns, DT_EV_ERROR, "no dissector named '%s'; showing raw bytes", p->dissector);
+        if (!dt_dissector_fits(d, c->transport)) {
+            /* a recording naming a datagram-only dissector for a stream: never call a missing framer */
+            dt_engine_note(e, NULL, p->ts_ns, DT_EV_ERROR, "%s cannot decode %s (it decodes %s only); showing raw bytes",
+                           d->name, c->transport == DT_CONV_UDP ? "UDP datagrams" : "a byte stream",
+                           dt_transports_text(d->transports));
+            d = NULL;
+            c->show_undecoded = true;
+        }
         set_dissector(c, d);
     } else if (p->dissector) {
         set_dissector(c, NULL);
@@ -257,18 +310,61 @@ static void record(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint
             e->sinks[i]->stream(e->sinks[i], &c->info, dir, ts, name, data, len);
 }
 
+/* Header lines whose value is a secret (HTTP and anything shaped like it):
+ * a raw preview shows "Authorization: <redacted>" unless --show-credentials. */
+static bool secret_header(const char *name, size_t len)
+{
+    static const char *const names[] = { "authorization", "proxy-authorization", "cookie", "set-cookie" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+/* The printable preview of undecoded bytes; b keeps the line state across
+ * chunks, so a header split between two chunks is still withheld. */
+#define DT_PREVIEW_CHARS 40
+
+static size_t preview_text(dt_engine *e, dir_state *b, const uint8_t *data, size_t len, char *out, size_t cap)
+{
+    static const char marker[] = " <redacted>";
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t ch = data[i];
+        bool show = true;
+        if (ch == '\n') {
+            b->line_len = 0;
+            b->line_secret = false;
+        } else if (b->line_secret) {
+            show = false;
+        } else if (ch == ':' && !e->show_credentials && b->line_len < sizeof b->line &&
+                   secret_header(b->line, b->line_len)) {
+            b->line_secret = true;
+            if (n + 1 + sizeof marker <= cap) {
+                out[n++] = ':';
+                memcpy(out + n, marker, sizeof marker - 1);
+                n += sizeof marker - 1;
+            }
+            show = false;
+        } else if (b->line_len < sizeof b->line) {
+            b->line[b->line_len++] = (char)ch;
+        }
+        if (show && n < DT_PREVIEW_CHARS && n + 1 < cap)
+            out[n++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+    }
+    out[n] = '\0';
+    return n;
+}
+
 static void raw_event(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len,
                       uint64_t offset)
 {
-    char preview[64];
-    size_t n = 0;
-    for (size_t i = 0; i < len && n < 40; i++)
-        preview[n++] = (data[i] >= 0x20 && data[i] < 0x7f) ? (char)data[i] : '.';
-    preview[n] = '\0';
+    char preview[DT_PREVIEW_CHARS + 16];
+    preview_text(e, &c->dirs[dir], data, len, preview, sizeof preview);
     dt_ev_begin(e, c, dir, ts, DT_EV_PDU, &raw_dissector, data, len, offset);
     char *s = NULL;
     char buf[128];
-    int k = snprintf(buf, sizeof buf, "%zu bytes: %s%s", len, preview, len > 40 ? "…" : "");
+    int k = snprintf(buf, sizeof buf, "%zu bytes: %s%s", len, preview, len > DT_PREVIEW_CHARS ? "…" : "");
     if (k > 0)
         s = dt_arena_strndup(&e->arena, buf, (size_t)k);
     if (s)
@@ -319,6 +415,34 @@ void dt_engine_dissect_pdu(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, co
         dt_engine_process_inner(e, c);
 }
 
+static const char *dname(const dt_dissector *d)
+{
+    return d->display_name ? d->display_name : d->name;
+}
+
+/* Skipping an oversized PDU (k of the avail bytes at p belong to it): how
+ * many to skip now. A PDU over the limit is often a lie (a garbled or
+ * hostile length): where the dissector's probe is certain (100) that one of
+ * its messages starts, the skip ends there and b->resync says so. Otherwise
+ * a tail that may hold the start of such a message is held back until more
+ * bytes come. */
+static size_t oversized_resync(dt_conv *c, dt_dir dir, dir_state *b, uint64_t cur, const uint8_t *p, size_t avail,
+                               size_t k)
+{
+    if (!c->d->probe)
+        return k;
+    size_t first = cur == b->skip_off ? 1 : 0; /* not the oversized header itself */
+    for (size_t i = first; i < k; i++) {
+        if (c->d->probe(p + i, avail - i, dir) >= 100) {
+            b->resync = true;
+            return i;
+        }
+    }
+    if (k == avail && k < b->skip_left)
+        return k > DT_RESYNC_TAIL ? k - DT_RESYNC_TAIL : 0;
+    return k;
+}
+
 /* Frames and dissects what p holds; returns the bytes consumed. */
 static size_t frame_run(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *p, size_t n)
 {
@@ -328,9 +452,23 @@ static size_t frame_run(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const
         size_t left = n - pos;
         if (b->skip_left) {
             size_t k = b->skip_left < left ? (size_t)b->skip_left : left;
-            record(e, c, dir, ts, p + pos, k);
-            b->skip_left -= k;
-            pos += k;
+            size_t at = oversized_resync(c, dir, b, b->offset + pos, p + pos, left, k);
+            record(e, c, dir, ts, p + pos, at);
+            b->skip_left -= at;
+            pos += at;
+            if (at < k && b->skip_left) {
+                if (b->resync) { /* a message of this protocol starts here: the size was a lie */
+                    b->resync = false;
+                    b->skip_left = 0;
+                    note_dir(e, c, dir, ts, DT_EV_ERROR,
+                             "the %s message at stream offset %" PRIu64 " announced %" PRIu64 " bytes, but another "
+                             "starts at offset %" PRIu64 ": resynchronised after skipping %" PRIu64 " bytes",
+                             dname(c->d), b->skip_off, b->skip_size, b->offset + pos,
+                             b->offset + pos - b->skip_off);
+                    continue;
+                }
+                break; /* held back: a message may start in the tail */
+            }
             continue;
         }
         if (b->resync && c->d->probe) {
@@ -352,6 +490,8 @@ static size_t frame_run(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const
             continue;
         }
         b->resync = false;
+        if (!c->d->frame) /* never reached: callers check; but never call a missing hook */
+            break;
         long r = c->d->frame(c->state, dir, p + pos, left);
         if (r == 0)
             break;
@@ -368,6 +508,8 @@ static size_t frame_run(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const
                            c->d->display_name ? c->d->display_name : c->d->name, r, b->offset + pos,
                            DT_MAX_PDU >> 20);
             b->skip_left = (uint64_t)r;
+            b->skip_off = b->offset + pos;
+            b->skip_size = (uint64_t)r;
             continue;
         }
         if ((size_t)r > left) {
@@ -474,6 +616,21 @@ void dt_engine_conv_packet(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
     dt_unclaimed_packet(c, dir, ts);
 }
 
+/* Defence in depth: a dissector without a framer never frames a stream,
+ * whatever chose it; the conversation is shown undecoded after one note. */
+static void demote_unframed(dt_engine *e, dt_conv *c, uint64_t ts)
+{
+    const dt_dissector *d = c->d;
+    if (d->conv_free && c->state)
+        d->conv_free(c->state);
+    free(c->state);
+    c->state = NULL;
+    c->d = NULL;
+    c->show_undecoded = true;
+    dt_engine_note(e, c, ts, DT_EV_ERROR, "%s cannot frame a byte stream (it decodes %s only); showing raw bytes",
+                   d->name, dt_transports_text(d->transports));
+}
+
 void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
 {
     if (!len)
@@ -495,6 +652,8 @@ void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const u
             return;
         }
     }
+    if (c->d && !c->d->frame)
+        demote_unframed(e, c, ts);
     if (!c->d) {
         if (c->show_undecoded) {
             record(e, c, dir, ts, data, len);
@@ -573,6 +732,21 @@ static void flush_partial(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
         b->offset += b->len;
         b->len = 0;
         return;
+    }
+    if (b->skip_left) { /* the stream ended inside an oversized message: say what was lost */
+        record(e, c, dir, ts, b->buf, b->len);
+        uint64_t got = b->offset + b->len - b->skip_off;
+        char msg[200];
+        snprintf(msg, sizeof msg, "stream ended inside the %s message at stream offset %" PRIu64 ", which announced %"
+                 PRIu64 " bytes: the %" PRIu64 " bytes after its start were skipped undecoded", dname(c->d),
+                 b->skip_off, b->skip_size, got);
+        note_dir(e, c, dir, ts, DT_EV_ERROR, "%s", msg);
+        if (c->whole_file && !e->input_fault[0])
+            snprintf(e->input_fault, sizeof e->input_fault, "%s: offset %" PRIu64 ": %s",
+                     e->input ? e->input : "input", b->skip_off, msg);
+        b->offset += b->len;
+        b->len = 0;
+        b->skip_left = 0;
     }
     if (b->len) {
         record(e, c, dir, ts, b->buf, b->len);

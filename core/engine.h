@@ -42,6 +42,12 @@ typedef struct dt_conv_params {
     uint64_t ts_ns;
 } dt_conv_params;
 
+/* Whether d can be run on conversations of transport t without calling a
+ * hook it lacks: byte streams need a framer. NULL fits. */
+bool dt_dissector_fits(const dt_dissector *d, dt_transport t);
+/* "TCP and UDP", "UDP", "byte streams"…: a DT_TRANSPORT_* mask for messages. */
+const char *dt_transports_text(uint32_t transports);
+
 dt_engine *dt_engine_new(dt_registry *reg);
 void dt_engine_free(dt_engine *e);
 

@@ -14,6 +14,7 @@
 #define DT_MAX_PDU (64u * 1024u * 1024u)
 #define DT_PROBE_BYTES 64   /* undecided streams buffer this much before giving up */
 #define DT_PROBE_TRIES 4    /* datagrams probed before a flow is left undecoded */
+#define DT_RESYNC_TAIL 512  /* skipping an oversized PDU: bytes held back in case a message starts there */
 
 typedef struct dir_state {
     uint8_t *buf;          /* bytes of a PDU not yet complete */
@@ -21,10 +22,16 @@ typedef struct dir_state {
     size_t need;           /* total the framer asked for, 0 if unknown */
     uint64_t offset;       /* stream offset of the next byte to frame (buf[0]) */
     uint64_t skip_left;    /* bytes of an oversized PDU still to discard */
+    uint64_t skip_off;     /* where that PDU started, and the size it announced */
+    uint64_t skip_size;
     uint64_t garbage;      /* bytes skipped since the last PDU */
     uint64_t garbage_off;
     bool resync;           /* after a gap: look for a boundary with the probe */
     bool ended;
+    /* raw previews: the current text line's start, to redact credential headers across chunks */
+    char line[24];
+    uint8_t line_len;
+    bool line_secret;      /* inside "Authorization: …" and the like, until the end of the line */
 } dir_state;
 
 struct dt_conv {
@@ -84,6 +91,7 @@ struct dt_engine {
     struct {
         uint16_t port;
         const dt_dissector *d;
+        bool warned;       /* said once that it does not fit a conversation's transport */
     } decode_as[DT_MAX_DECODE_AS];
     int n_decode_as;
     dt_channel **channels;

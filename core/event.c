@@ -61,6 +61,8 @@ void dt_ev_commit(dt_engine *e)
 
 static dt_engine *eng(dt_ctx *ctx) { return ((dt_dissect_state *)ctx->engine)->e; }
 
+static bool redact(dt_ctx *ctx, const dt_field_def *f);
+
 static dt_field *add_field(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size_t offset, size_t length)
 {
     dt_engine *e = eng(ctx);
@@ -94,7 +96,9 @@ dt_field *dt_add_none(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size
 dt_field *dt_add_uint(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size_t offset, size_t length, uint64_t v)
 {
     dt_field *n = add_field(ctx, parent, f, offset, length);
-    if (n)
+    if (n && redact(ctx, f)) /* a numeric secret: withheld like the others */
+        n->flags |= DT_FLD_REDACTED;
+    else if (n)
         n->v.u = v;
     return n;
 }
@@ -102,7 +106,9 @@ dt_field *dt_add_uint(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size
 dt_field *dt_add_int(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size_t offset, size_t length, int64_t v)
 {
     dt_field *n = add_field(ctx, parent, f, offset, length);
-    if (n)
+    if (n && redact(ctx, f)) /* a numeric secret: withheld like the others */
+        n->flags |= DT_FLD_REDACTED;
+    else if (n)
         n->v.i = v;
     return n;
 }
@@ -110,7 +116,9 @@ dt_field *dt_add_int(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size_
 dt_field *dt_add_double(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size_t offset, size_t length, double v)
 {
     dt_field *n = add_field(ctx, parent, f, offset, length);
-    if (n)
+    if (n && redact(ctx, f)) /* a numeric secret: withheld like the others */
+        n->flags |= DT_FLD_REDACTED;
+    else if (n)
         n->v.d = v;
     return n;
 }
@@ -208,6 +216,10 @@ ADD_READ(dt_add_u32be, uint32_t, dt_cur_u32be, 4)
 dt_field *dt_add_utf16le(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, dt_cursor *c, size_t nbytes)
 {
     size_t off = dt_cur_offset(c);
+    if (nbytes > dt_cur_left(c)) { /* a length past the PDU: overrun, without sizing a buffer by it */
+        dt_cur_skip(c, nbytes);
+        return NULL;
+    }
     size_t cap = nbytes / 2 * 3 + 1; /* UTF-16 code unit → at most 3 UTF-8 bytes */
     char *buf = dt_arena_alloc(&eng(ctx)->arena, cap);
     if (!buf) {

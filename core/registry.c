@@ -7,11 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "plugin_trust.h"
 
 struct dt_registry {
     const dt_dissector **items;
     size_t n, cap;
     void **handles; /* dlopen()ed plugins, closed with the registry */
+    int *handle_fds; /* the descriptor each was loaded through */
     size_t n_handles, cap_handles;
     dt_dissector **upgraded; /* copies of ABI 1 plugins' structs, extended to ABI 2 */
     size_t n_upgraded;
@@ -29,9 +35,12 @@ void dt_registry_free(dt_registry *reg)
     for (size_t i = 0; i < reg->n_upgraded; i++)
         free(reg->upgraded[i]);
     free(reg->upgraded);
-    for (size_t i = 0; i < reg->n_handles; i++)
+    for (size_t i = 0; i < reg->n_handles; i++) {
         dlclose(reg->handles[i]);
+        close(reg->handle_fds[i]);
+    }
     free(reg->handles);
+    free(reg->handle_fds);
     free(reg->items);
     free(reg);
 }
@@ -74,22 +83,54 @@ int dt_register(dt_registry *reg, const dt_dissector *d)
     return 0;
 }
 
-static int keep_handle(dt_registry *reg, void *h)
+static int keep_handle(dt_registry *reg, void *h, int fd)
 {
     if (reg->n_handles == reg->cap_handles) {
         size_t cap = reg->cap_handles ? reg->cap_handles * 2 : 4;
         void **hs = realloc(reg->handles, cap * sizeof *hs);
-        if (!hs)
+        int *fds = realloc(reg->handle_fds, cap * sizeof *fds);
+        if (fds)
+            reg->handle_fds = fds;
+        if (!hs || !fds) {
+            if (hs)
+                reg->handles = hs;
             return -1;
+        }
         reg->handles = hs;
         reg->cap_handles = cap;
     }
+    reg->handle_fds[reg->n_handles] = fd;
     reg->handles[reg->n_handles++] = h;
     return 0;
 }
 
+/* Appends one more "plugin …: why" line to err (the CLI prefixes each). */
+static void add_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add_err(char *err, size_t errsz, const char *fmt, ...)
+{
+    size_t used = strlen(err);
+    if (used && used + 11 < errsz) {
+        memcpy(err + used, "\ndiagtap: ", 11);
+        used += 10;
+    } else if (used) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + used, errsz - used, fmt, ap);
+    va_end(ap);
+}
+
 int dt_registry_load_plugins(dt_registry *reg, const char *dir, char *err, size_t errsz)
 {
+    char why[PATH_MAX + 200];
+    int trust = dt_plugin_dir_trusted(dir, why, sizeof why);
+    if (trust > 0)
+        return 0; /* no such directory: nothing to load */
+    if (trust < 0) {
+        add_err(err, errsz, "plugins in %s refused: %s", dir, why);
+        return 0;
+    }
     DIR *dp = opendir(dir);
     if (!dp)
         return 0;
@@ -101,23 +142,35 @@ int dt_registry_load_plugins(dt_registry *reg, const char *dir, char *err, size_
         if (len < 4 || strcmp(de->d_name + len - 3, ".so") != 0)
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        /* checked on the open file, loaded through that very descriptor */
+        int fd = dt_plugin_open_trusted(dirfd(dp), de->d_name, why, sizeof why);
+        if (fd < 0) {
+            add_err(err, errsz, "plugin %s refused: it %s", path, why);
+            continue;
+        }
+        char fdpath[64];
+        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+        void *h = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
         if (!h) {
-            snprintf(err, errsz, "plugin %s: %s", path, dlerror());
+            add_err(err, errsz, "plugin %s: %s", path, dlerror());
+            close(fd);
             continue;
         }
         dt_plugin_init_fn init;
         *(void **)&init = dlsym(h, DT_PLUGIN_INIT_SYMBOL);
         if (!init) {
-            snprintf(err, errsz, "plugin %s: no %s symbol", path, DT_PLUGIN_INIT_SYMBOL);
+            add_err(err, errsz, "plugin %s: no %s symbol", path, DT_PLUGIN_INIT_SYMBOL);
             dlclose(h);
+            close(fd);
             continue;
         }
         if (init(reg) != 0) {
-            snprintf(err, errsz, "plugin %s: registration failed (ABI version or name clash)", path);
+            add_err(err, errsz, "plugin %s: registration failed (ABI version or name clash)", path);
             /* dissectors it did register stay; keep the code mapped */
         }
-        if (keep_handle(reg, h) != 0) {
+        /* the descriptor stays open with the handle: the loader knows the
+         * plugin by its /proc/self/fd name, which must not be reused */
+        if (keep_handle(reg, h, fd) != 0) {
             closedir(dp);
             return -1;
         }

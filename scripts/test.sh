@@ -37,6 +37,23 @@ run() { # builddir, meson options...
     # shellcheck disable=SC2086
     meson test -C "$dir" --num-processes "$jobs" --print-errorlogs $suite_args
 }
+# Every process a test started must be gone when its suite ends: list (and
+# then kill) any whose executable or command line is under BUILDDIR.
+leftovers() { # builddir → prints "pid cmdline" lines; status 1 if any
+    root=$(cd "$1" && pwd) found=0
+    for d in /proc/[0-9]*; do
+        pid=${d#/proc/}
+        [ "$pid" = "$$" ] && continue
+        exe=$(readlink "$d/exe" 2>/dev/null) || continue
+        cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
+        case "$exe $cmd" in *"$root/"*)
+            echo "left behind: $pid $cmd"
+            kill -9 "$pid" 2>/dev/null
+            found=1 ;;
+        esac
+    done
+    return $found
+}
 # Where the corpus is present, a test may not skip for want of it: that
 # would hide a regression (tests/common/dtcorpus.*).
 corpus_skips() {
@@ -56,9 +73,12 @@ PY
 }
 run build-test -Dwerror=true -Dbuildtype=debugoptimized -Dcorpus="$(realpath -m "$corpus")" || failed=1
 corpus_skips build-test || failed=1
+left=0
+leftovers build-test || { left=$((left + 1)); echo "FAIL: processes left behind by the tests in build-test"; }
 set -- $(summary build-test)
 passed=$1 fails=$2
 if [ -n "$suite_args" ]; then
+    fails=$((fails + left))
     echo "tests: $passed passed, $fails failed"
     [ "$failed" -eq 0 ] && [ "$fails" -eq 0 ]
     exit
@@ -67,7 +87,28 @@ DIAGTAP_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=h
     run build-test-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
         -Dcorpus="$(realpath -m "$corpus")" || failed=1
 corpus_skips build-test-asan || failed=1
+leftovers build-test-asan || { left=$((left + 1)); echo "FAIL: processes left behind by the tests in build-test-asan"; }
 set -- $(summary build-test-asan)
 passed=$((passed + $1)) fails=$((fails + $2))
+# Fuzzing: a short run of every libFuzzer target (clang); a crash is a failure.
+if command -v clang >/dev/null 2>&1; then
+    fz=build-fuzz
+    if { [ -d "$fz" ] && meson setup --reconfigure "$fz" >/dev/null; } ||
+        CC=clang meson setup "$fz" -Dfuzzing=enabled -Dtests=disabled -Dwireshark=disabled \
+            -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null; then
+        if ninja -C "$fz" -j "$jobs" >/dev/null; then
+            DIAGTAP_CORPUS="$(realpath -m "$corpus")" sh scripts/fuzz.sh "$fz" "${DIAGTAP_FUZZ_SECONDS:-40}" | tee "$fz/fuzz-summary.txt" || failed=1
+            set -- $(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$fz/fuzz-summary.txt")
+            passed=$((passed + ${1:-0})) fails=$((fails + ${2:-1}))
+        else
+            echo "fuzz: build failed"; fails=$((fails + 1))
+        fi
+    else
+        echo "fuzz: meson setup failed"; fails=$((fails + 1))
+    fi
+else
+    echo "fuzz: SKIP: clang not found (scripts/deps.sh installs it)"
+fi
+fails=$((fails + left)) # a suite that leaves processes behind counts as one failure
 echo "tests: $passed passed, $fails failed"
 [ "$failed" -eq 0 ] && [ "$fails" -eq 0 ]

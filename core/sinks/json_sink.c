@@ -38,6 +38,10 @@ static const char *role_name(dt_role r)
 static void write_value(dt_jw *w, const dt_field *f)
 {
     char buf[64];
+    if (f->flags & DT_FLD_REDACTED) { /* a withheld secret of any type */
+        dt_jw_cstr(w, "<redacted>");
+        return;
+    }
     switch (f->def->type) {
     case DT_FT_NONE:
         dt_jw_null(w);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/safe_file.h"
 #include "pcapng_format.h"
 #include "sink_util.h"
 
@@ -42,11 +43,10 @@ static void fail(pcapng_sink *p, int err)
 static void write_all(pcapng_sink *p, const uint8_t *d, size_t n)
 {
     while (n && !p->failed) {
-        ssize_t k = write(p->fd, d, n);
+        ssize_t k = dt_safe_write(p->fd, d, n); /* gives way to a stop signal */
         if (k < 0) {
-            if (errno != EINTR)
-                fail(p, errno);
-            continue;
+            fail(p, errno);
+            break;
         }
         if (k == 0) {
             fail(p, EIO);
@@ -295,20 +295,13 @@ dt_sink *dt_pcapng_sink_new(const char *path, char *err, size_t errsz)
         return NULL;
     }
     p->path = copy;
-    p->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* never through a symlink, never another user's file: see core/safe_file.h */
+    p->fd = dt_safe_create(path, err, errsz);
     if (p->fd < 0) {
-        snprintf(err, errsz, "%s: cannot create the recording: %s", path, strerror(errno));
         pcapng_destroy(&p->base);
         return NULL;
     }
-    /* An existing file keeps its mode through O_TRUNC: make it private too.
-     * Devices and FIFOs (an extcap pipe, /dev/full) are left alone. */
     struct stat st;
-    if (fstat(p->fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) != 0600 && fchmod(p->fd, 0600) != 0) {
-        snprintf(err, errsz, "%s: cannot make the recording private: %s", path, strerror(errno));
-        pcapng_destroy(&p->base);
-        return NULL;
-    }
     p->live = fstat(p->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
     p->base.channel = pcapng_channel;
     p->base.frame = pcapng_frame;

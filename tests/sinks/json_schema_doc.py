@@ -106,6 +106,8 @@ def check_field(key, v, where):
 
 def check_value(key, t, v, where):
     ok = check_for(json_of.get(t, "")) if t in json_of else None
+    if v == "<redacted>":  # a withheld credential, of any type (documented)
+        return
     if ok and not ok(v):
         problems.append("%s: %s (%s) is %r" % (where, key, t, v))
 
