@@ -392,7 +392,9 @@ static void name_target(dt_ctx *ctx, wsman_conv *c, const char *shell_id, const 
     }
     if (command_id[0]) {
         short_id(command_id, cid);
-        if (m && m->line[0])
+        if (m && m->line[0] && strcmp(m->line, "pipeline") == 0)
+            dt_summary_append(ctx, " [pipeline %s]", cid);
+        else if (m && m->line[0])
             dt_summary_append(ctx, " [command %s: %s]", cid, m->line);
         else
             dt_summary_append(ctx, " [command %s]", cid);

@@ -259,6 +259,9 @@ static void body_element(wsm_xml *x, enum ns ns, const char *local, const XML_Ch
             capture_str(x, &e->command_id, false);
         else if (strcmp(local, "Command") == 0)
             capture_str(x, &e->command, false);
+        else if (strcmp(local, "Arguments") == 0 &&
+                 strncmp(e->resource_uri.s, "http://schemas.microsoft.com/powershell/", 40) == 0)
+            start_seg(x, "Arguments", e->command_id.s, "true"); /* PSRP: the pipeline, base64 */
         else if (strcmp(local, "Arguments") == 0) {
             e->n_arguments_seen++;
             if (e->n_arguments < WSM_MAX_LIST)
