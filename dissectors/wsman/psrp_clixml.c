@@ -354,9 +354,16 @@ static void XMLCALL on_end(void *ud, const XML_Char *tag)
     }
     if (x->cmd_depth && x->depth == x->cmd_depth) {
         /* a script block's text stands for itself; keep it on one line */
-        for (char *p = x->cmd; *p; p++)
-            if (*p == '\n' || *p == '\r')
-                *p = ' ';
+        char *o = x->cmd;
+        for (const char *p = x->cmd; *p; p++) {
+            bool space = *p == '\n' || *p == '\r' || *p == '\t' || *p == ' ';
+            if (space && (o == x->cmd || o[-1] == ' '))
+                continue;
+            *o++ = space ? ' ' : *p;
+        }
+        if (o > x->cmd && o[-1] == ' ')
+            o--;
+        *o = '\0';
         if (x->group_open)
             append(in->pipeline, sizeof in->pipeline, " | ");
         append(in->pipeline, sizeof in->pipeline, x->cmd);
