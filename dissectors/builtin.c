@@ -15,6 +15,9 @@ BUILTIN(kd)
 #ifdef DT_BUILTIN_DOTNET
 BUILTIN(dotnet)
 #endif
+#ifdef DT_BUILTIN_HTTP
+BUILTIN(http)
+#endif
 
 int dt_registry_add_builtins(dt_registry *reg)
 {
@@ -31,6 +34,9 @@ int dt_registry_add_builtins(dt_registry *reg)
 #endif
 #ifdef DT_BUILTIN_DOTNET
     rc |= dt_builtin_dotnet(reg);
+#endif
+#ifdef DT_BUILTIN_HTTP
+    rc |= dt_builtin_http(reg);
 #endif
     return rc;
 }
