@@ -18,6 +18,9 @@ BUILTIN(dotnet)
 #ifdef DT_BUILTIN_WSMAN
 BUILTIN(wsman)
 #endif
+#ifdef DT_BUILTIN_HTTP
+BUILTIN(http)
+#endif
 
 int dt_registry_add_builtins(dt_registry *reg)
 {
@@ -37,6 +40,9 @@ int dt_registry_add_builtins(dt_registry *reg)
 #endif
 #ifdef DT_BUILTIN_WSMAN
     rc |= dt_builtin_wsman(reg);
+#endif
+#ifdef DT_BUILTIN_HTTP
+    rc |= dt_builtin_http(reg);
 #endif
     return rc;
 }
