@@ -60,7 +60,7 @@ typedef enum dt_auth_keys {
     DT_AUTH_KEYS_READY,
 } dt_auth_keys;
 
-#define DT_AUTH_NAME_MAX 96  /* DOMAIN\user, workstation, realm, service name (UTF-8) */
+#define DT_AUTH_NAME_MAX 136 /* DOMAIN\user, workstation, realm, service name (UTF-8) */
 #define DT_AUTH_DESC_MAX 160 /* the summary fragment of the last token */
 
 /* One direction of NTLM session security. */
@@ -84,7 +84,8 @@ typedef struct dt_auth_state {
     char realm[DT_AUTH_NAME_MAX];       /* Kerberos realm of the ticket */
     char service[DT_AUTH_NAME_MAX];     /* Kerberos service principal (sname) */
     char desc[DT_AUTH_DESC_MAX];        /* what the last token said, for a summary line */
-    int32_t krb_error;           /* last KRB-ERROR error-code, -1 for none */
+    bool have_krb_error;
+    int32_t krb_error;           /* the last KRB-ERROR's error-code */
     /* NTLM */
     uint32_t ntlm_flags;         /* negotiated: CHALLENGE's, then AUTHENTICATE's */
     uint8_t server_challenge[8];
