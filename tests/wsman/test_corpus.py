@@ -9,7 +9,9 @@ count of PSRP messages of each type; no event is malformed. Then specific
 values read from the files by hand (commands, outputs, error records,
 faults by name, long-polling timeouts).
 
-usage: test_corpus.py WSMAN_FEED"""
+usage: test_corpus.py WSMAN_FEED            the envelopes fed to wsman directly
+       test_corpus.py --http DIAGTAP        end to end: each file as an HTTP/TCP capture
+                                            (make_pcap.py) through `diagtap replay -T json`"""
 import collections
 import glob
 import json
@@ -22,7 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
 
 CORPUS = os.path.join(os.environ.get("DIAGTAP_CORPUS", "../shared/corpus"), "winrm", "pypsrp-responses")
-FEED = sys.argv[1]
+HTTP = sys.argv[1] == "--http"
+FEED = sys.argv[-1]
 failures = []
 
 
@@ -32,6 +35,14 @@ def check(cond, what):
 
 
 def run(path):
+    if HTTP:
+        import make_pcap
+        with tempfile.NamedTemporaryFile(suffix=".pcap") as t:
+            make_pcap.write(t.name, [path])
+            out = subprocess.run([FEED, "replay", "-T", "json", t.name], check=True, capture_output=True, timeout=60).stdout
+        events = [json.loads(line) for line in out.splitlines()]
+        # HTTP's own events are the http helper's business; the WinRM layers are checked here
+        return [e for e in events if e["proto_name"] in ("wsman", "psrp")]
     recs = oracle.envelopes(path)
     with tempfile.NamedTemporaryFile(suffix=".rec") as t:
         for d, b in recs:
