@@ -400,7 +400,7 @@ static partial *new_partial(pstate *st, dt_dir dir, uint64_t oid)
 
 static void append_partial(pstate *st, partial *p, const uint8_t *b, size_t n)
 {
-    if (p->overflow)
+    if (p->overflow || n == 0) /* an empty fragment adds nothing (and buf may still be NULL) */
         return;
     if (p->len + n > MAX_OBJECT) {
         p->overflow = true;

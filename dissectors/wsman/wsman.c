@@ -300,7 +300,7 @@ static void do_streams(dt_ctx *ctx, wsman_conv *c, const wsm_env *e, uint8_t kin
         if (g->clipped)
             dt_malformed(ctx, g->xml_off, "stream %s: more than %u MiB decoded; the rest not kept", g->name,
                          WSM_MAX_DECODED >> 20);
-        const uint8_t *data = c->buf + g->off;
+        const uint8_t *data = c->buf ? c->buf + g->off : NULL; /* NULL only when nothing was decoded yet */
         if (psrp_payload(g, kind)) {
             if (g->len)
                 dt_inner_message(ctx, "psrp", id_hash(shell_id[0] ? shell_id : "-"), ctx->dir, data, g->len);

@@ -157,6 +157,16 @@ notes = " | ".join(malformed_text(e) for e in ev if e["proto_name"] == "psrp")
 expect("claims" in notes and "PSRP fragment header truncated: 10 bytes at offset 0" in notes,
        "truncated fragments: %r" % notes)
 
+# 5b. Empty fragments (a start with no bytes, then the rest) and an empty stream: still one message.
+split = psrp_message(0x00041004, "<S>from an empty start</S>")
+ev = run([(0, receive("B0B0B0B0-0000-0000-0000-00000000000B", PS_URI)),
+          (1, receive_response("B0B0B0B0-0000-0000-0000-00000000000B",
+                               [("stdout", ""), ("stdout", base64.b64encode(fragment(8, 0, 1, b"") + fragment(8, 1, 0, b"")
+                                                                          + fragment(8, 2, 2, split)).decode())],
+                               done=False))])
+expect(any(e["fields"].get("psrp.output") == "from an empty start" and not e["malformed"] for e in ev),
+       "empty fragments: the message is lost")
+
 # 6. Garbage and an empty body: notes, no crash; the next envelope decodes.
 ev = run([(0, b"\x00\xff garbage \x01"), (1, b""), (0, receive("B0B0B0B0-0000-0000-0000-000000000009"))])
 expect(ev[0]["malformed"] and "XML:" in malformed_text(ev[0]), "garbage: %r" % malformed_text(ev[0]))
