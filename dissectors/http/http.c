@@ -289,7 +289,7 @@ static void http_conv_free(void *conv)
 }
 
 static const uint16_t http_tcp_ports[] = { 80, 5985, 47001, 8080, 0 };
-static const char *const http_nested[] = { "tls", NULL };
+static const char *const http_nested[] = { "tls", "auth", NULL };
 
 static const dt_dissector http_dissector = {
     .abi_version = DT_ABI_VERSION,
