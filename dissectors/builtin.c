@@ -3,6 +3,9 @@
 #include "core/registry.h"
 
 #define BUILTIN(name) int dt_builtin_##name(dt_registry *reg);
+#ifdef DT_BUILTIN_AUTH
+BUILTIN(auth)
+#endif
 #ifdef DT_BUILTIN_DAP
 BUILTIN(dap)
 #endif
@@ -23,6 +26,9 @@ int dt_registry_add_builtins(dt_registry *reg)
 {
     int rc = 0;
     (void)reg;
+#ifdef DT_BUILTIN_AUTH
+    rc |= dt_builtin_auth(reg);
+#endif
 #ifdef DT_BUILTIN_DAP
     rc |= dt_builtin_dap(reg);
 #endif

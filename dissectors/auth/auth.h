@@ -60,7 +60,7 @@ typedef enum dt_auth_keys {
     DT_AUTH_KEYS_READY,
 } dt_auth_keys;
 
-#define DT_AUTH_NAME_MAX 96  /* DOMAIN\user, workstation, realm, service name (UTF-8) */
+#define DT_AUTH_NAME_MAX 136 /* DOMAIN\user, workstation, realm, service name (UTF-8) */
 #define DT_AUTH_DESC_MAX 160 /* the summary fragment of the last token */
 
 /* One direction of NTLM session security. */
@@ -84,14 +84,15 @@ typedef struct dt_auth_state {
     char realm[DT_AUTH_NAME_MAX];       /* Kerberos realm of the ticket */
     char service[DT_AUTH_NAME_MAX];     /* Kerberos service principal (sname) */
     char desc[DT_AUTH_DESC_MAX];        /* what the last token said, for a summary line */
-    int32_t krb_error;           /* last KRB-ERROR error-code, -1 for none */
+    bool have_krb_error;
+    int32_t krb_error;           /* the last KRB-ERROR's error-code */
     /* NTLM */
     uint32_t ntlm_flags;         /* negotiated: CHALLENGE's, then AUTHENTICATE's */
     uint8_t server_challenge[8];
     bool have_challenge;
     bool ntlmv2;
     uint8_t session_key[16];     /* the exported session key (KEY_EXCH applied) */
-    dt_auth_ntlm_dir ntlm[2];    /* [DT_DIR_C2S], [DT_DIR_S2C] as seen on the wire */
+    dt_auth_ntlm_dir ntlm[2];    /* [0] what the client sends, [1] what the server sends */
 } dt_auth_state;
 
 /* Adds the fields of one token (under parent, NULL for the top level) and
@@ -117,8 +118,9 @@ void dt_auth_set_outcome(dt_auth_state *st, bool accepted);
  * or -1 with a one-line reason in why: "signature mismatch (wrong password?)",
  * "no session key (no --ntlm-password for DOMAIN\user)", "wrong password for
  * DOMAIN\user", "sealed with Kerberos: not decrypted", … On -1, data is
- * unspecified and must not be shown. A message that fails leaves the stream
- * where it was (the next message still decrypts). */
+ * unspecified and must not be shown. The RC4 stream advances by the
+ * message either way, as the sender's did, so one damaged message does not
+ * spoil the next. Sequence numbers are taken from the signature. */
 int dt_auth_unseal(dt_ctx *ctx, dt_auth_state *st, dt_dir dir, const uint8_t *sig, size_t siglen, uint8_t *data,
                    size_t len, char *why, size_t whysz);
 

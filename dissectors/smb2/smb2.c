@@ -531,6 +531,8 @@ static void smb2_dissect(dt_ctx *ctx)
 
 static const uint16_t smb2_tcp_ports[] = { 445, 139, 0 };
 
+static void smb2_conv_free(void *conv) { dt_auth_free(&((smb2_conv *)conv)->auth); }
+
 static const dt_dissector smb2_dissector = {
     .abi_version = DT_ABI_VERSION,
     .name = "smb2",
@@ -544,6 +546,8 @@ static const dt_dissector smb2_dissector = {
     .frame = smb2_frame,
     .dissect = smb2_dissect,
     .conv_size = sizeof(smb2_conv),
+    .conv_free = smb2_conv_free,
+    .nested = (const char *const[]){ "auth", NULL },
 };
 
 int dt_builtin_smb2(dt_registry *reg)
