@@ -14,7 +14,8 @@ Windows gave in a recorded exchange.
   the exported session key (KEY_EXCH), then per-direction sealing (RC4) and
   signing (HMAC-MD5) keys. Sealed requests (multipart/encrypted, MS-WSMV
   2.2.9.1.1) are unsealed and their signatures checked; responses are sealed
-  the same way. A wrong password gets a 401 and no session.
+  the same way. A wrong password gets a 401 and no session; with --deny, so
+  does a right one (a user who may not use WinRM: "Access is denied").
 - The responses come from a pypsrp YAML recording (request/response in
   order): each request takes the next recorded response whose request has
   the same WS-Addressing Action; RelatesTo is set to the request's MessageID
@@ -288,6 +289,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         self.session = self.ntlm.accept(tok)
                         self.authed_user = self.ntlm.user
                         self.log(event="authenticated", user=self.ntlm.user)
+                        if self.server.deny:  # a valid logon the service refuses (not an administrator)
+                            self.session = None
+                            self.log(event="401", why="access denied for %s" % self.ntlm.user)
+                            return self.reply(401)
                     except ValueError as e:
                         self.session = None
                         self.log(event="401", why=str(e))
@@ -330,12 +335,14 @@ def main():
     ap.add_argument("--password", required=True)
     ap.add_argument("--responses", required=True)
     ap.add_argument("--dump", required=True)
+    ap.add_argument("--deny", action="store_true", help="refuse every user whose logon verifies (Access is denied)")
     a = ap.parse_args()
     hashlib.new("md4")  # fail at once, not in the middle of a handshake, without the legacy provider
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     srv.lock = threading.Lock()
     srv.mode = a.auth
+    srv.deny = a.deny
     srv.users = {a.user.lower(): a.password}
     srv.recording = Recording(a.responses)
     srv.dump = a.dump
