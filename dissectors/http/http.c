@@ -135,6 +135,8 @@ static void hand_body(dt_ctx *ctx, http_conv *hc, const http_msg *m, bool wsman)
         return;
     dt_add_uint(ctx, NULL, &http_fields[HF_BODY_LENGTH], m->header_end, m->body_buf ? 0 : m->body_len,
                 m->body_len);
+    if (m->chunked)
+        dt_add_uint(ctx, NULL, &http_fields[HF_CHUNKS], m->header_end, 0, m->chunks);
     const http_span *ct = http_header(m, "Content-Type");
     if (span_has(m, ct, "multipart/encrypted") || span_has(m, ct, "multipart/x-multi-encrypted")) {
         if (http_sealed_body(ctx, hc, m, "wsman"))
