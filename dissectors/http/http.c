@@ -287,7 +287,8 @@ static void http_conv_free(void *conv)
     http_auth_free(hc);
 }
 
-static const uint16_t http_tcp_ports[] = { 80, 5985, 47001, 8080, 0 };
+/* WinRM's ports only: other HTTP is found by the probe, and Wireshark keeps its own HTTP on 80 */
+static const uint16_t http_tcp_ports[] = { 5985, 47001, 0 };
 static const char *const http_nested[] = { "tls", "auth", NULL };
 
 static const dt_dissector http_dissector = {
