@@ -3,7 +3,7 @@
 SMB 3.1.1 sessions with each cipher (AES-128-GCM, AES-128-CCM, AES-256-GCM,
 AES-256-CCM), an SMB 3.0 session (AES-128-CCM) and a denied share
 (make-smb-sample.sh SMB_ENCRYPT=1), then decodes the capture with the
-password. Oracle: tshark given the same password (ntlmssp.nt_password, which
+password (--ntlm-password, --ntlm-password-file, $DIAGTAP_NTLM_PASSWORD). Oracle: tshark given the same password (ntlmssp.nt_password, which
 makes Wireshark derive the same keys independently) must see the same SMB2
 messages inside the transform headers, per connection and direction, in
 order. A wrong password: named once on each AUTHENTICATE, and every encrypted
@@ -43,8 +43,9 @@ def first(e, k):
     return v
 
 
-def events(cap, port, *opts):
-    p = run([DIAGTAP, "replay", cap, "-d", "%d=smb2" % port, "-T", "json"] + list(opts))
+def events(cap, port, *opts, env=None):
+    p = subprocess.run([DIAGTAP, "replay", cap, "-d", "%d=smb2" % port, "-T", "json"] + list(opts), check=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     # Each line one event; a compound's parts are separate events.
     return [json.loads(l) for l in p.stdout.splitlines() if l.strip()], p.stdout + p.stderr
 
@@ -95,7 +96,7 @@ def main():
         sys.exit("make-smb-sample.sh SMB_ENCRYPT=1 failed")
     user = run(["id", "-un"]).stdout.strip()
 
-    evs, text = events(cap, port, "--set", "ntlm.password=%s:%s" % (user, PASSWORD))
+    evs, text = events(cap, port, "--ntlm-password", "%s:%s" % (user, PASSWORD))
     smb = [e for e in evs if e.get("proto_name") == "smb2" and e["kind"] == "pdu"]
     dec = [e for e in smb if first(e, "smb2.header.transform.decrypted")]
     enc_left = [e for e in smb if "SMB3 encrypted" in e["summary"]]
@@ -120,10 +121,13 @@ def main():
     check(len(missing) == 4, "CREATE nosuch.txt → STATUS_OBJECT_NAME_NOT_FOUND in each 3.1.1 session (%d)" % len(missing))
     redacted = [first(e, "auth.session_key") for e in smb if "auth.session_key" in e["fields"]]
     check(redacted and all(v in ("", None) for v in redacted), "session keys redacted without --show-credentials")
-    shown, _ = events(cap, port, "--set", "ntlm.password=%s:%s" % (user, PASSWORD), "--show-credentials")
+    pwfile = os.path.join(tmp, "pw")
+    with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write("%s:%s\n" % (user, PASSWORD))
+    shown, _ = events(cap, port, "--ntlm-password-file", pwfile, "--show-credentials")
     keys = [first(e, "auth.session_key") for e in shown if "auth.session_key" in e["fields"]]
     check(keys and all(isinstance(k, str) and len(k.replace(":", "")) == 32 for k in keys),
-          "--show-credentials shows the 16-byte session keys (%d)" % len(keys))
+          "--ntlm-password-file, --show-credentials: the 16-byte session keys shown (%d)" % len(keys))
 
     # Oracle: tshark with the same password, message by message.
     want, n_tf = tshark_view(cap, port)
@@ -145,12 +149,12 @@ def main():
           "response, nt_status), %d inside transform headers" % (n_want, n_tf))
 
     # A wrong password.
-    bad, text = events(cap, port, "--set", "ntlm.password=%s:not-the-password" % user)
+    bad, text = events(cap, port, env=dict(os.environ, DIAGTAP_NTLM_PASSWORD="%s:not-the-password" % user))
     bsmb = [e for e in bad if e.get("proto_name") == "smb2" and e["kind"] == "pdu"]
     failed = [e for e in bsmb if e["summary"].endswith("decryption failed (wrong password?)")]
     auths = [e for e in bsmb if e["role"] == "request" and "NTLMSSP_AUTH" in e["summary"]]
     check(len(failed) == n_tf and not any(first(e, "smb2.header.transform.decrypted") for e in bsmb),
-          "wrong password: all %d encrypted messages say 'decryption failed (wrong password?)' (%d), none decrypted"
+          "wrong password ($DIAGTAP_NTLM_PASSWORD): all %d encrypted messages say 'decryption failed (wrong password?)' (%d), none decrypted"
           % (n_tf, len(failed)))
     check(auths and all(e["summary"].endswith("(wrong password for WORKGROUP\\%s)" % user) for e in auths),
           "wrong password: named on each of the %d AUTHENTICATE messages" % len(auths))
