@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DEPTH_MAX 64
 #define TEXT_MAX 4096
@@ -144,7 +145,7 @@ static psrp_val *named(psrp_info *in, const char *n)
         { "SetMinMaxRunspacesResponse", offsetof(psrp_info, set_minmax) },
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(n, names[i].n) == 0) {
+        if (strcasecmp(n, names[i].n) == 0) { /* errorCategory_ and ErrorCategory_ both occur */
             psrp_val *v = (psrp_val *)((char *)in + names[i].off);
             return v->set ? NULL : v;
         }

@@ -49,9 +49,10 @@ typedef struct wsman_conv {
 typedef struct wsm_req {
     uint8_t action;
     uint8_t kind;
+    char name[24];       /* the request's action: replies are counted under it */
     char shell_id[40];
     char command_id[40];
-    char line[120];
+    char line[96];
     char resource[48];
 } wsm_req;
 
@@ -364,13 +365,11 @@ static void do_fault(dt_ctx *ctx, const wsm_env *e, const wsm_req *req)
         dt_add_uint(ctx, NULL, WF(WF_LONG_POLL), 0, 0, 1);
         dt_summary_append(ctx, " (long-poll timeout, normal)");
         dt_status(ctx, "w:TimedOut", false);
-        dt_stats_key(ctx, "ReceiveResponse (TimedOut)");
     } else {
         dt_status(ctx, name ? name : sub[0] ? sub : "SOAP Fault", true);
-        char key[64] = "Fault ";
-        wsm_copy(key + 6, sizeof key - 6, sub[0] ? sub : "?");
-        dt_stats_key(ctx, key);
     }
+    /* a fault is counted with the request it answers (its row shows the error) */
+    dt_stats_key(ctx, req && req->name[0] ? req->name : "Fault");
 }
 
 static const char *shell_label(const wsm_shell *s, const char *id)
@@ -616,6 +615,7 @@ static void wsman_dissect(dt_ctx *ctx)
             wsm_copy(req->command_id, sizeof req->command_id, command_id);
             wsm_copy(req->line, sizeof req->line, line);
             wsm_copy(req->resource, sizeof req->resource, resource);
+            wsm_copy(req->name, sizeof req->name, action);
         }
         dt_stats_key(ctx, action);
     } else {
@@ -662,7 +662,13 @@ static void wsman_dissect(dt_ctx *ctx)
         default:
             break;
         }
-        dt_stats_key(ctx, action);
+        /* replies are counted on their request's row (count, replies, latency) */
+        char base[64];
+        wsm_copy(base, sizeof base, action);
+        size_t bl = strlen(base);
+        if (bl > 8 && strcmp(base + bl - 8, "Response") == 0)
+            base[bl - 8] = '\0';
+        dt_stats_key(ctx, req && req->name[0] ? req->name : base);
     }
     if (!response && a == WSM_A_CREATE && shell_id[0])
         shell_add(c, shell_id, resource, (uint8_t)kind); /* PowerShell picks its ShellId itself */
