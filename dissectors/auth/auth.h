@@ -92,7 +92,7 @@ typedef struct dt_auth_state {
     bool have_challenge;
     bool ntlmv2;
     uint8_t session_key[16];     /* the exported session key (KEY_EXCH applied) */
-    dt_auth_ntlm_dir ntlm[2];    /* [DT_DIR_C2S], [DT_DIR_S2C] as seen on the wire */
+    dt_auth_ntlm_dir ntlm[2];    /* [0] what the client sends, [1] what the server sends */
 } dt_auth_state;
 
 /* Adds the fields of one token (under parent, NULL for the top level) and
@@ -118,8 +118,9 @@ void dt_auth_set_outcome(dt_auth_state *st, bool accepted);
  * or -1 with a one-line reason in why: "signature mismatch (wrong password?)",
  * "no session key (no --ntlm-password for DOMAIN\user)", "wrong password for
  * DOMAIN\user", "sealed with Kerberos: not decrypted", … On -1, data is
- * unspecified and must not be shown. A message that fails leaves the stream
- * where it was (the next message still decrypts). */
+ * unspecified and must not be shown. The RC4 stream advances by the
+ * message either way, as the sender's did, so one damaged message does not
+ * spoil the next. Sequence numbers are taken from the signature. */
 int dt_auth_unseal(dt_ctx *ctx, dt_auth_state *st, dt_dir dir, const uint8_t *sig, size_t siglen, uint8_t *data,
                    size_t len, char *why, size_t whysz);
 

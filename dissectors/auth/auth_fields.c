@@ -151,6 +151,15 @@ static void auth_dissect(dt_ctx *ctx)
     dt_auth_free(&st);
 }
 
+static const dt_option_def auth_options[] = {
+    { "ntlm.password", "--ntlm-password", "[DOMAIN\\]USER:PASSWORD",
+      "NTLM password: checks the AUTHENTICATE, decrypts WinRM sealed bodies and SMB3; repeat for several users",
+      DT_OPT_SECRET | DT_OPT_MULTI },
+    { "ntlm.hash", "--ntlm-hash", "[DOMAIN\\]USER:NTHASH",
+      "the same with the NT hash (32 hex digits) instead of the password", DT_OPT_SECRET | DT_OPT_MULTI },
+    { NULL, NULL, NULL, NULL, 0 },
+};
+
 static const dt_dissector auth_dissector = {
     .abi_version = DT_ABI_VERSION,
     .name = "auth",
@@ -161,6 +170,7 @@ static const dt_dissector auth_dissector = {
     .transports = DT_TRANSPORT_UDP, /* decode-as only: no ports, no probe */
     .dissect = auth_dissect,
     .check_option = dt_auth_check_option,
+    .options = auth_options,
 };
 
 int dt_builtin_auth(dt_registry *reg) { return dt_register(reg, &auth_dissector); }

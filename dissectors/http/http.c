@@ -135,11 +135,14 @@ static void hand_body(dt_ctx *ctx, http_conv *hc, const http_msg *m, bool wsman)
         return;
     dt_add_uint(ctx, NULL, &http_fields[HF_BODY_LENGTH], m->header_end, m->body_buf ? 0 : m->body_len,
                 m->body_len);
+    if (m->chunked)
+        dt_add_uint(ctx, NULL, &http_fields[HF_CHUNKS], m->header_end, 0, m->chunks);
     const http_span *ct = http_header(m, "Content-Type");
     if (span_has(m, ct, "multipart/encrypted") || span_has(m, ct, "multipart/x-multi-encrypted")) {
         if (http_sealed_body(ctx, hc, m, "wsman"))
             return;
     }
+    dt_summary_append(ctx, ", %zu bytes", m->body_len);
     if (wsman || span_has(m, ct, "soap+xml")) {
         dt_inner_set_user(ctx, 0, hc->user[0] ? hc->user : NULL);
         if (dt_inner_message(ctx, "wsman", 0, ctx->dir, m->body, m->body_len)) {
@@ -193,8 +196,6 @@ static void dissect_request(dt_ctx *ctx, http_conv *hc, const http_msg *m)
     dt_summary(ctx, "%s %.*s", method, (int)(plen < 120 ? plen : 120), uri);
     dt_stats_key(ctx, method);
     http_auth_request(ctx, hc, m);
-    if (m->body_len)
-        dt_summary_append(ctx, ", %zu bytes", m->body_len);
     hand_body(ctx, hc, m, wsman);
 }
 
@@ -247,8 +248,6 @@ static void dissect_response(dt_ctx *ctx, http_conv *hc, unsigned status)
     bool is_error = m->status >= 500 || (m->status >= 400 && m->status != 401);
     dt_status(ctx, st, is_error);
     http_auth_response(ctx, hc, m); /* may mark a 401 as the error it is */
-    if (m->body_len)
-        dt_summary_append(ctx, ", %zu bytes", m->body_len);
     note_parse_error(ctx, m);
     hand_body(ctx, hc, m, (blob && blob->inner_wsman) || server_port(ctx) == 5985);
 }
@@ -288,8 +287,9 @@ static void http_conv_free(void *conv)
     http_auth_free(hc);
 }
 
-static const uint16_t http_tcp_ports[] = { 80, 5985, 47001, 8080, 0 };
-static const char *const http_nested[] = { "tls", NULL };
+/* WinRM's ports only: other HTTP is found by the probe, and Wireshark keeps its own HTTP on 80 */
+static const uint16_t http_tcp_ports[] = { 5985, 47001, 0 };
+static const char *const http_nested[] = { "tls", "auth", NULL };
 
 static const dt_dissector http_dissector = {
     .abi_version = DT_ABI_VERSION,

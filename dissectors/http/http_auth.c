@@ -150,19 +150,21 @@ void http_auth_response(dt_ctx *ctx, http_conv *hc, const http_msg *m)
             dt_status(ctx, "401 authenticated, then refused", true);
         } else if (hc->auth == HTTP_AUTH_SENT_FINAL && (!token || rejected)) {
             dt_auth_set_outcome(&hc->auth_st, false);
-            if (hc->auth_st.keys == DT_AUTH_KEYS_READY)
-                dt_summary_append(ctx, ": %s logon as %s refused although the password is right (the account may "
-                                       "not use this service: Access is denied)",
-                                  hc->scheme[0] ? hc->scheme : "the", user_or_unknown(hc));
-            else if (hc->auth_st.keys == DT_AUTH_KEYS_WRONG_PASSWORD)
-                dt_summary_append(ctx, ": %s logon as %s refused (the password diagtap was given does not match "
-                                       "either)",
+            bool verified = hc->auth_st.keys == DT_AUTH_KEYS_READY && !hc->auth_st.wrong_password_said;
+            if (verified)
+                /* the Boxstarter case: the password is right, the account may not use the service */
+                dt_summary_append(ctx, ": authenticated as %s (password verified), then refused: the account may "
+                                       "not use this service (Access is denied)",
+                                  user_or_unknown(hc));
+            else if (hc->auth_st.wrong_password_said)
+                dt_summary_append(ctx, ": %s logon as %s refused (wrong password: not the one diagtap was "
+                                       "given)",
                                   hc->scheme[0] ? hc->scheme : "the", user_or_unknown(hc));
             else
                 dt_summary_append(ctx, ": %s logon as %s refused (wrong password, or the account may not use this "
                                        "service)",
                                   hc->scheme[0] ? hc->scheme : "the", user_or_unknown(hc));
-            dt_status(ctx, "401 logon refused", true);
+            dt_status(ctx, verified ? "401 authenticated, then refused" : "401 logon refused", true);
             hc->auth = HTTP_AUTH_CHALLENGED;
         } else {
             if (ol)

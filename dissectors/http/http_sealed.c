@@ -226,10 +226,12 @@ bool http_sealed_body(dt_ctx *ctx, http_conv *hc, const http_msg *m, const char 
         dt_malformed(ctx, body_off, "multipart/encrypted body without a sealed part");
         return false;
     }
-    dt_summary_append(ctx, ", sealed (%s%s), %" PRIu64 " bytes", mech, parts > 1 ? ", several parts" : "",
-                      sealed_total);
+    if (parts > 1)
+        dt_summary_append(ctx, ", sealed (%s, %u parts)", mech, parts);
+    else
+        dt_summary_append(ctx, ", sealed (%s)", mech);
     if (bad_sig) {
-        dt_summary_append(ctx, ": signature mismatch (wrong password?)");
+        dt_summary_append(ctx, ", %" PRIu64 " bytes: signature mismatch (wrong password?)", sealed_total);
         char st[96];
         snprintf(st, sizeof st, "%s%ssignature mismatch (wrong password?)", ctx->ev->status ? ctx->ev->status : "",
                  ctx->ev->status ? "; " : "");
@@ -237,11 +239,11 @@ bool http_sealed_body(dt_ctx *ctx, http_conv *hc, const http_msg *m, const char 
         return true;
     }
     if (not_ntlm) {
-        dt_summary_append(ctx, ": %s-sealed, not decrypted", mech);
+        dt_summary_append(ctx, ", %" PRIu64 " bytes, not decrypted", sealed_total);
         return true;
     }
     if (no_key) {
-        dt_summary_append(ctx, ": not decrypted: %s", why[0] ? why : "no key to unseal it");
+        dt_summary_append(ctx, ", %" PRIu64 " bytes, not decrypted: %s", sealed_total, why[0] ? why : "no key");
         if (hc->auth_st.keys == DT_AUTH_KEYS_WRONG_PASSWORD) {
             char st[200];
             snprintf(st, sizeof st, "%s%s%s", ctx->ev->status ? ctx->ev->status : "", ctx->ev->status ? "; " : "",
@@ -252,7 +254,7 @@ bool http_sealed_body(dt_ctx *ctx, http_conv *hc, const http_msg *m, const char 
     }
     if (len_mismatch)
         dt_malformed(ctx, body_off, "unsealed length differs from OriginalContent Length");
-    dt_summary_append(ctx, ", unsealed %zu bytes", plain_len);
+    dt_summary_append(ctx, ", %zu bytes unsealed", plain_len);
     if (inner) {
         dt_inner_set_user(ctx, 0, hc->user[0] ? hc->user : NULL);
         if (dt_inner_message(ctx, inner, 0, ctx->dir, plain, plain_len)) {

@@ -222,7 +222,8 @@ static void tls_dissect(dt_ctx *ctx)
     tls_dissect_record(ctx, ctx->pdu, ctx->pdu_len, port == 5986 ? "WinRM (HTTPS)" : NULL);
 }
 
-static const uint16_t tls_tcp_ports[] = { 5986, 443, 0 };
+/* WinRM over HTTPS; other TLS is found by the probe (Wireshark keeps its own TLS on 443) */
+static const uint16_t tls_tcp_ports[] = { 5986, 0 };
 
 static const dt_dissector tls_dissector = {
     .abi_version = DT_ABI_VERSION,

@@ -69,6 +69,7 @@ void smb2_cmd_session_setup(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
         smb2_session *s = smb2_session_add(conv, m->sesid);
         if (m->req && m->req->path[0])
             smb2_copy(s->user, sizeof s->user, m->req->path);
+        smb2_session_keys(conv, s);
         snprintf(m->result, sizeof m->result, "session 0x%llx%s%s%s%s", (unsigned long long)m->sesid,
                  s->user[0] ? " " : "", s->user, (flags & 1) ? " (guest)" : (flags & 2) ? " (anonymous)" : "",
                  (flags & 4) ? " encrypted" : "");
