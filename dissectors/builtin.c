@@ -4,6 +4,9 @@
 #include "core/unclaimed.h"
 
 #define BUILTIN(name) int dt_builtin_##name(dt_registry *reg);
+#ifdef DT_BUILTIN_AUTH
+BUILTIN(auth)
+#endif
 #ifdef DT_BUILTIN_DAP
 BUILTIN(dap)
 #endif
@@ -16,11 +19,20 @@ BUILTIN(kd)
 #ifdef DT_BUILTIN_DOTNET
 BUILTIN(dotnet)
 #endif
+#ifdef DT_BUILTIN_WSMAN
+BUILTIN(wsman)
+#endif
+#ifdef DT_BUILTIN_HTTP
+BUILTIN(http)
+#endif
 
 int dt_registry_add_builtins(dt_registry *reg)
 {
     int rc = 0;
     (void)reg;
+#ifdef DT_BUILTIN_AUTH
+    rc |= dt_builtin_auth(reg);
+#endif
 #ifdef DT_BUILTIN_DAP
     rc |= dt_builtin_dap(reg);
 #endif
@@ -34,5 +46,11 @@ int dt_registry_add_builtins(dt_registry *reg)
     rc |= dt_builtin_dotnet(reg);
 #endif
     rc |= dt_register(reg, &dt_unclaimed_dissector);
+#ifdef DT_BUILTIN_WSMAN
+    rc |= dt_builtin_wsman(reg);
+#endif
+#ifdef DT_BUILTIN_HTTP
+    rc |= dt_builtin_http(reg);
+#endif
     return rc;
 }

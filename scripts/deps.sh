@@ -13,3 +13,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     tshark tcpdump jq socat openssl procps util-linux iproute2 \
     samba smbclient lldb-14 python3 python3-debugpy zsh man-db \
     clang libclang-rt-14-dev >/dev/null
+# HTTP/WinRM: http-parser, and the real WinRM client with its YAML-driven test server
+$SUDO apt-get install -y -qq --no-install-recommends \
+    libhttp-parser-dev libexpat1-dev python3-winrm python3-requests-ntlm python3-yaml \
+    krb5-kdc krb5-admin-server krb5-user python3-gssapi >/dev/null

@@ -1,7 +1,7 @@
 /* KDNET packet protection: AES-256-CBC with the trailing 16 bytes as IV,
  * and those bytes as the first half of HMAC-SHA256(key ^ 0xFF, header ||
- * plaintext). Implemented over libgcrypt (kdnet_crypto_gcrypt.c), or absent
- * (kdnet_crypto_none.c) when diagtap is built without it. */
+ * plaintext). Implemented over diagtap's crypto layer (crypto/dt_crypto.h),
+ * which reports everything unsupported when built without a backend. */
 #ifndef DIAGTAP_KDNET_CRYPTO_H
 #define DIAGTAP_KDNET_CRYPTO_H
 
@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/dt_crypto.h"
 #include "kdnet_key.h"
 
 #define KDNET_MAC_LEN 16
@@ -16,8 +17,8 @@
 
 /* Open cipher and MAC contexts of one key; kept per conversation. */
 typedef struct kdnet_keyctx {
-    void *aes;
-    void *mac; /* NULL for the data-channel key: its MAC uses the configured key */
+    dt_cipher aes;
+    dt_hash_ctx mac; /* closed for the data-channel key: its MAC uses the configured key */
 } kdnet_keyctx;
 
 bool kdnet_crypto_available(void);

@@ -272,12 +272,18 @@ static void dissect_smb1(dt_ctx *ctx, dt_cursor *c)
 
 /* ---- SMB3 transform (encryption) and compression transform headers. */
 
+static void dissect_smb2_chain(dt_ctx *ctx, smb2_conv *conv, dt_cursor *p);
+
+/* The transform header, then — with the session's keys — the decrypted
+ * messages dissected as ordinary SMB2 (their fields' offsets are those of
+ * the ciphertext bytes they came from: CCM and GCM keep positions). */
 static void dissect_transform(dt_ctx *ctx, dt_cursor *c)
 {
     uint32_t magic = 0, size = 0;
     uint16_t flags = 0;
     uint64_t sesid = 0;
     size_t start = dt_cur_offset(c);
+    const uint8_t *hdr = dt_cur_peek(c, 0, 52);
     dt_add_u32le(ctx, NULL, HF(F_PROTOCOL_ID), c, &magic);
     const uint8_t *sig = dt_cur_bytes(c, 16);
     if (sig)
@@ -289,21 +295,38 @@ static void dissect_transform(dt_ctx *ctx, dt_cursor *c)
     dt_cur_skip(c, 2);
     dt_add_u16le(ctx, NULL, HF(F_TR_FLAGS), c, &flags);
     dt_add_u64le(ctx, NULL, HF(F_SESID), c, &sesid);
-    if (!dt_cur_ok(c)) {
+    if (!dt_cur_ok(c) || !hdr) {
         dt_malformed(ctx, dt_cur_offset(c), "SMB3 transform header truncated at offset %zu", dt_cur_offset(c));
         dt_summary(ctx, "SMB3 encrypted (truncated transform header)");
         return;
     }
     size_t enc = dt_cur_left(c);
     dt_add_uint(ctx, NULL, HF(F_TR_ENC_LEN), dt_cur_offset(c), enc, enc);
-    dt_stats_key(ctx, "ENCRYPTED");
     smb2_conv *conv = ctx->conv;
     smb2_session *s = smb2_session_find(conv, sesid);
-    dt_summary(ctx, "SMB3 encrypted (session 0x%llx%s%s) %u bytes, %zu on the wire, not decrypted",
-               (unsigned long long)sesid, s && s->user[0] ? " " : "", s ? s->user : "", size,
-               dt_cur_offset(c) - start + enc);
-    if (enc < size)
+    char why[160] = "not decrypted";
+    if (enc < size) {
         dt_malformed(ctx, dt_cur_offset(c), "encrypted data shorter (%zu) than the original size %u", enc, size);
+    } else if (s && s->have_keys) {
+        uint8_t *pt = dt_alloc(ctx, size ? size : 1);
+        if (pt) {
+            memcpy(pt, c->data + c->pos, size);
+            if (smb2_decrypt(s, ctx->dir, hdr, pt, size, why, sizeof why) == 0) {
+                dt_add_uint(ctx, NULL, HF(F_TR_DECRYPTED), 0, 0, 1);
+                dt_cursor p = dt_cursor_make(pt, size);
+                p.base = dt_cur_offset(c);
+                dissect_smb2_chain(ctx, conv, &p);
+                return;
+            }
+        }
+    } else if (s && s->key_note[0]) {
+        snprintf(why, sizeof why, "not decrypted (%s)", s->key_note);
+    }
+    dt_stats_key(ctx, "ENCRYPTED");
+    dt_summary(ctx, "SMB3 encrypted (session 0x%llx%s%s) %u bytes, %zu on the wire, %s", (unsigned long long)sesid,
+               s && s->user[0] ? " " : "", s ? s->user : "", size, dt_cur_offset(c) - start + enc, why);
+    if (strncmp(why, "decryption failed", 17) == 0)
+        dt_status(ctx, "DECRYPTION_FAILED", true);
 }
 
 static void dissect_compressed(dt_ctx *ctx, dt_cursor *c)
@@ -424,6 +447,8 @@ static void dissect_message(dt_ctx *ctx, smb2_conv *conv, dt_cursor m, smb2_chai
             msg.req = NULL; /* a message id reused for something else */
     }
 
+    if (msg.cmd == SMB2_NEGOTIATE || msg.cmd == SMB2_SESSION_SETUP)
+        smb2_preauth_update(conv, &msg, m.data + m.pos, dt_cur_left(&m));
     msg.c = m;
     dt_cur_seek(&msg.c, 64);
     if (interim) {
@@ -531,6 +556,14 @@ static void smb2_dissect(dt_ctx *ctx)
 
 static const uint16_t smb2_tcp_ports[] = { 445, 139, 0 };
 
+static void smb2_conv_free(void *conv)
+{
+    smb2_conv *c = conv;
+    dt_auth_free(&c->auth);
+    for (size_t i = 0; i < SMB2_MAX_SESSIONS; i++)
+        smb2_session_close_keys(&c->sessions[i]);
+}
+
 static const dt_dissector smb2_dissector = {
     .abi_version = DT_ABI_VERSION,
     .name = "smb2",
@@ -544,6 +577,8 @@ static const dt_dissector smb2_dissector = {
     .frame = smb2_frame,
     .dissect = smb2_dissect,
     .conv_size = sizeof(smb2_conv),
+    .conv_free = smb2_conv_free,
+    .nested = (const char *const[]){ "auth", NULL },
 };
 
 int dt_builtin_smb2(dt_registry *reg)

@@ -278,13 +278,6 @@ const dt_value_name smb2_notify_action_vals[] = {
     { 0, NULL },
 };
 
-const dt_value_name smb2_ntlmssp_type_vals[] = {
-    { 1, "NTLMSSP_NEGOTIATE" },
-    { 2, "NTLMSSP_CHALLENGE" },
-    { 3, "NTLMSSP_AUTH" },
-    { 0, NULL },
-};
-
 #define SMB2_FIELD_DEF(id, abbrev, name, type, base, vals, mask, flags) \
     [id] = { abbrev, name, type, base, vals, mask, flags, NULL },
 const dt_field_def smb2_hf[] = { SMB2_FIELDS(SMB2_FIELD_DEF) };

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "diagtap/dissector.h"
+#include "dissectors/auth/auth.h"
 
 /* ---- Value-name tables (smb2_fields.c, ntstatus_table.c). */
 extern const dt_value_name smb2_ntstatus_vals[];
@@ -31,7 +32,6 @@ extern const dt_value_name smb2_info_type_vals[];
 extern const dt_value_name smb2_file_info_vals[];
 extern const dt_value_name smb2_fs_info_vals[];
 extern const dt_value_name smb2_notify_action_vals[];
-extern const dt_value_name smb2_ntlmssp_type_vals[];
 
 /* Field ids: X(id, abbrev, name, type, base, vals, bitmask, flags). */
 #define SMB2_FIELDS(X) \
@@ -108,17 +108,6 @@ extern const dt_value_name smb2_ntlmssp_type_vals[];
     X(F_SES_NULL, "smb2.ses_flags.null", "Null (anonymous)", DT_FT_BOOL, DT_BASE_NONE, NULL, 0x2, 0) \
     X(F_SES_ENCRYPT, "smb2.ses_flags.encrypt", "Encrypt data", DT_FT_BOOL, DT_BASE_NONE, NULL, 0x4, 0) \
     X(F_SEC_BLOB_LEN, "smb2.security_blob_len", "Security Blob Length", DT_FT_UINT16, DT_BASE_DEC, NULL, 0, 0) \
-    X(F_SPNEGO_MECH, "spnego.mech", "Security Mechanism", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
-    X(F_NTLMSSP_TYPE, "ntlmssp.messagetype", "NTLM Message Type", DT_FT_UINT32, DT_BASE_HEX, smb2_ntlmssp_type_vals, 0, 0) \
-    X(F_NTLMSSP_FLAGS, "ntlmssp.negotiateflags", "Negotiate Flags", DT_FT_UINT32, DT_BASE_HEX, NULL, 0, 0) \
-    X(F_NTLMSSP_CHALLENGE, "ntlmssp.ntlmserverchallenge", "NTLM Server Challenge", DT_FT_BYTES, DT_BASE_NONE, NULL, 0, 0) \
-    X(F_NTLMSSP_TARGET, "ntlmssp.challenge.target_name", "Target Name", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
-    X(F_NTLMSSP_DOMAIN, "ntlmssp.auth.domain", "Domain name", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
-    X(F_NTLMSSP_USER, "ntlmssp.auth.username", "User name", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
-    X(F_NTLMSSP_HOST, "ntlmssp.auth.hostname", "Host name", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0) \
-    X(F_NTLMSSP_LMRESP, "ntlmssp.auth.lmresponse", "LMv2 Response", DT_FT_BYTES, DT_BASE_NONE, NULL, 0, DT_FF_CREDENTIAL) \
-    X(F_NTLMSSP_NTRESP, "ntlmssp.auth.ntresponse", "NTLM Response", DT_FT_BYTES, DT_BASE_NONE, NULL, 0, DT_FF_CREDENTIAL) \
-    X(F_NTLMSSP_SESSKEY, "ntlmssp.auth.sesskey", "Encrypted Session Key", DT_FT_BYTES, DT_BASE_NONE, NULL, 0, DT_FF_CREDENTIAL) \
     X(F_TC_FLAGS, "smb2.tc.flags", "Tree Connect Flags", DT_FT_UINT16, DT_BASE_HEX, NULL, 0, 0) \
     X(F_SHARE_TYPE, "smb2.share_type", "Share Type", DT_FT_UINT8, DT_BASE_HEX, smb2_share_type_vals, 0, 0) \
     X(F_SHARE_FLAGS, "smb2.share_flags", "Share flags", DT_FT_UINT32, DT_BASE_HEX, NULL, 0, 0) \
@@ -191,6 +180,7 @@ extern const dt_value_name smb2_ntlmssp_type_vals[];
     X(F_TR_MSG_SIZE, "smb2.header.transform.msg_size", "Original Message Size", DT_FT_UINT32, DT_BASE_DEC, NULL, 0, 0) \
     X(F_TR_FLAGS, "smb2.header.transform.flags", "Transform Flags", DT_FT_UINT16, DT_BASE_HEX, NULL, 0, 0) \
     X(F_TR_ENC_LEN, "smb2.header.transform.enc_len", "Encrypted Data Length", DT_FT_UINT32, DT_BASE_DEC, NULL, 0, 0) \
+    X(F_TR_DECRYPTED, "smb2.header.transform.decrypted", "Decrypted", DT_FT_BOOL, DT_BASE_NONE, NULL, 0, 0) \
     X(F_CT_ORIG_SIZE, "smb2.header.comp_transform.original_size", "Original Size", DT_FT_UINT32, DT_BASE_DEC, NULL, 0, 0) \
     X(F_CT_ALG, "smb2.header.comp_transform.comp_alg", "Compression Algorithm", DT_FT_UINT16, DT_BASE_HEX, smb2_comp_vals, 0, 0) \
     X(F_CT_FLAGS, "smb2.header.comp_transform.flags", "Compression Flags", DT_FT_UINT16, DT_BASE_HEX, NULL, 0, 0) \
@@ -247,6 +237,11 @@ typedef struct smb2_session {
     uint64_t id;
     uint64_t used;
     char user[96]; /* "DOMAIN\user" */
+    /* SMB3 decryption (smb2_crypt.c): [0] client→server, [1] server→client */
+    bool have_keys;
+    uint16_t cipher;
+    dt_cipher enc[2];
+    char key_note[96]; /* why there are no keys */
 } smb2_session;
 
 typedef struct smb2_tree {
@@ -280,6 +275,14 @@ typedef struct smb2_conv {
     smb2_file files[SMB2_MAX_FILES];
     smb2_async asyncs[SMB2_MAX_ASYNC];
     uint16_t dialect;
+    dt_auth_state auth; /* the SESSION_SETUP exchange in progress (dissectors/auth) */
+    uint16_t cipher;    /* SMB 3.1.1 cipher chosen by NEGOTIATE (1..4) */
+    /* SMB 3.1.1 preauthentication integrity: the connection's hash after
+     * NEGOTIATE, and the one of the SESSION_SETUP exchange in progress. */
+    bool preauth_ok, setup_active;
+    uint64_t setup_sesid;
+    uint8_t preauth_conn[64];
+    uint8_t preauth_setup[64];
 } smb2_conv;
 
 smb2_session *smb2_session_find(smb2_conv *c, uint64_t id);
@@ -377,11 +380,15 @@ void smb2_dialect_list(dt_ctx *ctx, dt_cursor *c, unsigned n, char *out, size_t 
 void smb2_add_sec_mode(dt_ctx *ctx, dt_cursor *c, uint16_t *mode, size_t width);
 void smb2_add_caps(dt_ctx *ctx, dt_cursor *c, uint32_t *caps);
 
-/* smb2_auth.c: a SESSION_SETUP security blob (SPNEGO/NTLMSSP/Kerberos).
- * Appends a short description ("NTLMSSP_AUTH DOM\user") to out and, for an
- * AUTHENTICATE, the user into user (may be NULL). */
-void smb2_dissect_security_blob(dt_ctx *ctx, dt_field *parent, dt_cursor blob, char *out, size_t outsz,
-                                char *user, size_t usersz);
+
+/* SMB3 decryption (smb2_crypt.c). */
+void smb2_preauth_update(smb2_conv *conv, const smb2_msg *m, const uint8_t *msg, size_t len);
+/* At a successful SESSION_SETUP: the session's keys from conv->auth. */
+void smb2_session_keys(smb2_conv *conv, smb2_session *s);
+void smb2_session_close_keys(smb2_session *s);
+/* In place; hdr is the 52-byte transform header. 0, or -1 with why. */
+int smb2_decrypt(smb2_session *s, dt_dir dir, const uint8_t hdr[52], uint8_t *data, size_t len, char *why,
+                 size_t whysz);
 
 /* Helpers (smb2.c). */
 const char *smb2_status_name(uint32_t status, char buf[16]);

@@ -9,7 +9,7 @@
 
 /* ---- NEGOTIATE */
 
-static void negotiate_contexts(dt_ctx *ctx, smb2_msg *m, uint32_t off, unsigned count, char *extra, size_t sz)
+static void negotiate_contexts(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, uint32_t off, unsigned count, char *extra, size_t sz)
 {
     dt_cursor c = smb2_msg_range(m, off, SIZE_MAX);
     for (unsigned i = 0; i < count && i < 32 && !dt_cur_eof(&c); i++) {
@@ -38,6 +38,7 @@ static void negotiate_contexts(dt_ctx *ctx, smb2_msg *m, uint32_t off, unsigned 
                 if (!dt_add_u16le(ctx, tf, HF(F_NEG_CIPHER), &d, &id))
                     break;
                 if (m->response) {
+                    conv->cipher = id;
                     const char *cn = dt_value_name_find(smb2_cipher_vals, id, false);
                     smb2_appendf(extra, sz, ", %s", cn ? cn : "no cipher");
                 }
@@ -95,7 +96,7 @@ void smb2_cmd_negotiate(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
         snprintf(m->desc, sizeof m->desc, "dialects %s%s", list, (mode & 2) ? " signing required" : "");
         char extra[64] = "";
         if (has311 && nctx)
-            negotiate_contexts(ctx, m, ctx_off, nctx, extra, sizeof extra);
+            negotiate_contexts(ctx, conv, m, ctx_off, nctx, extra, sizeof extra);
         return;
     }
     (void)size;
@@ -118,10 +119,11 @@ void smb2_cmd_negotiate(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
     if (m->status != STATUS_SUCCESS)
         return;
     conv->dialect = dialect;
+    conv->cipher = dialect >= 0x0300 ? 1 : 0; /* 3.0/3.0.2: AES-128-CCM; 3.1.1: its context says */
     const char *dn = dt_value_name_find(smb2_dialect_vals, dialect, false);
     char extra[96] = "";
     if (dialect == 0x0311 && nctx)
-        negotiate_contexts(ctx, m, ctx_off, nctx, extra, sizeof extra);
+        negotiate_contexts(ctx, conv, m, ctx_off, nctx, extra, sizeof extra);
     if (dn)
         smb2_copy(m->result, sizeof m->result, dn);
     else

@@ -9,11 +9,32 @@
 
 /* ---- SESSION_SETUP, LOGOFF */
 
+/* The security blob goes to the shared auth module; the SMB2 account fields
+ * (smb2.acct, smb2.domain, smb2.host) are kept from its NTLM AUTHENTICATE. */
+static const char *security_blob(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, dt_cursor blob)
+{
+    dt_auth_state *st = &conv->auth;
+    /* A new exchange: a request that opens with a NEGOTIATE or an AP-REQ. */
+    if (!m->response && (st->stage >= DT_AUTH_STAGE_AUTHENTICATE))
+        dt_auth_reset(st);
+    dt_auth_stage before = st->stage;
+    const char *d = dt_auth_token(ctx, NULL, st, ctx->dir, blob.data + blob.pos, dt_cur_left(&blob));
+    if (!m->response && st->mech == DT_AUTH_MECH_NTLM && st->stage == DT_AUTH_STAGE_AUTHENTICATE &&
+        before != DT_AUTH_STAGE_AUTHENTICATE && strcmp(st->user, "anonymous") != 0) {
+        const char *bs = strchr(st->user, '\\');
+        const char *u = bs ? bs + 1 : st->user;
+        size_t dl = bs ? (size_t)(bs - st->user) : 0;
+        dt_add_string(ctx, NULL, HF(F_ACCT), 0, 0, u, strlen(u));
+        dt_add_string(ctx, NULL, HF(F_DOMAIN), 0, 0, st->user, dl);
+        dt_add_string(ctx, NULL, HF(F_HOST), 0, 0, st->workstation, strlen(st->workstation));
+    }
+    return d;
+}
+
 void smb2_cmd_session_setup(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
 {
     dt_cursor *c = &m->c;
     dt_cur_skip(c, 2);
-    char user[96] = "";
     if (!m->response) {
         uint16_t mode = 0;
         uint32_t caps = 0;
@@ -25,9 +46,9 @@ void smb2_cmd_session_setup(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
         uint64_t prev = 0;
         dt_add_u64le(ctx, NULL, HF(F_PREV_SESID), c, &prev);
         dt_add_uint(ctx, NULL, HF(F_SEC_BLOB_LEN), dt_cur_offset(c), 0, len);
-        smb2_dissect_security_blob(ctx, NULL, smb2_msg_range(m, off, len), m->desc, sizeof m->desc, user, sizeof user);
-        if (m->new_req)
-            smb2_copy(m->new_req->path, sizeof m->new_req->path, user);
+        smb2_copy(m->desc, sizeof m->desc, security_blob(ctx, conv, m, smb2_msg_range(m, off, len)));
+        if (m->new_req && conv->auth.stage == DT_AUTH_STAGE_AUTHENTICATE)
+            smb2_copy(m->new_req->path, sizeof m->new_req->path, dt_auth_user(&conv->auth));
         return;
     }
     uint16_t flags = 0;
@@ -39,13 +60,16 @@ void smb2_cmd_session_setup(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
         dt_add_uint(ctx, ff, HF(F_SES_ENCRYPT), fo, 2, (flags & 4) != 0);
     }
     uint16_t off = dt_cur_u16le(c), len = dt_cur_u16le(c);
-    char auth[128] = "";
+    char auth[DT_AUTH_DESC_MAX] = "";
     if (off && len)
-        smb2_dissect_security_blob(ctx, NULL, smb2_msg_range(m, off, len), auth, sizeof auth, NULL, 0);
+        smb2_copy(auth, sizeof auth, security_blob(ctx, conv, m, smb2_msg_range(m, off, len)));
+    if (m->status != STATUS_MORE_PROCESSING_REQUIRED)
+        dt_auth_set_outcome(&conv->auth, m->status == STATUS_SUCCESS);
     if (m->status == STATUS_SUCCESS) {
         smb2_session *s = smb2_session_add(conv, m->sesid);
         if (m->req && m->req->path[0])
             smb2_copy(s->user, sizeof s->user, m->req->path);
+        smb2_session_keys(conv, s);
         snprintf(m->result, sizeof m->result, "session 0x%llx%s%s%s%s", (unsigned long long)m->sesid,
                  s->user[0] ? " " : "", s->user, (flags & 1) ? " (guest)" : (flags & 2) ? " (anonymous)" : "",
                  (flags & 4) ? " encrypted" : "");

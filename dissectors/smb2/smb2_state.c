@@ -41,6 +41,7 @@ smb2_session *smb2_session_add(smb2_conv *c, uint64_t id)
     if (slot)
         return slot;
     LRU_PICK(c->sessions, SMB2_MAX_SESSIONS, SESSION_FREE);
+    smb2_session_close_keys(slot);
     memset(slot, 0, sizeof *slot);
     slot->id = id;
     slot->used = ++c->clock;
@@ -50,8 +51,10 @@ smb2_session *smb2_session_add(smb2_conv *c, uint64_t id)
 void smb2_session_del(smb2_conv *c, uint64_t id)
 {
     smb2_session *s = smb2_session_find(c, id);
-    if (s)
+    if (s) {
+        smb2_session_close_keys(s);
         memset(s, 0, sizeof *s);
+    }
 }
 
 /* Tree ids are per session; a lookup with an unknown session still finds a

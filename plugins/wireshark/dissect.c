@@ -343,6 +343,14 @@ static int dissect_exported(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     return dissect_one_pdu(cb_data, tvb, pinfo, tree, BY_P2P_DIR);
 }
 
+/* A message body Wireshark's HTTP hands over by its content type (WinRM's
+ * SOAP): one whole message, in the TCP conversation that carried it. */
+static int dissect_media(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, void *cb_data)
+{
+    (void)data;
+    return dissect_one_pdu(cb_data, tvb, pinfo, tree, BY_TCP);
+}
+
 static int dissect_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, void *cb_data)
 {
     (void)data;
@@ -493,6 +501,16 @@ static const heur_dissector_t heur_fns[DTWS_MAX_PROTOS][2] = {
 
 /* ---- Registration. */
 
+/* Dissectors that take whole messages from Wireshark's HTTP, by media type.
+ * Wireshark's HTTP (not diagtap's) frames the stream and dechunks the body;
+ * its port list already has 5985. */
+static const struct {
+    const char *dissector;
+    const char *media_type;
+} media_types[] = {
+    { "wsman", "application/soap+xml" },
+};
+
 void dtws_register_handles(dtws_proto *p)
 {
     const dt_dissector *d = p->d;
@@ -504,6 +522,12 @@ void dtws_register_handles(dtws_proto *p)
         p->pdu_handle = register_dissector_with_data(d->name, dissect_exported, p->proto, p);
     g_snprintf(name, sizeof name, "diagtap_%s_udp", d->name);
     p->udp_handle = register_dissector_with_data(g_strdup(name), dissect_udp, p->proto, p);
+    p->media_handle = NULL;
+    for (size_t i = 0; i < G_N_ELEMENTS(media_types); i++)
+        if (!strcmp(media_types[i].dissector, d->name)) {
+            g_snprintf(name, sizeof name, "diagtap_%s_media", d->name);
+            p->media_handle = register_dissector_with_data(g_strdup(name), dissect_media, p->proto, p);
+        }
     p->tcp_handle = NULL;
     if (d->frame) {
         g_snprintf(name, sizeof name, "diagtap_%s_tcp", d->name);
@@ -541,6 +565,9 @@ void dtws_handoff(dtws_proto *p)
             dissector_add_for_decode_as_with_preference("tcp.port", p->tcp_handle);
         }
     }
+    for (size_t i = 0; p->media_handle && i < G_N_ELEMENTS(media_types); i++)
+        if (!strcmp(media_types[i].dissector, d->name))
+            dissector_add_string("media_type", media_types[i].media_type, p->media_handle);
     if (d->probe && slot < DTWS_MAX_PROTOS) {
         int i = slot++;
         dtws_heur_slot[i] = p;

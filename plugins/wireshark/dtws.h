@@ -28,6 +28,7 @@ typedef struct dtws_proto {
     dissector_handle_t pdu_handle; /* exported PDUs by diagtap's dissector name; NULL if Wireshark has that name */
     dissector_handle_t udp_handle; /* a datagram is one PDU */
     dissector_handle_t tcp_handle; /* a TCP stream framed by the diagtap framer */
+    dissector_handle_t media_handle; /* a whole message body from Wireshark's HTTP (media_type table) */
     const char *opt_value[DTWS_MAX_OPTIONS]; /* string preferences, one per declared option */
 } dtws_proto;
 

@@ -13,7 +13,12 @@
 # Capture: "$DIAGTAP capture -i lo -f 'tcp port PORT' -w OUT" when DIAGTAP
 # is set (the diagtap executable), else dumpcap. Needs root (smbd, lo).
 # Env: SMB_PORT, SMB_FILE_SIZE (bytes put and got back, default 70000),
-# SMB_KEEP=1 keeps the temporary directory (its path is printed).
+# SMB_KEEP=1 keeps the temporary directory (its path is printed),
+# SMB_ENCRYPT=1 records instead a server that requires encryption
+# ("server smb encrypt = required"): SMB 3.1.1 sessions with each cipher
+# (AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM) and an SMB 3.0 one
+# (AES-128-CCM) putting, getting and missing files, a denied share; the
+# password is $SMB_PASS (default Diagtap-Sample-1).
 set -eu
 
 out=${1:?usage: make-smb-sample.sh OUT.pcapng}
@@ -21,7 +26,7 @@ case $out in /*) ;; *) out=$(pwd)/$out ;; esac
 port=${SMB_PORT:-$((14450 + $$ % 1000))}
 size=${SMB_FILE_SIZE:-70000}
 user=$(id -un)
-pass='Diagtap-Sample-1'
+pass=${SMB_PASS:-Diagtap-Sample-1}
 dcerpcd=
 for p in /usr/libexec/samba/samba-dcerpcd /usr/lib/samba/samba-dcerpcd; do
     [ -x "$p" ] && dcerpcd=$p && break
@@ -87,6 +92,9 @@ cat > "$dir/smb.conf" <<CONF
   read only = no
   valid users = someoneelse
 CONF
+if [ "${SMB_ENCRYPT:-0}" = 1 ]; then
+    sed -i 's/^\[global\]$/[global]\n  server smb encrypt = required/' "$dir/smb.conf"
+fi
 printf '%s\n%s\n' "$pass" "$pass" | smbpasswd -c "$dir/smb.conf" -s -a "$user" >/dev/null
 
 # Each daemon in its own session: on SIGTERM they signal their whole process
@@ -127,6 +135,25 @@ sleep 0.5
 cd "$dir/work"
 head -c "$size" /dev/urandom > up.bin
 smb() { smbclient -p "$port" "$@" 2>&1 || true; }
+if [ "${SMB_ENCRYPT:-0}" = 1 ]; then
+    printf 'diagtap known content\n' > known.txt
+    for alg in AES-128-GCM AES-128-CCM AES-256-GCM AES-256-CCM; do
+        smb //127.0.0.1/data -U "$user%$pass" -m SMB3 --option="client smb3 encryption algorithms=$alg" \
+            -c "put known.txt known-$alg.txt; get known-$alg.txt back.txt; get nosuch.txt none.bin; ls" >"$dir/log/enc-$alg.out"
+        cmp -s known.txt back.txt || { echo "make-smb-sample: $alg get failed" >&2; cat "$dir/log/enc-$alg.out" >&2; exit 1; }
+        rm -f back.txt
+    done
+    smb //127.0.0.1/data -U "$user%$pass" -m SMB3_00 --option='client min protocol=SMB3_00' -c 'ls' >"$dir/log/smb30.out"
+    smb //127.0.0.1/secret -U "$user%$pass" -m SMB3 -c ls >"$dir/log/denied.out"
+    grep -q NT_STATUS_ACCESS_DENIED "$dir/log/denied.out" || { echo "make-smb-sample: [secret] was not denied" >&2; cat "$dir/log/denied.out" >&2; exit 1; }
+    sleep 0.5
+    kill -TERM $cap_pid
+    wait $cap_pid 2>/dev/null || true
+    cap_pid=
+    chmod 600 "$out"
+    echo "make-smb-sample: wrote $out (encrypted, port $port, user $user)" >&2
+    exit 0
+fi
 smb //127.0.0.1/data -U "$user%$pass" -m SMB3 -c 'ls; put up.bin up.bin; get up.bin down.bin; mkdir d1; rename up.bin d1\moved.bin; ls d1\*; get nosuch.txt none.bin; del d1\moved.bin; rmdir d1' >"$dir/log/ops.out"
 cmp -s up.bin down.bin || { echo "make-smb-sample: get did not return what put sent" >&2; cat "$dir/log/ops.out" >&2; exit 1; }
 smb //127.0.0.1/secret -U "$user%$pass" -m SMB3 -c ls >"$dir/log/denied.out"

@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""Kerberos tokens from real peers: Debian's MIT KDC (krb5kdc) on loopback
+with a private realm, config, database and service keytab in a temp dir, and
+python3-gssapi producing a real SPNEGO/Kerberos AP-REQ (client, password
+kinit) and the acceptor's AP-REP; the KDC's own KRB-ERRORs (an unknown
+service principal) through a UDP relay. The tokens are written as
+UDP datagrams to a pcap and decoded with `-d PORT=auth`: realm, service
+name, message types, etypes and the error code by name must be shown."""
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import json
+
+DIAGTAP = os.environ["DIAGTAP"]
+REALM = "DIAGTAP.TEST"
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Relay:
+    """A UDP relay in front of the KDC that keeps the KDC's replies (its
+    KRB-ERRORs are real Kerberos messages too)."""
+
+    def __init__(self, kdc_port):
+        import threading
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.kdc = ("127.0.0.1", kdc_port)
+        self.replies = []
+        self.stop = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop:
+            try:
+                data, client = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            up.settimeout(5)
+            try:
+                up.sendto(data, self.kdc)
+                reply = up.recv(65535)
+                self.replies.append(reply)
+                self.sock.sendto(reply, client)
+            except OSError:
+                pass
+            finally:
+                up.close()
+
+    def close(self):
+        self.stop = True
+        self.t.join()
+        self.sock.close()
+
+
+def write_pcap(path, tokens, port):
+    """Each token one UDP datagram 10.0.0.1:40000 ↔ 10.0.0.2:PORT (raw IPv4)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))  # LINKTYPE_RAW
+        for i, (to_server, tok) in enumerate(tokens):
+            src, dst = (b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02") if to_server else (b"\x0a\x00\x00\x02", b"\x0a\x00\x00\x01")
+            sp, dp = (40000, port) if to_server else (port, 40000)
+            udp = struct.pack("!HHHH", sp, dp, 8 + len(tok), 0) + tok
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i, 0, 64, 17, 0, src, dst) + udp
+            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(ip), len(ip)) + ip)
+
+
+def main():
+    for tool in ("krb5kdc", "kdb5_util", "kadmin.local", "kinit"):
+        if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
+            print("SKIP: %s not installed (krb5-kdc, krb5-user)" % tool)
+            sys.exit(77)
+    tmp = tempfile.mkdtemp(prefix="diagtap-krb.")
+    port = free_port()
+    relay = Relay(port)
+    conf = os.path.join(tmp, "krb5.conf")
+    kdcconf = os.path.join(tmp, "kdc.conf")
+    with open(conf, "w") as f:
+        f.write("[libdefaults]\n default_realm = %s\n dns_lookup_kdc = false\n dns_lookup_realm = false\n"
+                " rdns = false\n udp_preference_limit = 1\n[realms]\n %s = {\n  kdc = 127.0.0.1:%d\n }\n"
+                "[domain_realm]\n localhost = %s\n" % (REALM, REALM, relay.port, REALM))
+    with open(kdcconf, "w") as f:
+        f.write("[kdcdefaults]\n kdc_ports = %d\n kdc_tcp_ports = %d\n[realms]\n %s = {\n  database_name = %s/principal\n"
+                "  key_stash_file = %s/stash\n  acl_file = %s/kadm5.acl\n }\n[logging]\n kdc = FILE:%s/kdc.log\n"
+                % (port, port, REALM, tmp, tmp, tmp, tmp))
+    env = dict(os.environ, KRB5_CONFIG=conf, KRB5_KDC_PROFILE=kdcconf, KRB5CCNAME="FILE:" + tmp + "/ccache",
+               KRB5_KTNAME="FILE:" + tmp + "/http.keytab")
+    kdc = None
+    try:
+        def sh(*cmd, inp=None):
+            return subprocess.run(cmd, env=env, input=inp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True, check=True, timeout=30)
+        sh("kdb5_util", "create", "-s", "-r", REALM, "-P", "master-pw-diagtap")
+        sh("kadmin.local", "-r", REALM, "-q", "addprinc -pw alice-pw alice")
+        sh("kadmin.local", "-r", REALM, "-q", "addprinc -randkey HTTP/localhost")
+        sh("kadmin.local", "-r", REALM, "-q", "ktadd -k %s/http.keytab HTTP/localhost" % tmp)
+        kdc = subprocess.Popen(["krb5kdc", "-n", "-r", REALM], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        sh("kinit", "alice@" + REALM, inp="alice-pw\n")
+        # The GSS exchange runs in a child with the private environment.
+        script = r'''
+import gssapi, sys, json
+name = gssapi.Name("HTTP@localhost", gssapi.NameType.hostbased_service)
+spnego = gssapi.Mechanism.from_sasl_name("SPNEGO")
+out = {}
+c = gssapi.SecurityContext(name=name, usage="initiate", mech=spnego, flags=gssapi.RequirementFlag.mutual_authentication)
+out["apreq"] = c.step().hex()
+s = gssapi.SecurityContext(usage="accept")
+out["aprep"] = s.step(bytes.fromhex(out["apreq"])).hex()
+out["client"] = str(s.initiator_name)
+if sys.argv[1] == "rekey":
+    pass
+print(json.dumps(out))
+'''
+        good = json.loads(subprocess.run(["/usr/bin/python3", "-c", script, "good"], env=env, check=True,
+                                         stdout=subprocess.PIPE, text=True, timeout=30).stdout)
+        # A KRB-ERROR from the KDC: a ticket asked for a service that does not exist.
+        subprocess.run(["kvno", "HTTP/nosuch.example@" + REALM], env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30)
+    finally:
+        relay.close()
+        if kdc:
+            kdc.terminate()
+            kdc.wait()
+    check(good["client"] == "alice@" + REALM, "the acceptor authenticated alice@%s (real AP-REQ)" % REALM)
+    errors = [r for r in relay.replies if r[:1] == b"\x7e"]
+    check(len(errors) >= 1, "the KDC answered with KRB-ERRORs (%d)" % len(errors))
+    tokens = [(True, bytes.fromhex(good["apreq"])), (False, bytes.fromhex(good["aprep"])),
+              (True, bytes.fromhex(good["apreq"])[:40])] + [(False, r) for r in errors]
+    udp = free_port()
+    cap = os.path.join(tmp, "tokens.pcap")
+    write_pcap(cap, tokens, udp)
+    p = subprocess.run([DIAGTAP, "replay", cap, "-d", "%d=auth" % udp, "-T", "json"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    evs = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+    evs = [e for e in evs if e.get("proto_name") == "auth"]
+    for e in evs:
+        print("  " + e["summary"])
+    check(len(evs) == 3 + len(errors), "every token decoded (%d)" % len(evs))
+    if len(evs) >= 5:
+        f0, f1 = evs[0]["fields"], evs[1]["fields"]
+        check(evs[0]["summary"] == "Kerberos AP-REQ HTTP/localhost@%s" % REALM and f0.get("kerberos.realm") == REALM
+              and f0.get("kerberos.SNameString") == "HTTP/localhost" and "Kerberos 5" in json.dumps(f0.get("spnego.mech")),
+              "SPNEGO AP-REQ: realm and service name")
+        check("kerberos.etype" in f0 and f0.get("kerberos.msg_type") == 14, "AP-REQ: message type and ticket etype")
+        check(evs[1]["summary"].startswith("Kerberos AP-REP") and f1.get("kerberos.msg_type") == 15,
+              "AP-REP in the SPNEGO response (%s)" % evs[1]["summary"])
+        check(evs[2]["malformed"], "a truncated AP-REQ is marked malformed, not a crash")
+        unknown = [e for e in evs[3:] if "KDC_ERR_S_PRINCIPAL_UNKNOWN" in e["summary"]]
+        check(unknown and unknown[0]["fields"].get("kerberos.error_code") == 7
+              and unknown[0]["fields"].get("kerberos.SNameString") == "HTTP/nosuch.example",
+              "KRB-ERROR KDC_ERR_S_PRINCIPAL_UNKNOWN (7) naming the service asked for")
+    shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        sys.exit("%d checks failed" % len(failures))
+
+
+if __name__ == "__main__":
+    main()
