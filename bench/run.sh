@@ -28,3 +28,6 @@ for size in 64 256; do
     done
   done
 done
+
+# WinRM next to tshark (bench/winrm.sh: a >= 100 MB capture from the pypsrp corpus)
+"$here/winrm.sh" "$build"

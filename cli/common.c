@@ -124,7 +124,10 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
     if (o->quiet) {
         /* no timeline: only the recording and/or the statistics */
     } else if (strcmp(o->format, "json") == 0) {
-        add_sink(r, dt_json_sink_new(r->out));
+        dt_sink *js = dt_json_sink_new(r->out);
+        if (js)
+            dt_json_sink_set_raw(js, o->verbose);
+        add_sink(r, js);
     } else {
         dt_text_opts to = { .verbose = o->verbose };
         to.color = o->color >= 0 ? o->color == 1 : (isatty(fileno(r->out)) && !getenv("NO_COLOR"));

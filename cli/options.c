@@ -78,7 +78,7 @@ const dt_cli_optdef dt_cli_common_options[] = {
       set_format, DT_CLI_COMPLETE_CHOICES, "text json" },
     { "-o", "--output", "FILE", "output", "write the timeline to FILE instead of standard output",
       set_output, DT_CLI_COMPLETE_FILE, NULL },
-    { "-V", "--verbose", NULL, "output", "text: print each event's field tree under its line",
+    { "-V", "--verbose", NULL, "output", "text: print each event's field tree under its line; json: add its bytes (raw)",
       set_verbose, 0, NULL },
     { "--color", NULL, "WHEN", "output", "auto (default: only on a terminal), always, never",
       set_color, DT_CLI_COMPLETE_CHOICES, "auto always never" },

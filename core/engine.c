@@ -33,6 +33,7 @@ dt_engine *dt_engine_new(dt_registry *reg)
 }
 
 static void conv_free(dt_engine *e, dt_conv *c);
+static void run_queued_messages(dt_engine *e, dt_conv *i, dt_dir dir, uint64_t ts);
 
 void dt_engine_free(dt_engine *e)
 {
@@ -622,6 +623,7 @@ static void conv_free(dt_engine *e, dt_conv *c)
     if (c->d && c->d->conv_free && c->state)
         c->d->conv_free(c->state);
     free(c->state);
+    free(c->carrier_user);
     free(c->dirs[0].buf);
     free(c->dirs[1].buf);
     free(c->client);
@@ -636,6 +638,10 @@ static void conv_finish(dt_engine *e, dt_conv *c, uint64_t ts)
         dt_conv *i = c->inner;
         c->inner = i->inner_next;
         conv_finish(e, i, ts);
+    }
+    if (c->whole_messages) {
+        run_queued_messages(e, c, DT_DIR_C2S, ts);
+        run_queued_messages(e, c, DT_DIR_S2C, ts);
     }
     flush_partial(e, c, DT_DIR_C2S, ts);
     flush_partial(e, c, DT_DIR_S2C, ts);
@@ -749,7 +755,7 @@ dt_conv *dt_engine_inner_get(dt_engine *e, dt_conv *parent, const dt_dissector *
 {
     (void)e;
     for (dt_conv *i = parent->inner; i; i = i->inner_next)
-        if (i->inner_key == key)
+        if (i->inner_key == key && !i->whole_messages && !i->closing)
             return i;
     dt_conv *c = calloc(1, sizeof *c);
     if (!c)
@@ -778,6 +784,70 @@ void dt_engine_inner_feed(dt_engine *e, dt_conv *inner, dt_dir dir, const uint8_
     (void)e;
 }
 
+/* ---- inner messages (an HTTP body): no framing, one queued message is one PDU ---- */
+
+dt_conv *dt_engine_inner_msg_get(dt_engine *e, dt_conv *parent, const dt_dissector *d, uint64_t key)
+{
+    (void)e;
+    for (dt_conv *i = parent->inner; i; i = i->inner_next)
+        if (i->inner_key == key && i->whole_messages && i->d == d && !i->closing)
+            return i;
+    dt_conv *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->info = parent->info;
+    c->transport = DT_CONV_STREAM;
+    c->parent = parent;
+    c->inner_key = key;
+    c->whole_messages = true;
+    set_dissector(c, d);
+    if (!c->d) {
+        free(c);
+        return NULL;
+    }
+    c->inner_next = parent->inner;
+    parent->inner = c;
+    return c;
+}
+
+void dt_engine_inner_msg_feed(dt_engine *e, dt_conv *inner, dt_dir dir, const uint8_t *data, size_t len)
+{
+    /* queued as [length][user length][user NUL][bytes]: several messages may
+     * arrive within one carrier PDU, each with the user known when it came */
+    uint64_t n = len;
+    uint32_t ulen = inner->carrier_user ? (uint32_t)strlen(inner->carrier_user) + 1 : 0;
+    dir_state *b = &inner->dirs[dir];
+    size_t old = b->len;
+    if (buf_append(b, (const uint8_t *)&n, sizeof n) != 0 || buf_append(b, (const uint8_t *)&ulen, sizeof ulen) != 0 ||
+        (ulen && buf_append(b, (const uint8_t *)inner->carrier_user, ulen) != 0) || buf_append(b, data, len) != 0) {
+        b->len = old;
+        dt_engine_note(e, inner->parent, e->last_ts, DT_EV_ERROR, "out of memory queueing an inner message");
+        return;
+    }
+    inner->inner_dirty = true;
+    inner->parent->inner_dirty = true;
+}
+
+static void run_queued_messages(dt_engine *e, dt_conv *i, dt_dir dir, uint64_t ts)
+{
+    dir_state *b = &i->dirs[dir];
+    size_t pos = 0;
+    while (b->len - pos >= sizeof(uint64_t) + sizeof(uint32_t)) {
+        uint64_t n;
+        uint32_t ulen;
+        memcpy(&n, b->buf + pos, sizeof n);
+        memcpy(&ulen, b->buf + pos + sizeof n, sizeof ulen);
+        pos += sizeof n + sizeof ulen;
+        i->msg_user = ulen ? (const char *)b->buf + pos : NULL;
+        pos += ulen;
+        dt_engine_dissect_pdu(e, i, dir, ts, b->buf + pos, (size_t)n, b->offset);
+        b->offset += n;
+        pos += (size_t)n;
+    }
+    i->msg_user = NULL;
+    b->len = 0;
+}
+
 void dt_engine_process_inner(dt_engine *e, dt_conv *c)
 {
     c->inner_dirty = false;
@@ -786,6 +856,11 @@ void dt_engine_process_inner(dt_engine *e, dt_conv *c)
         if (!i->inner_dirty)
             continue;
         i->inner_dirty = false;
+        if (i->whole_messages) {
+            run_queued_messages(e, i, DT_DIR_C2S, ts);
+            run_queued_messages(e, i, DT_DIR_S2C, ts);
+            continue;
+        }
         for (int dir = 0; dir < 2; dir++) {
             dir_state *b = &i->dirs[dir];
             if (!b->len || (b->need && b->len < b->need))

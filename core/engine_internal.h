@@ -46,6 +46,9 @@ struct dt_conv {
     dt_conv *inner_next;
     bool inner_dirty;
     bool closing;          /* inner stream ended: finish after the carrier's event */
+    bool whole_messages;   /* inner messages: dirs[] queue [u64 len][u32 ulen][user][bytes], no framer */
+    char *carrier_user;    /* inner: who the carrier authenticated (dt_inner_set_user) */
+    const char *msg_user;  /* while a queued message is dissected: its carrier user, or NULL */
     dt_conv *prev, *next;  /* the engine's open conversations */
 };
 
@@ -99,6 +102,8 @@ void dt_engine_dissect_pdu(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, co
                            uint64_t offset);
 void dt_engine_process_inner(dt_engine *e, dt_conv *c);
 dt_conv *dt_engine_inner_get(dt_engine *e, dt_conv *parent, const dt_dissector *d, uint64_t key);
+dt_conv *dt_engine_inner_msg_get(dt_engine *e, dt_conv *parent, const dt_dissector *d, uint64_t key);
+void dt_engine_inner_msg_feed(dt_engine *e, dt_conv *inner, dt_dir dir, const uint8_t *data, size_t len);
 void dt_engine_inner_feed(dt_engine *e, dt_conv *inner, dt_dir dir, const uint8_t *data, size_t len);
 void dt_engine_inner_close(dt_engine *e, dt_conv *parent, uint64_t key);
 

@@ -378,6 +378,51 @@ void dt_inner_stream_end(dt_ctx *ctx, uint64_t stream_key)
     dt_engine_inner_close(ds->e, ds->conv, stream_key);
 }
 
+static const dt_dissector *message_dissector(dt_engine *e, const char *name)
+{
+    const dt_dissector *d = dt_registry_find(e->reg, name);
+    return d ? d : dt_registry_by_inner_name(e->reg, name);
+}
+
+bool dt_inner_message(dt_ctx *ctx, const char *name, uint64_t stream_key, dt_dir dir, const uint8_t *data,
+                      size_t len)
+{
+    dt_dissect_state *ds = ctx->engine;
+    const dt_dissector *d = message_dissector(ds->e, name);
+    if (!d || !d->dissect)
+        return false;
+    dt_conv *inner = dt_engine_inner_msg_get(ds->e, ds->conv, d, stream_key);
+    if (!inner)
+        return false;
+    dt_engine_inner_msg_feed(ds->e, inner, dir, data, len);
+    return true;
+}
+
+void dt_inner_message_end(dt_ctx *ctx, uint64_t stream_key)
+{
+    dt_dissect_state *ds = ctx->engine;
+    dt_engine_inner_close(ds->e, ds->conv, stream_key);
+}
+
+void dt_inner_set_user(dt_ctx *ctx, uint64_t stream_key, const char *user)
+{
+    dt_dissect_state *ds = ctx->engine;
+    for (dt_conv *i = ds->conv->inner; i; i = i->inner_next) {
+        if (i->inner_key != stream_key || !i->whole_messages)
+            continue;
+        if (i->carrier_user && user && strcmp(i->carrier_user, user) == 0)
+            continue;
+        free(i->carrier_user);
+        i->carrier_user = user ? strdup(user) : NULL;
+    }
+}
+
+const char *dt_carrier_user(dt_ctx *ctx)
+{
+    dt_dissect_state *ds = ctx->engine;
+    return ds->conv ? ds->conv->msg_user : NULL;
+}
+
 const char *dt_option(dt_ctx *ctx, const char *name)
 {
     dt_engine *e = eng(ctx);

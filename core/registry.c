@@ -60,7 +60,8 @@ int dt_register(dt_registry *reg, const dt_dissector *d)
         return -1;
     if (dt_registry_find(reg, d->name))
         return -1;
-    if ((d->transports & (DT_TRANSPORT_TCP | DT_TRANSPORT_STREAM | DT_TRANSPORT_INNER)) && !d->frame)
+    /* an inner dissector without a framer takes whole messages (dt_inner_message) only */
+    if ((d->transports & (DT_TRANSPORT_TCP | DT_TRANSPORT_STREAM)) && !d->frame)
         return -1;
     if (reg->n == reg->cap) {
         size_t cap = reg->cap ? reg->cap * 2 : 16;

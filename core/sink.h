@@ -46,6 +46,10 @@ typedef struct dt_text_opts {
 dt_sink *dt_text_sink_new(FILE *out, const dt_text_opts *opts);
 /* JSON Lines, one object per event (docs/json-schema.md). */
 dt_sink *dt_json_sink_new(FILE *out);
+/* -V: each event also carries its message bytes ("raw", hex; for an inner
+ * message such as a decrypted WinRM body, the bytes its dissector saw),
+ * except events with a redacted credential. */
+void dt_json_sink_set_raw(dt_sink *s, bool raw);
 /* A pcapng recording, created 0600. */
 dt_sink *dt_pcapng_sink_new(const char *path, char *err, size_t errsz);
 /* --stats: a table per protocol and command, printed by finish(). */

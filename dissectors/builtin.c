@@ -18,6 +18,12 @@ BUILTIN(kd)
 #ifdef DT_BUILTIN_DOTNET
 BUILTIN(dotnet)
 #endif
+#ifdef DT_BUILTIN_WSMAN
+BUILTIN(wsman)
+#endif
+#ifdef DT_BUILTIN_HTTP
+BUILTIN(http)
+#endif
 
 int dt_registry_add_builtins(dt_registry *reg)
 {
@@ -37,6 +43,12 @@ int dt_registry_add_builtins(dt_registry *reg)
 #endif
 #ifdef DT_BUILTIN_DOTNET
     rc |= dt_builtin_dotnet(reg);
+#endif
+#ifdef DT_BUILTIN_WSMAN
+    rc |= dt_builtin_wsman(reg);
+#endif
+#ifdef DT_BUILTIN_HTTP
+    rc |= dt_builtin_http(reg);
 #endif
     return rc;
 }

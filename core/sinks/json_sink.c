@@ -11,7 +11,18 @@ typedef struct json_sink {
     FILE *out;
     dt_jw w;
     bool reported;
+    bool raw; /* -V: each event's bytes as "raw" hex */
 } json_sink;
+
+/* Whether a credential in this event's tree was withheld: its bytes then
+ * stay out of the output too. */
+static bool has_redacted(const dt_field *f)
+{
+    for (; f; f = f->next)
+        if ((f->flags & DT_FLD_REDACTED) || has_redacted(f->child))
+            return true;
+    return false;
+}
 
 static const char *kind_name(dt_event_kind k)
 {
@@ -202,6 +213,10 @@ static void json_event(dt_sink *s, const dt_event *ev)
     dt_jw_uint(w, ev->raw_len);
     dt_jw_key(w, "raw_offset");
     dt_jw_uint(w, ev->raw_offset);
+    if (js->raw && ev->raw && ev->raw_len && !has_redacted(ev->fields)) {
+        dt_jw_key(w, "raw");
+        dt_jw_hex(w, ev->raw, ev->raw_len);
+    }
     dt_jw_key(w, "fields");
     dt_jw_begin_object(w);
     write_fields(w, ev->fields);
@@ -219,6 +234,8 @@ static int json_finish(dt_sink *s)
 }
 
 static void json_destroy(dt_sink *s) { free(s); }
+
+void dt_json_sink_set_raw(dt_sink *s, bool raw) { ((json_sink *)s)->raw = raw; }
 
 dt_sink *dt_json_sink_new(FILE *out)
 {

@@ -195,6 +195,24 @@ bool dt_inner_stream(dt_ctx *ctx, const char *name, uint64_t stream_key, dt_dir 
 /* Ends an inner stream (the pipe was closed). */
 void dt_inner_stream_end(dt_ctx *ctx, uint64_t stream_key);
 
+/* ---- Inner messages: ONE COMPLETE message carried inside this protocol (an
+ * HTTP body, decrypted or not) is handed to the dissector with that name (or
+ * inner name) as one PDU, without framing. The receiving dissector keeps
+ * per-(conversation, stream_key) state in its conv (conv_size) like any
+ * other; its frame may be NULL; it declares DT_TRANSPORT_INNER. Its events
+ * follow the current one. The data is copied. Returns false if no dissector
+ * has that name. */
+bool dt_inner_message(dt_ctx *ctx, const char *name, uint64_t stream_key, dt_dir dir, const uint8_t *data,
+                      size_t len);
+/* Ends an inner message stream: its dissector's conv_end runs, its requests
+ * still unanswered are reported. */
+void dt_inner_message_end(dt_ctx *ctx, uint64_t stream_key);
+/* The carrier may attach who it authenticated (HTTP: "DOMAIN\user") to the
+ * next messages of an inner stream; NULL clears it. */
+void dt_inner_set_user(dt_ctx *ctx, uint64_t stream_key, const char *user);
+/* In an inner dissector: the user its carrier attached, or NULL. */
+const char *dt_carrier_user(dt_ctx *ctx);
+
 /* Per-run options a dissector may read: "kdnet.key" → "8.8.8.8;1.2.3.4",
  * set by the command line (--kdnet-key, -o name:value). NULL if unset. */
 const char *dt_option(dt_ctx *ctx, const char *name);

@@ -16,6 +16,7 @@ static void on_event(dt_sink *base, const dt_event *ev)
     c->seq = ev->seq;
     c->req_seq = ev->req_seq;
     c->latency_ns = ev->latency_ns;
+    c->raw_offset = ev->raw_offset;
     c->has_latency = ev->has_latency;
     c->ts_ns = ev->ts_ns;
     snprintf(c->proto, sizeof c->proto, "%s", ev->proto);

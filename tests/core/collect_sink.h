@@ -10,7 +10,7 @@ typedef struct collected {
     dt_event_kind kind;
     dt_role role;
     dt_dir dir;
-    uint64_t seq, req_seq, latency_ns, ts_ns;
+    uint64_t seq, req_seq, latency_ns, ts_ns, raw_offset;
     bool has_latency;
     char proto[32];
     char summary[256];

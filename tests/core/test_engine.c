@@ -216,6 +216,32 @@ static void test_inner_stream_follows_carrier(void **state)
     assert_string_equal(f->sink.ev[1].summary, "text inside");
 }
 
+static void test_inner_message_whole(void **state)
+{
+    fixture *f = *state;
+    uint8_t buf[128];
+    size_t n = toy_msg(buf, "MSG REQ 4|second");
+    n += toy_msg(buf + n, "text between");
+    dt_engine_stream(f->eng, f->conv, DT_DIR_C2S, 10, buf, n);
+    n = toy_msg(buf, "MSG RSP 4");
+    dt_engine_stream(f->eng, f->conv, DT_DIR_S2C, 30, buf, n);
+    n = toy_msg(buf, "MSG REQ 5");
+    dt_engine_stream(f->eng, f->conv, DT_DIR_C2S, 40, buf, n);
+    dt_engine_finish(f->eng, 50);
+    assert_int_equal(f->sink.n, 9);
+    assert_string_equal(f->sink.ev[0].summary, "message carrier");
+    assert_string_equal(f->sink.ev[1].summary, "whole 'REQ 4' (5 bytes) user -");
+    assert_string_equal(f->sink.ev[1].proto, "TOYMSG");
+    assert_int_equal(f->sink.ev[1].role, DT_ROLE_REQUEST);
+    assert_string_equal(f->sink.ev[2].summary, "whole 'second' (6 bytes) user DOM\\bob");
+    assert_int_equal(f->sink.ev[2].raw_offset, 5); /* offsets count the messages' bytes per direction */
+    assert_string_equal(f->sink.ev[3].summary, "text text between");
+    assert_string_equal(f->sink.ev[5].summary, "whole 'RSP 4' (5 bytes) user -"); /* cleared before it */
+    assert_int_equal(f->sink.ev[5].req_seq, f->sink.ev[1].seq);
+    assert_true(f->sink.ev[5].has_latency);
+    assert_int_equal(f->sink.ev[8].kind, DT_EV_PENDING); /* REQ 5 never answered */
+}
+
 static void test_credentials_redacted(void **state)
 {
     fixture *f = *state;
@@ -269,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gap_resumes_at_next_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_final_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inner_stream_follows_carrier, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inner_message_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credentials_redacted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undecoded_stream_shown_raw, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_as_errors, setup, teardown),

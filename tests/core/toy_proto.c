@@ -54,6 +54,16 @@ static void toy_dissect(dt_ctx *ctx)
     } else if (strncmp(text, "PIPE ", 5) == 0) {
         dt_summary(ctx, "pipe write");
         dt_inner_stream(ctx, "toy", 7, ctx->dir, ctx->pdu + off + 5, n - 5);
+    } else if (strncmp(text, "MSG ", 4) == 0) {
+        /* "MSG a|b": a and b are two whole messages for "toymsg" */
+        dt_summary(ctx, "message carrier");
+        const char *bar = strchr(text + 4, '|');
+        size_t a = bar ? (size_t)(bar - (text + 4)) : strlen(text + 4);
+        dt_inner_set_user(ctx, 9, NULL);
+        dt_inner_message(ctx, "toymsg", 9, ctx->dir, ctx->pdu + off + 4, a);
+        dt_inner_set_user(ctx, 9, "DOM\\bob");
+        if (bar)
+            dt_inner_message(ctx, "toymsg", 9, ctx->dir, ctx->pdu + off + 4 + a + 1, strlen(bar + 1));
     } else if (strncmp(text, "SECRET ", 7) == 0) {
         dt_add_string(ctx, NULL, &toy_fields[F_SECRET], off + 7, strlen(text + 7), text + 7, strlen(text + 7));
         dt_summary(ctx, "secret");
@@ -79,7 +89,37 @@ const dt_dissector toy_dissector = {
     .conv_size = sizeof(toy_conv),
 };
 
-int toy_register(dt_registry *reg) { return dt_register(reg, &toy_dissector); }
+/* Whole messages from dt_inner_message: no framer; REQ/RSP pair inside. */
+static void toymsg_dissect(dt_ctx *ctx)
+{
+    const char *user = dt_carrier_user(ctx);
+    unsigned key;
+    char text[256];
+    size_t n = ctx->pdu_len < sizeof text - 1 ? ctx->pdu_len : sizeof text - 1;
+    memcpy(text, ctx->pdu, n);
+    text[n] = '\0';
+    if (sscanf(text, "REQ %u", &key) == 1)
+        dt_pair_request(ctx, key, 0);
+    else if (sscanf(text, "RSP %u", &key) == 1)
+        dt_pair_response(ctx, key, true);
+    dt_summary(ctx, "whole '%s' (%zu bytes) user %s", text, ctx->pdu_len, user ? user : "-");
+}
+
+static const dt_dissector toymsg_dissector = {
+    .abi_version = DT_ABI_VERSION,
+    .name = "toymsg",
+    .display_name = "TOYMSG",
+    .description = "whole-message test protocol",
+    .transports = DT_TRANSPORT_INNER,
+    .dissect = toymsg_dissect,
+    .conv_size = sizeof(toy_conv),
+};
+
+int toy_register(dt_registry *reg)
+{
+    int rc = dt_register(reg, &toy_dissector);
+    return rc ? rc : dt_register(reg, &toymsg_dissector);
+}
 
 size_t toy_msg(uint8_t *buf, const char *text)
 {

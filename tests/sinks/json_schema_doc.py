@@ -20,7 +20,9 @@ problems = []
 section = doc.split("## The event object", 1)[1].split("## `fields`", 1)[0]
 rows = re.findall(r"^\|\s*`([a-z_.]+)`\s*\|\s*([^|]+?)\s*\|", section, re.M)
 documented = {k: t for k, t in rows}
-top = {k for k in documented if "." not in k}
+# keys whose meaning starts "Only with `-V`" appear only then
+optional = set(re.findall(r"^\|\s*`([a-z_]+)`\s*\|[^|]+\|\s*Only with", section, re.M))
+top = {k for k in documented if "." not in k} - optional
 conv_keys = {k.split(".", 1)[1] for k in documented if k.startswith("conv.")}
 kinds = set(re.findall(r'`"(\w+)"`', section.split("| `kind`", 1)[1].split("\n", 1)[0]))
 if len(top) < 15 or not conv_keys or not kinds:
