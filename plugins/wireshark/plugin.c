@@ -27,8 +27,9 @@ dt_registry *dtws_registry;
 static dtws_proto *protos;
 static size_t n_protos;
 
-/* Wireshark's own dissectors stay in charge of these protocols. */
-static const char *const left_to_wireshark[] = { "smb2", "dcerpc", "http", NULL };
+/* Wireshark's own dissectors stay in charge of these protocols (auth: its
+ * ntlmssp, spnego, kerberos and credssp dissectors). */
+static const char *const left_to_wireshark[] = { "smb2", "dcerpc", "http", "auth", NULL };
 
 static bool left_alone(const char *name)
 {

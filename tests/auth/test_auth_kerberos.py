@@ -5,7 +5,11 @@ python3-gssapi producing a real SPNEGO/Kerberos AP-REQ (client, password
 kinit) and the acceptor's AP-REP; the KDC's own KRB-ERRORs (an unknown
 service principal) through a UDP relay. The tokens are written as
 UDP datagrams to a pcap and decoded with `-d PORT=auth`: realm, service
-name, message types, etypes and the error code by name must be shown."""
+name, message types, etypes and the error code by name must be shown.
+End to end: an HTTP Negotiate exchange (python http.server with a GSS
+acceptor, http.client with a GSS initiator) captured live on lo with
+`diagtap capture` and decoded by the HTTP dissector: the 401, the AP-REQ
+with realm and service name, the 200 carrying the AP-REP."""
 import os
 import shutil
 import socket
@@ -29,6 +33,102 @@ def check(cond, what):
 
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+HTTP_SERVER = r'''
+import base64, gssapi, http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Negotiate "):
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", "Negotiate")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        ctx = gssapi.SecurityContext(usage="accept")
+        out = ctx.step(base64.b64decode(auth[10:]))
+        reply = ("hello " + str(ctx.initiator_name)).encode()
+        self.send_response(200)
+        self.send_header("WWW-Authenticate", "Negotiate " + base64.b64encode(out).decode())
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+print("ready", flush=True)
+srv.serve_forever()
+'''
+
+HTTP_CLIENT = r'''
+import base64, gssapi, http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+c.request("POST", "/wsman", body=b"<x/>", headers={"Content-Type": "application/soap+xml"})
+r = c.getresponse(); r.read()
+assert r.status == 401, r.status
+name = gssapi.Name("HTTP@localhost", gssapi.NameType.hostbased_service)
+ctx = gssapi.SecurityContext(name=name, usage="initiate", mech=gssapi.Mechanism.from_sasl_name("SPNEGO"),
+                             flags=gssapi.RequirementFlag.mutual_authentication)
+tok = ctx.step()
+c.request("POST", "/wsman", body=b"<x/>", headers={"Content-Type": "application/soap+xml",
+          "Authorization": "Negotiate " + base64.b64encode(tok).decode()})
+r = c.getresponse(); body = r.read()
+hdr = r.getheader("WWW-Authenticate")
+ctx.step(base64.b64decode(hdr.split(" ", 1)[1]))
+assert ctx.complete and r.status == 200, (r.status, body)
+print(body.decode())
+'''
+
+
+def http_negotiate(env, tmp):
+    """An HTTP Negotiate exchange between python http.server with a GSS
+    acceptor and an http.client with a GSS initiator, captured live on lo by
+    `diagtap capture`. Returns (capture, port) or None when capture is not
+    usable here."""
+    port = free_port_tcp()
+    cap = os.path.join(tmp, "http-negotiate.pcapng")
+    srv = subprocess.Popen(["/usr/bin/python3", "-c", HTTP_SERVER, str(port)], env=env, stdout=subprocess.PIPE,
+                           text=True)
+    capp = None
+    try:
+        srv.stdout.readline()
+        capp = subprocess.Popen([DIAGTAP, "capture", "-i", "lo", "-f", "tcp port %d" % port, "-w", cap, "-q"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(100):  # running once a connection shows up in its file
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+            except OSError:
+                pass
+            if os.path.exists(cap) and os.stat(cap).st_size > 200:
+                break
+            if capp.poll() is not None:
+                print("diagtap capture not usable: " + capp.stderr.read())
+                return None
+            time.sleep(0.1)
+        time.sleep(0.3)
+        out = subprocess.run(["/usr/bin/python3", "-c", HTTP_CLIENT, str(port)], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, timeout=30)
+        check(out.returncode == 0 and "hello alice@" + REALM in out.stdout,
+              "HTTP Negotiate: the server authenticated alice (%s)" % out.stdout.strip()[-80:])
+        time.sleep(0.5)
+    finally:
+        if capp and capp.poll() is None:
+            capp.terminate()
+            capp.wait()
+        srv.terminate()
+        srv.wait()
+    return cap, port
+
+
+def free_port_tcp():
+    s = socket.socket()
     s.bind(("127.0.0.1", 0))
     p = s.getsockname()[1]
     s.close()
@@ -108,6 +208,7 @@ def main():
     env = dict(os.environ, KRB5_CONFIG=conf, KRB5_KDC_PROFILE=kdcconf, KRB5CCNAME="FILE:" + tmp + "/ccache",
                KRB5_KTNAME="FILE:" + tmp + "/http.keytab")
     kdc = None
+    http_cap = None
     try:
         def sh(*cmd, inp=None):
             return subprocess.run(cmd, env=env, input=inp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -137,6 +238,7 @@ print(json.dumps(out))
 '''
         good = json.loads(subprocess.run(["/usr/bin/python3", "-c", script, "good"], env=env, check=True,
                                          stdout=subprocess.PIPE, text=True, timeout=30).stdout)
+        http_cap = http_negotiate(env, tmp)
         # A KRB-ERROR from the KDC: a ticket asked for a service that does not exist.
         subprocess.run(["kvno", "HTTP/nosuch.example@" + REALM], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=30)
@@ -173,6 +275,23 @@ print(json.dumps(out))
         check(unknown and unknown[0]["fields"].get("kerberos.error_code") == 7
               and unknown[0]["fields"].get("kerberos.SNameString") == "HTTP/nosuch.example",
               "KRB-ERROR KDC_ERR_S_PRINCIPAL_UNKNOWN (7) naming the service asked for")
+    if http_cap:
+        hcap, hport = http_cap
+        p = subprocess.run([DIAGTAP, "replay", hcap, "-d", "%d=http" % hport, "-T", "json"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        hev = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+        hev = [e for e in hev if e.get("proto_name") == "http" and e["kind"] == "pdu"]
+        for e in hev:
+            print("  HTTP " + e["summary"])
+        text = json.dumps(hev)
+        req = [e for e in hev if "AP-REQ HTTP/localhost@" + REALM in e["summary"]]
+        rep = [e for e in hev if "AP-REP" in e["summary"] and e["role"] == "response"]
+        check(req and "\"kerberos.realm\": \"%s\"" % REALM in text and "HTTP/localhost" in text,
+              "HTTP end to end: the Negotiate request shows the AP-REQ with realm and service name")
+        check(bool(rep) and rep[0]["summary"].startswith("200 OK"),
+              "HTTP end to end: the 200 carries the AP-REP")
+        check(any(e["summary"].startswith("401 Unauthorized") and "Negotiate" in e["summary"] for e in hev),
+              "HTTP end to end: the first 401 asking for Negotiate")
     shutil.rmtree(tmp, ignore_errors=True)
     if failures:
         sys.exit("%d checks failed" % len(failures))

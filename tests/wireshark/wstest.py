@@ -26,7 +26,7 @@ CORPUS = dtcorpus.CORPUS
 SRCDIR = os.environ.get("DIAGTAP_SRCDIR", "")
 
 # Wireshark's own dissectors decode these; the plugin leaves them alone.
-LEFT_TO_WIRESHARK = {"smb2", "dcerpc", "http"}
+LEFT_TO_WIRESHARK = {"smb2", "dcerpc", "http", "auth"}
 
 
 def fail(msg):
