@@ -8,6 +8,7 @@ int dt_cmd_proxy(int argc, char **argv);
 int dt_cmd_wrap(int argc, char **argv);
 int dt_cmd_dissectors(int argc, char **argv);
 int dt_cmd_fields(int argc, char **argv);
+int dt_cmd_schema(int argc, char **argv);
 int dt_cmd_version(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/sink.h"
+#include "core/sinks/clickhouse/ch_url.h"
 
 #ifndef DIAGTAP_PLUGINDIR
 #define DIAGTAP_PLUGINDIR "/usr/local/lib/diagtap/plugins"
@@ -17,6 +18,7 @@ const char dt_cli_common_help[] =
     "output:\n"
     "  -T text|json          timeline format: readable lines (default) or JSON Lines\n"
     "  -o FILE               write the timeline to FILE instead of standard output\n"
+    "  -o clickhouse://...   also send every event to ClickHouse (see 'fleet' below)\n"
     "  -V                    text: print each event's field tree under its line\n"
     "  --color WHEN          auto (default: only on a terminal), always, never\n"
     "  -w FILE.pcapng        record everything (created 0600); Wireshark opens it\n"
@@ -31,7 +33,8 @@ const char dt_cli_common_help[] =
     "                        PORT=KEY binds a key to one UDP port\n"
     "  --set NAME=VALUE      a dissector option (e.g. kdnet.key=1.2.3.4)\n"
     "  --show-credentials    show secrets seen on the wire (redacted by default)\n"
-    "  --plugin-dir DIR      load external dissector .so files from DIR\n";
+    "  --plugin-dir DIR      load external dissector .so files from DIR\n"
+    DT_CLI_CH_HELP;
 
 void dt_cli_opts_init(dt_cli_opts *o)
 {
@@ -80,8 +83,20 @@ int dt_cli_common_arg(dt_cli_opts *o, int argc, char **argv, int *i)
         return 0;
     if (is_opt(a, "-w"))
         return need_value(argc, argv, i, &o->write_path);
-    if (is_opt(a, "-o"))
-        return need_value(argc, argv, i, &o->output_path);
+    if (is_opt(a, "-o")) { /* one timeline file and/or one ClickHouse URL */
+        if (need_value(argc, argv, i, &v) < 0)
+            return -1;
+        const char **slot = dt_ch_url_is(v) ? &o->ch.url : &o->output_path;
+        if (*slot) {
+            fprintf(stderr, "diagtap: -o: one %s only\n", slot == &o->ch.url ? "ClickHouse URL" : "timeline file");
+            return -1;
+        }
+        *slot = v;
+        return 1;
+    }
+    int ch = dt_cli_ch_arg(&o->ch, argc, argv, i);
+    if (ch != 0)
+        return ch;
     if (is_opt(a, "-T")) {
         if (need_value(argc, argv, i, &o->format) < 0)
             return -1;
@@ -263,6 +278,12 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         to.color = o->color >= 0 ? o->color == 1 : (isatty(fileno(r->out)) && !getenv("NO_COLOR"));
         add_sink(r, dt_text_sink_new(r->out, &to));
     }
+    bool ch_failed;
+    dt_sink *ch = dt_cli_ch_sink(&o->ch, &ch_failed);
+    if (ch_failed)
+        goto fail;
+    if (ch)
+        add_sink(r, ch);
     if (o->stats) /* a table inside JSON Lines would break every parser: stderr then */
         add_sink(r, dt_stats_sink_new(strcmp(o->format, "json") == 0 && !o->quiet ? stderr : r->out));
     if (o->live)  /* a proxy's timeline read through a pipe must not wait for 4 KiB */

@@ -15,6 +15,7 @@ static const struct {
     { "wrap", dt_cmd_wrap, "launch a program and tap its stdin/stdout/stderr" },
     { "dissectors", dt_cmd_dissectors, "list the protocols diagtap decodes" },
     { "fields", dt_cmd_fields, "list the fields of every (or one) protocol" },
+    { "schema", dt_cmd_schema, "print the CREATE TABLE statements for the ClickHouse output" },
 };
 
 static void usage(FILE *out)
