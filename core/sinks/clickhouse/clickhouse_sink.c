@@ -276,8 +276,11 @@ static void report_up(ch_sink *cs)
     cs->down = false;
     cs->behind_reported = false;
     dt_ch_spool_stats st = dt_ch_spool_stats_get(cs->spool);
-    fprintf(cs->log, "diagtap: clickhouse %s reachable again after %.1f s; %" PRIu64 " spooled events to send\n",
-            cs->url.redacted, (double)(mono_ns() - cs->down_since) / 1e9, st.rows);
+    char spooled[64] = "";
+    if (st.rows)
+        snprintf(spooled, sizeof spooled, "; %" PRIu64 " spooled events to send", st.rows);
+    fprintf(cs->log, "diagtap: clickhouse %s reachable again after %.1f s%s\n", cs->url.redacted,
+            (double)(mono_ns() - cs->down_since) / 1e9, spooled);
 }
 
 /* Sends b until it is in (true) or the exit deadline passes (false).
@@ -337,7 +340,7 @@ static bool deliver(ch_sink *cs, dt_ch_batch *b, bool from_spool)
             age_open(cs);
             timed_wait(cs, until);
         }
-        backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
+        backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2; /* a down server costs one try per 5 s */
     }
 }
 
