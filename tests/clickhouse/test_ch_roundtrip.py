@@ -10,7 +10,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chtest import (PASSWORD, SAMPLE, Server, check, diagtap, json_lines, skip_without_server, spool_files,
+from chtest import (PASSWORD, SAMPLE, SRCDIR, Server, check, diagtap, json_lines, skip_without_server, spool_files,
                     workdir)
 
 
@@ -78,6 +78,29 @@ def compare(srv, table, events, host):
               "%s seq %s: fields differ:\n got  %s\n want %s" % (table, ev["seq"], pairs, flat(ev["fields"])))
 
 
+def doc_query(name):
+    """A query from docs/fleet.md, by its marker, so the documented SQL is the tested SQL."""
+    text = open(os.path.join(SRCDIR, "docs", "fleet.md")).read()
+    start = text.index("<!-- query: %s" % name)
+    body = text[text.index("```sql\n", start) + 7:]
+    return body[:body.index("```")]
+
+
+def check_doc_queries(srv, events):
+    q = doc_query("smb2-slowest-create").replace("diag.events", "diag.rb")
+    q = q.replace("time >= toStartOfHour(now())", "1")  # the sample is not from this hour
+    rows = srv.rows(q)
+    creates = [e for e in events if e["proto_name"] == "smb2" and e["stats_key"] == "CREATE"
+               and e["role"] == "response"]
+    check(creates, "the sample has no SMB2 CREATE responses")
+    share = "\\\\127.0.0.1\\data"
+    want = max(e["latency_ns"] for e in creates if e["fields"].get("smb2.filename", "").startswith(share))
+    got = [r for r in rows if r["share"] == share]
+    check(len(got) == 1 and abs(float(got[0]["slowest_ms"]) - want / 1e6) < 1e-6 and got[0]["on_host"] == "host-a",
+          "slowest CREATE per share: %s, want %s at %.6f ms" % (rows, share, want / 1e6))
+    srv.rows(doc_query("wsman-faults").replace("diag.events", "diag.rb"))  # runs on 18.16 (no WinRM rows here)
+
+
 def main():
     skip_without_server()
     wd = workdir()
@@ -96,6 +119,7 @@ def main():
         events = json_lines(out)
         check(len(events) > 300, "the sample gave only %d events" % len(events))
         compare(srv, "diag.rb", events, "host-a")
+        check_doc_queries(srv, events)
         check(spool_files(os.path.join(wd, "sp-rb")) == [], "spool not empty after a clean run")
 
         # JSONEachRow, password from a file.
