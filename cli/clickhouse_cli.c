@@ -16,6 +16,71 @@
 #include "core/sinks/clickhouse/clickhouse.h"
 #endif
 
+/* "123", "64k", "8M", "1G" (powers of 1024). */
+static int size_value(const char *opt, const char *v, uint64_t min, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    uint64_t mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1024 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        mul = 1024ull * 1024 * 1024, end++;
+    if (errno || end == v || *end || v[0] == '-' || n * mul < min || (mul > 1 && n > UINT64_MAX / mul)) {
+        fprintf(stderr, "diagtap: %s takes a number%s, not '%s'\n", opt, min ? " of at least 1" : "", v);
+        return -1;
+    }
+    *out = n * mul;
+    return 0;
+}
+
+int dt_cli_ch_set(dt_cli_ch_opts *o, const char *flag, const char *v)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+        bool size;
+    } opts[] = {
+        { "--clickhouse-password-file", offsetof(dt_cli_ch_opts, password_file), false },
+        { "--clickhouse-cacert", offsetof(dt_cli_ch_opts, cacert), false },
+        { "--clickhouse-spool", offsetof(dt_cli_ch_opts, spool_dir), false },
+        { "--clickhouse-format", offsetof(dt_cli_ch_opts, format), false },
+        { "--host-label", offsetof(dt_cli_ch_opts, host_label), false },
+        { "--clickhouse-spool-max", offsetof(dt_cli_ch_opts, spool_max), true },
+        { "--clickhouse-batch", offsetof(dt_cli_ch_opts, batch_rows), true },
+        { "--clickhouse-batch-bytes", offsetof(dt_cli_ch_opts, batch_bytes), true },
+        { "--clickhouse-batch-ms", offsetof(dt_cli_ch_opts, batch_ms), true },
+        { "--clickhouse-queue", offsetof(dt_cli_ch_opts, queue), true },
+        { "--clickhouse-exit-wait", offsetof(dt_cli_ch_opts, exit_wait_s), true },
+    };
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        if (strcmp(flag, opts[k].name) != 0)
+            continue;
+        if (opts[k].size) {
+            bool may_be_zero = strcmp(opts[k].name, "--clickhouse-exit-wait") == 0;
+            if (may_be_zero)
+                o->exit_wait_set = true;
+            return size_value(opts[k].name, v, may_be_zero ? 0 : 1, (uint64_t *)((char *)o + opts[k].off));
+        }
+        if (strcmp(opts[k].name, "--clickhouse-format") == 0 && strcmp(v, "rowbinary") != 0 &&
+            strcmp(v, "jsoneachrow") != 0) {
+            fprintf(stderr, "diagtap: --clickhouse-format takes rowbinary or jsoneachrow, not '%s'\n", v);
+            return -1;
+        }
+        *(const char **)((char *)o + opts[k].off) = v;
+        return 0;
+    }
+    fprintf(stderr, "diagtap: unknown option %s\n", flag);
+    return -1;
+}
+
+#ifdef DT_HAVE_CLICKHOUSE
+#include "core/sinks/clickhouse/clickhouse.h"
+#endif
+
 
 static bool opt_is(const char *arg, const char *name)
 {
@@ -38,26 +103,6 @@ static int value(int argc, char **argv, int *i, const char **out)
     return 0;
 }
 
-/* "123", "64k", "8M", "1G" (powers of 1024). */
-static int size_value(const char *opt, const char *v, uint64_t min, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    uint64_t mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1024, end++;
-    else if (*end == 'm' || *end == 'M')
-        mul = 1024 * 1024, end++;
-    else if (*end == 'g' || *end == 'G')
-        mul = 1024ull * 1024 * 1024, end++;
-    if (errno || end == v || *end || v[0] == '-' || n * mul < min || (mul > 1 && n > UINT64_MAX / mul)) {
-        fprintf(stderr, "diagtap: %s takes a number%s, not '%s'\n", opt, min ? " of at least 1" : "", v);
-        return -1;
-    }
-    *out = n * mul;
-    return 0;
-}
 
 int dt_cli_ch_arg(dt_cli_ch_opts *o, int argc, char **argv, int *i)
 {

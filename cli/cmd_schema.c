@@ -7,7 +7,7 @@
 #include "commands.h"
 #include "core/sinks/clickhouse/clickhouse.h"
 
-static const char schema_usage[] =
+const char dt_schema_usage[] =
     "usage: diagtap schema clickhouse --table DATABASE.TABLE [--cluster NAME [--on-cluster]] [--ttl DAYS]\n"
     "\n"
     "Prints the CREATE statements for the table that '-o clickhouse://HOST/DATABASE.TABLE'\n"
@@ -28,7 +28,7 @@ int dt_cmd_schema(int argc, char **argv)
     bool on_cluster = false;
     unsigned ttl = 0;
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(schema_usage, argc < 2 ? stderr : stdout);
+        fputs(dt_schema_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "clickhouse") != 0) {
@@ -39,7 +39,7 @@ int dt_cmd_schema(int argc, char **argv)
         const char *a = argv[i];
         const char **slot = strcmp(a, "--table") == 0 ? &table : strcmp(a, "--cluster") == 0 ? &cluster : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(schema_usage, stdout);
+            fputs(dt_schema_usage, stdout);
             return 0;
         }
         if (strcmp(a, "--on-cluster") == 0) {
