@@ -345,7 +345,9 @@ void dt_ch_spool_mark_uncertain(dt_ch_spool *sp, dt_ch_batch *b)
     if (len == 0 || b->spool_name[len - 1] == 'u' || len + 2 > sizeof b->spool_name)
         return;
     char to[NAME_LEN];
-    snprintf(to, sizeof to, "%su", b->spool_name);
+    memcpy(to, b->spool_name, len); /* len + 2 <= NAME_LEN, checked above */
+    to[len] = 'u';
+    to[len + 1] = 0;
     if (renameat(sp->dfd, b->spool_name, sp->dfd, to) == 0)
         memcpy(b->spool_name, to, len + 2);
 }
