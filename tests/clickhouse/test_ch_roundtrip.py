@@ -107,7 +107,7 @@ def main():
     srv = Server(wd)
     srv.start()
     try:
-        for t in ("diag.rb", "diag.js", "diag.pw"):
+        for t in ("diag.rb", "diag.js", "diag.pw", "diag.wrap"):
             srv.create_table(t)
         # RowBinary, password from the environment, timeline file alongside.
         out = os.path.join(wd, "rb.json")
@@ -131,6 +131,19 @@ def main():
                      os.path.join(wd, "sp-js"), "--host-label", "host-a"])
         check(r.returncode == 0, "replay into diag.js: %d %s" % (r.returncode, r.stderr.decode()))
         compare(srv, "diag.js", events, "host-a")
+
+        # wrap: a relayed stdio session goes to ClickHouse too, the relay unchanged.
+        dap = b"".join(b"Content-Length: %d\r\n\r\n%s" % (len(b), b) for b in (
+            b'{"seq":1,"type":"request","command":"initialize","arguments":{"adapterID":"x"}}',
+            b'{"seq":2,"type":"request","command":"threads"}'))
+        wout = os.path.join(wd, "wrap.json")
+        r = diagtap(["wrap", "-d", "dap", "-T", "json", "-o", wout, "-o", srv.url("diag.wrap"), "--host-label", "w",
+                     "--clickhouse-spool", os.path.join(wd, "sp-wrap"), "--", "/bin/cat"], input=dap)
+        check(r.returncode == 0 and r.stdout == dap, "wrap: %d %s" % (r.returncode, r.stderr.decode()))
+        wev = json_lines(wout)
+        check(len(wev) >= 4, "wrap decoded %d events" % len(wev))
+        check(srv.scalar("SELECT count() FROM diag.wrap WHERE host = 'w' AND proto_name = 'dap'") ==
+              sum(e["proto_name"] == "dap" for e in wev), "wrap: rows differ from its JSON timeline")
 
         # A wrong password in the URL: refused, the batches spooled, the
         # password never printed.
