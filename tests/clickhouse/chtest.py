@@ -96,6 +96,7 @@ CONFIG_XML = """<?xml version="1.0"?>
   <mlock_executable>false</mlock_executable>
   <builtin_dictionaries_reload_interval>0</builtin_dictionaries_reload_interval>
   <remote_servers>{remote}</remote_servers>
+  {tls}
 </yandex>
 """
 
@@ -111,13 +112,29 @@ class Server:
         self.http, self.tcp, self.inter = free_port(), free_port(), free_port()
         self.proc = None
         self.remote = ""
+        self.https = None
+        self.tls = ""
         with open(os.path.join(self.dir, "users.xml"), "w") as f:
             f.write(USERS_XML.format(password=PASSWORD))
 
     def write_config(self):
         with open(os.path.join(self.dir, "config.xml"), "w") as f:
             f.write(CONFIG_XML.format(d=self.dir, http=self.http, tcp=self.tcp, inter=self.inter,
-                                      remote=self.remote))
+                                      remote=self.remote, tls=self.tls))
+
+    def enable_tls(self):
+        """An HTTPS port with a self-signed certificate for 127.0.0.1; returns the CA file."""
+        cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        self.https = free_port()
+        self.tls = ("<https_port>%d</https_port><openSSL><server><certificateFile>%s</certificateFile>"
+                    "<privateKeyFile>%s</privateKeyFile><verificationMode>none</verificationMode>"
+                    "<loadDefaultCAFile>false</loadDefaultCAFile><cacheSessions>true</cacheSessions>"
+                    "<disableProtocols>sslv2,sslv3</disableProtocols><preferServerCiphers>true</preferServerCiphers>"
+                    "</server></openSSL>" % (self.https, cert, key))
+        return cert
 
     def start(self, timeout=60):
         self.write_config()

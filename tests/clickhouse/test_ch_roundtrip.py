@@ -5,7 +5,9 @@ FILE and -o clickhouse:// together), and every column and the whole field
 tree round-trip, in both insert formats. Credentials come from the
 environment or a file; a password in the URL never shows in diagtap's
 messages; batches spooled while the password was wrong are sent first by the
-next run."""
+next run. clickhouses:// works against the server's HTTPS port with its
+certificate as --clickhouse-cacert and refuses it without. `wrap` ships its
+relayed session too. The SQL examples of docs/fleet.md run and answer right."""
 import os
 import sys
 
@@ -105,6 +107,7 @@ def main():
     skip_without_server()
     wd = workdir()
     srv = Server(wd)
+    cacert = srv.enable_tls()
     srv.start()
     try:
         for t in ("diag.rb", "diag.js", "diag.pw", "diag.wrap"):
@@ -131,6 +134,21 @@ def main():
                      os.path.join(wd, "sp-js"), "--host-label", "host-a"])
         check(r.returncode == 0, "replay into diag.js: %d %s" % (r.returncode, r.stderr.decode()))
         compare(srv, "diag.js", events, "host-a")
+
+        # clickhouses:// (HTTPS, the server's self-signed certificate as the CA) to
+        # the same table: the same rows again, from a second run.
+        r = diagtap(["replay", SAMPLE, "-q", "-o", "clickhouses://127.0.0.1:%d/diag.js" % srv.https,
+                     "--clickhouse-cacert", cacert, "--clickhouse-spool", os.path.join(wd, "sp-tls"),
+                     "--host-label", "host-tls"])
+        check(r.returncode == 0 and r.stderr == b"", "replay over TLS: %d %s" % (r.returncode, r.stderr.decode()))
+        check(srv.scalar("SELECT count() FROM diag.js WHERE host = 'host-tls'") == len(events), "TLS rows missing")
+        # ... and a certificate it does not trust: refused, never sent in clear.
+        r = diagtap(["replay", SAMPLE, "-q", "-o", "clickhouses://127.0.0.1:%d/diag.js" % srv.https,
+                     "--clickhouse-spool", os.path.join(wd, "sp-tls2"), "--host-label", "host-untrusted",
+                     "--clickhouse-exit-wait", "1"])
+        check("unreachable" in r.stderr.decode() and
+              srv.scalar("SELECT count() FROM diag.js WHERE host = 'host-untrusted'") == 0,
+              "an untrusted certificate was accepted: " + r.stderr.decode())
 
         # wrap: a relayed stdio session goes to ClickHouse too, the relay unchanged.
         dap = b"".join(b"Content-Length: %d\r\n\r\n%s" % (len(b), b) for b in (
@@ -174,7 +192,8 @@ def main():
         check(spool_files(spool) == [], "spool not empty: %s" % spool_files(spool))
     finally:
         srv.stop()
-    print("ok: %d events round-trip in RowBinary and JSONEachRow; credentials from env and file" % len(events))
+    print("ok: %d events round-trip in RowBinary and JSONEachRow, over HTTP and TLS; wrap; credentials from env "
+          "and file; documented queries run" % len(events))
 
 
 if __name__ == "__main__":
