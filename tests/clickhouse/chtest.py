@@ -2,6 +2,7 @@
 ports, data directory and config, started fast and always stopped), and
 running diagtap against it."""
 import atexit
+import ctypes
 import json
 import os
 import shutil
@@ -35,6 +36,16 @@ def _cleanup():
 
 
 atexit.register(_cleanup)
+# meson's timeout sends SIGTERM: clean up (servers, temporary dirs) then too.
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+
+
+def _die_with_parent():
+    """A server outlives no test, even one killed outright (PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except Exception:
+        pass
 
 
 def skip_without_server():
@@ -141,7 +152,7 @@ class Server:
         out = open(os.path.join(self.dir, "stdout.log"), "ab")
         self.proc = subprocess.Popen([SERVER_BIN, "--config-file=" + os.path.join(self.dir, "config.xml")],
                                      stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     cwd=self.dir)
+                                     cwd=self.dir, preexec_fn=_die_with_parent)
         _live.append(self.proc)
         deadline = time.time() + timeout
         while time.time() < deadline:
