@@ -9,7 +9,7 @@
 #include "core/sinks/format.h"
 
 const dt_ch_column dt_ch_columns[] = {
-    { "time", "DateTime", "event time in seconds: partitioning and the sort key" },
+    { "time", "DateTime('UTC')", "event time in seconds (UTC days: the sender cuts batches there too)" },
     { "ts_ns", "UInt64", "event time, nanoseconds since the Unix epoch" },
     { "host", "String", "host label (--host-label, default the host name)" },
     { "run_id", "UInt64", "random per diagtap run" },
