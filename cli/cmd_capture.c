@@ -172,7 +172,6 @@ int dt_cmd_capture(int argc, char **argv)
     int rc = 1;
     if (lr.ch && lr.nd)
         rc = capture_loop(live, &lr, (uint64_t)count, duration, sigfd) == 0 ? 0 : 1;
-    dt_stopsig_close(sigfd);
     uint64_t received, dropped;
     dt_live_stats(live, &received, &dropped);
     dt_live_close(live);
@@ -181,6 +180,8 @@ int dt_cmd_capture(int argc, char **argv)
         dt_netdec_finish(lr.nd, end);
     if (dt_cli_run_finish(&run, end) != 0)
         rc = 1;
+    /* only now: a second SIGTERM must not cut the ClickHouse flush short */
+    dt_stopsig_close(sigfd);
     dt_netdec_free(lr.nd);
     fprintf(stderr, "diagtap: %llu packets captured on %s, %llu dropped by the kernel\n",
             (unsigned long long)lr.count, iface, (unsigned long long)dropped);
