@@ -1,3 +1,4 @@
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,7 @@ struct dt_replay {
     uint64_t done_size;       /* of inputs already finished */
     struct timespec last_shown;
     bool shown;
+    bool stopped;
 };
 
 dt_replay *dt_replay_new(dt_engine *e, const dt_registry *reg, const dt_replay_opts *o)
@@ -169,8 +171,14 @@ int dt_replay_files(dt_replay *r, char *const *paths, int n)
             dt_netdec_packet(r->nd, ch, f->linktype, p->ts_ns, p->data, p->caplen, p->origlen, p->epb_flags);
         }
         r->packets++;
-        if ((r->packets & 4095) == 0)
+        if ((r->packets & 4095) == 0) {
             progress(r, ins, n, false);
+            struct pollfd pf = { r->o.stop_fd ? *r->o.stop_fd : -1, POLLIN, 0 };
+            if (r->o.stop_fd && *r->o.stop_fd >= 0 && poll(&pf, 1, 0) > 0) {
+                r->stopped = true; /* what was read is finished and flushed as usual */
+                break;
+            }
+        }
         if (advance(r, best) < 0)
             rc = -1;
     }
@@ -186,6 +194,7 @@ int dt_replay_files(dt_replay *r, char *const *paths, int n)
 void dt_replay_finish(dt_replay *r) { dt_netdec_finish(r->nd, r->last_ts); }
 uint64_t dt_replay_last_ts(const dt_replay *r) { return r->last_ts; }
 uint64_t dt_replay_packets(const dt_replay *r) { return r->packets; }
+bool dt_replay_stopped(const dt_replay *r) { return r->stopped; }
 
 void dt_replay_free(dt_replay *r)
 {

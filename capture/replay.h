@@ -17,6 +17,7 @@ typedef struct dt_replay_opts {
     FILE *errors;    /* where "diagtap: FILE: offset N: what" lines go (stderr) */
     FILE *progress;  /* NULL: no progress; else shown when the inputs exceed 64 MiB */
     const dt_netdec_limits *limits;
+    const int *stop_fd; /* NULL, or a descriptor that becomes readable to stop early (SIGTERM) */
 } dt_replay_opts;
 
 dt_replay *dt_replay_new(dt_engine *e, const dt_registry *reg, const dt_replay_opts *o);
@@ -28,6 +29,8 @@ void dt_replay_finish(dt_replay *r);
 /* Latest packet timestamp seen (0 if none). */
 uint64_t dt_replay_last_ts(const dt_replay *r);
 uint64_t dt_replay_packets(const dt_replay *r);
+/* dt_replay_files stopped early because stop_fd became readable. */
+bool dt_replay_stopped(const dt_replay *r);
 /* After dt_engine_finish. */
 void dt_replay_free(dt_replay *r);
 

@@ -221,12 +221,13 @@ int dt_cmd_capture(int argc, char **argv)
     int rc = 1;
     if (ok && lr.nd)
         rc = capture_loop(&lr, (uint64_t)count, duration, sigfd) == 0 ? 0 : 1;
-    dt_stopsig_close(sigfd);
     uint64_t end = lr.last_ts ? lr.last_ts : dt_now_ns();
     if (lr.nd)
         dt_netdec_finish(lr.nd, end);
     if (dt_cli_run_finish(&run, end) != 0)
         rc = 1;
+    /* only now: a second SIGTERM must not cut the ClickHouse flush short */
+    dt_stopsig_close(sigfd);
     dt_netdec_free(lr.nd);
     for (int i = 0; i < n_ifaces; i++) {
         uint64_t received, dropped;

@@ -6,6 +6,7 @@
 
 #include "capture/rawdump.h"
 #include "capture/replay.h"
+#include "capture/stopsig.h"
 #include "common.h"
 #include "commands.h"
 
@@ -130,15 +131,24 @@ static int replay_main(int argc, char **argv, char **files)
             rc = 1;
         return rc;
     }
-    dt_replay_opts ro = { .errors = stderr, .progress = isatty(STDERR_FILENO) ? stderr : NULL };
+    /* SIGINT/SIGTERM stop the reading; what was decoded is finished and
+     * flushed (a ClickHouse output sends or spools it) before exiting. */
+    int stop_fd = dt_stopsig_open();
+    dt_replay_opts ro = { .errors = stderr, .progress = isatty(STDERR_FILENO) ? stderr : NULL, .stop_fd = &stop_fd };
     dt_replay *rp = dt_replay_new(run.eng, run.reg, &ro);
     if (!rp) {
         fprintf(stderr, "diagtap: out of memory\n");
         dt_cli_run_finish(&run, 0);
+        dt_stopsig_close(stop_fd);
         return 1;
     }
     if (dt_replay_files(rp, files, n_files) != 0)
         rc = 1;
+    if (dt_replay_stopped(rp)) {
+        fprintf(stderr, "diagtap: replay stopped by a signal after %llu packets\n",
+                (unsigned long long)dt_replay_packets(rp));
+        rc = 1;
+    }
     dt_replay_finish(rp);
     uint64_t end = dt_replay_last_ts(rp);
     if (dt_engine_last_ts(run.eng) > end)
@@ -146,5 +156,6 @@ static int replay_main(int argc, char **argv, char **files)
     if (dt_cli_run_finish(&run, end) != 0)
         rc = 1;
     dt_replay_free(rp);
+    dt_stopsig_close(stop_fd);
     return rc;
 }

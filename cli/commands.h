@@ -8,6 +8,7 @@ int dt_cmd_proxy(int argc, char **argv);
 int dt_cmd_wrap(int argc, char **argv);
 int dt_cmd_dissectors(int argc, char **argv);
 int dt_cmd_fields(int argc, char **argv);
+int dt_cmd_schema(int argc, char **argv);
 int dt_cmd_version(void);
 
 /* What each command's --help prints before the shared options; the man page
@@ -16,5 +17,6 @@ extern const char dt_replay_usage[];
 extern const char dt_capture_usage[];
 extern const char dt_proxy_usage[];
 extern const char dt_wrap_usage[];
+extern const char dt_schema_usage[];
 
 #endif

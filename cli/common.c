@@ -149,6 +149,12 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         to.color = o->color >= 0 ? o->color == 1 : (isatty(fileno(r->out)) && !getenv("NO_COLOR"));
         add_sink(r, dt_text_sink_new(r->out, &to));
     }
+    bool ch_failed;
+    dt_sink *ch = dt_cli_ch_sink(&o->ch, &ch_failed);
+    if (ch_failed)
+        goto fail;
+    if (ch)
+        add_sink(r, ch);
     if (o->stats) /* a table inside JSON Lines would break every parser: stderr then */
         add_sink(r, dt_stats_sink_new(strcmp(o->format, "json") == 0 && !o->quiet ? stderr : r->out));
     if (o->live)  /* a proxy's timeline read through a pipe must not wait for 4 KiB */

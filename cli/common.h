@@ -10,6 +10,7 @@
 #include "core/engine.h"
 #include "core/filter.h"
 #include "core/registry.h"
+#include "clickhouse_cli.h"
 
 #define DT_CLI_MAX_LIST 32
 
@@ -38,13 +39,14 @@ typedef struct dt_cli_opts {
     int color;                /* -1 auto, 0 never, 1 always */
     bool timeline_to_stderr;  /* wrap: stdout is the relayed stream */
     bool live;                /* capture, proxy, wrap: line-buffered timeline */
+    dt_cli_ch_opts ch;        /* -o clickhouse://..., --clickhouse-* */
 } dt_cli_opts;
 
 typedef struct dt_cli_run {
     dt_registry *reg;
     dt_engine *eng;
     dt_filter *filter;
-    dt_sink *sinks[4];
+    dt_sink *sinks[6];
     int n_sinks;
     FILE *out;                /* timeline stream */
     bool close_out;

@@ -17,6 +17,7 @@ static const struct {
     { "wrap", dt_cmd_wrap, "launch a program and tap its stdin/stdout/stderr", dt_wrap_usage },
     { "dissectors", dt_cmd_dissectors, "list the protocols diagtap decodes", NULL },
     { "fields", dt_cmd_fields, "list the fields of every (or one) protocol", NULL },
+    { "schema", dt_cmd_schema, "print the CREATE TABLE statements for the ClickHouse output", dt_schema_usage },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/registry.h"
+#include "core/sinks/clickhouse/ch_url.h"
 
 #ifndef DIAGTAP_PLUGINDIR
 #define DIAGTAP_PLUGINDIR "/usr/local/lib/diagtap/plugins"
@@ -24,7 +25,31 @@ static int add_list(const char **list, int *n, const char *v, const char *what)
 }
 
 static int set_write(dt_cli_opts *o, const char *v) { o->write_path = v; return 0; }
-static int set_output(dt_cli_opts *o, const char *v) { o->output_path = v; return 0; }
+/* -o takes one timeline file and/or one ClickHouse URL (docs/fleet.md). */
+static int set_output(dt_cli_opts *o, const char *v)
+{
+    const char **slot = dt_ch_url_is(v) ? &o->ch.url : &o->output_path;
+    if (*slot) {
+        fprintf(stderr, "diagtap: -o: one %s only\n", slot == &o->ch.url ? "ClickHouse URL" : "timeline file");
+        return -1;
+    }
+    *slot = v;
+    return 0;
+}
+
+#define CH_SETTER(fn, flag) \
+    static int fn(dt_cli_opts *o, const char *v) { return dt_cli_ch_set(&o->ch, flag, v); }
+CH_SETTER(set_ch_password_file, "--clickhouse-password-file")
+CH_SETTER(set_ch_spool, "--clickhouse-spool")
+CH_SETTER(set_ch_spool_max, "--clickhouse-spool-max")
+CH_SETTER(set_ch_batch, "--clickhouse-batch")
+CH_SETTER(set_ch_batch_bytes, "--clickhouse-batch-bytes")
+CH_SETTER(set_ch_batch_ms, "--clickhouse-batch-ms")
+CH_SETTER(set_ch_queue, "--clickhouse-queue")
+CH_SETTER(set_ch_exit_wait, "--clickhouse-exit-wait")
+CH_SETTER(set_ch_format, "--clickhouse-format")
+CH_SETTER(set_ch_cacert, "--clickhouse-cacert")
+CH_SETTER(set_host_label, "--host-label")
 static int set_grep(dt_cli_opts *o, const char *v) { o->grep = v; return 0; }
 static int set_proto(dt_cli_opts *o, const char *v) { o->protos = v; return 0; }
 static int set_plugin_dir(dt_cli_opts *o, const char *v) { o->plugin_dir = v; return 0; }
@@ -77,7 +102,8 @@ static int set_set(dt_cli_opts *o, const char *v)
 const dt_cli_optdef dt_cli_common_options[] = {
     { "-T", "--format", "text|json", "output", "timeline format: readable lines (default) or JSON Lines",
       set_format, DT_CLI_COMPLETE_CHOICES, "text json" },
-    { "-o", "--output", "FILE", "output", "write the timeline to FILE instead of standard output",
+    { "-o", "--output", "FILE", "output", "write the timeline to FILE instead of standard output; a "
+      "clickhouse[s]://[USER@]HOST[:PORT]/DB.TABLE URL sends every event to ClickHouse too (docs/fleet.md)",
       set_output, DT_CLI_COMPLETE_FILE, NULL },
     { "-V", "--verbose", NULL, "output", "text: print each event's field tree under its line; json: add its bytes (raw)",
       set_verbose, 0, NULL },
@@ -104,6 +130,27 @@ const dt_cli_optdef dt_cli_common_options[] = {
       set_show_credentials, 0, NULL },
     { "--plugin-dir", NULL, "DIR", "decoding", "load external dissector .so files from DIR",
       set_plugin_dir, DT_CLI_COMPLETE_FILE, NULL },
+    { "--host-label", NULL, "NAME", "fleet", "ClickHouse: the rows' host column (default: the host name)",
+      set_host_label, 0, NULL },
+    { "--clickhouse-password-file", NULL, "FILE", "fleet",
+      "the ClickHouse password (else $DIAGTAP_CLICKHOUSE_PASSWORD)", set_ch_password_file, DT_CLI_COMPLETE_FILE, NULL },
+    { "--clickhouse-spool", NULL, "DIR", "fleet",
+      "where batches wait while ClickHouse is down (default $STATE_DIRECTORY/spool, /var/spool/diagtap)",
+      set_ch_spool, DT_CLI_COMPLETE_FILE, NULL },
+    { "--clickhouse-spool-max", NULL, "SIZE", "fleet", "cap of the spool (k, M, G; default: the disk)",
+      set_ch_spool_max, 0, NULL },
+    { "--clickhouse-batch", NULL, "ROWS", "fleet", "rows per insert (default 50000)", set_ch_batch, 0, NULL },
+    { "--clickhouse-batch-bytes", NULL, "SIZE", "fleet", "bytes per insert (default 8M)", set_ch_batch_bytes, 0, NULL },
+    { "--clickhouse-batch-ms", NULL, "MS", "fleet", "longest a row waits for its batch (default 1000)",
+      set_ch_batch_ms, 0, NULL },
+    { "--clickhouse-queue", NULL, "N", "fleet", "batches held in memory before spooling (default 8)",
+      set_ch_queue, 0, NULL },
+    { "--clickhouse-exit-wait", NULL, "S", "fleet", "at exit, seconds to go on sending before spooling (default 10)",
+      set_ch_exit_wait, 0, NULL },
+    { "--clickhouse-format", NULL, "FORMAT", "fleet", "insert format: rowbinary (default) or jsoneachrow",
+      set_ch_format, DT_CLI_COMPLETE_CHOICES, "rowbinary jsoneachrow" },
+    { "--clickhouse-cacert", NULL, "FILE", "fleet", "CA bundle for clickhouses://", set_ch_cacert,
+      DT_CLI_COMPLETE_FILE, NULL },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
 };
 
