@@ -15,7 +15,9 @@
 
 const char dt_cli_common_help[] =
     "output:\n"
-    "  -T text|json          timeline format: readable lines (default) or JSON Lines\n"
+    "  -T FORMAT             text (default): readable lines; json: JSON Lines;\n"
+    "                        html: one self-contained report page (docs/html.md);\n"
+    "                        mermaid: a sequence diagram of the exchanges (.md: fenced)\n"
     "  -o FILE               write the timeline to FILE instead of standard output\n"
     "  -V                    text: print each event's field tree under its line\n"
     "  --color WHEN          auto (default: only on a terminal), always, never\n"
@@ -25,6 +27,8 @@ const char dt_cli_common_help[] =
     "filtering:\n"
     "  --grep REGEX          only events whose summary or a field value matches (PCRE2)\n"
     "  --proto NAME[,NAME]   only events of these protocols\n"
+    "  --from TIME, --to TIME  only events in this time range (inclusive): 2026-11-18T12:06:40Z,\n"
+    "                        12:06:40.5 (local, first event's date), +2.5s after the first event\n"
     "decoding:\n"
     "  -d PORT=PROTO         decode TCP/UDP port PORT as PROTO (see 'diagtap dissectors')\n"
     "  --kdnet-key KEY       KDNET key as given to bcdedit (w.x.y.z); repeat for several,\n"
@@ -85,8 +89,9 @@ int dt_cli_common_arg(dt_cli_opts *o, int argc, char **argv, int *i)
     if (is_opt(a, "-T")) {
         if (need_value(argc, argv, i, &o->format) < 0)
             return -1;
-        if (strcmp(o->format, "text") != 0 && strcmp(o->format, "json") != 0) {
-            fprintf(stderr, "diagtap: -T takes text or json, not '%s'\n", o->format);
+        if (strcmp(o->format, "text") != 0 && strcmp(o->format, "json") != 0 && strcmp(o->format, "html") != 0 &&
+            strcmp(o->format, "mermaid") != 0) {
+            fprintf(stderr, "diagtap: -T takes text, json, html or mermaid, not '%s'\n", o->format);
             return -1;
         }
         return 1;
@@ -95,6 +100,10 @@ int dt_cli_common_arg(dt_cli_opts *o, int argc, char **argv, int *i)
         return need_value(argc, argv, i, &o->grep);
     if (is_opt(a, "--proto"))
         return need_value(argc, argv, i, &o->protos);
+    if (is_opt(a, "--from"))
+        return need_value(argc, argv, i, &o->from);
+    if (is_opt(a, "--to"))
+        return need_value(argc, argv, i, &o->to);
     if (is_opt(a, "--plugin-dir"))
         return need_value(argc, argv, i, &o->plugin_dir);
     if (is_opt(a, "-d") || is_opt(a, "--decode-as")) {
@@ -222,7 +231,7 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         goto fail;
     }
 
-    if (o->grep || o->protos) {
+    if (o->grep || o->protos || o->from || o->to) {
         r->filter = dt_filter_new();
         if (!r->filter)
             goto fail;
@@ -232,6 +241,10 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         }
         if (o->protos && dt_filter_set_protos(r->filter, o->protos, err, sizeof err) != 0) {
             fprintf(stderr, "diagtap: --proto: %s\n", err);
+            goto fail;
+        }
+        if ((o->from || o->to) && dt_filter_set_time(r->filter, o->from, o->to, err, sizeof err) != 0) {
+            fprintf(stderr, "diagtap: --from/--to: %s\n", err);
             goto fail;
         }
         dt_engine_set_filter(r->eng, r->filter);
@@ -258,13 +271,19 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         /* no timeline: only the recording and/or the statistics */
     } else if (strcmp(o->format, "json") == 0) {
         add_sink(r, dt_json_sink_new(r->out));
+    } else if (strcmp(o->format, "html") == 0) {
+        const char *title = o->output_path ? strrchr(o->output_path, '/') : NULL;
+        add_sink(r, dt_html_sink_new(r->out, title ? title + 1 : o->output_path));
+    } else if (strcmp(o->format, "mermaid") == 0) {
+        size_t n = o->output_path ? strlen(o->output_path) : 0;
+        add_sink(r, dt_mermaid_sink_new(r->out, n > 3 && !strcmp(o->output_path + n - 3, ".md"), 0));
     } else {
         dt_text_opts to = { .verbose = o->verbose };
         to.color = o->color >= 0 ? o->color == 1 : (isatty(fileno(r->out)) && !getenv("NO_COLOR"));
         add_sink(r, dt_text_sink_new(r->out, &to));
     }
-    if (o->stats) /* a table inside JSON Lines would break every parser: stderr then */
-        add_sink(r, dt_stats_sink_new(strcmp(o->format, "json") == 0 && !o->quiet ? stderr : r->out));
+    if (o->stats) /* a table inside JSON Lines, HTML or a diagram would break it: stderr then */
+        add_sink(r, dt_stats_sink_new(strcmp(o->format, "text") != 0 && !o->quiet ? stderr : r->out));
     if (o->live)  /* a proxy's timeline read through a pipe must not wait for 4 KiB */
         setvbuf(r->out, NULL, _IOLBF, 0);
     return 0;
