@@ -438,7 +438,12 @@
     detEl.innerHTML = h;
     if (center && (e.t < R.v0 || e.t > R.v1)) { var sp = R.v1 - R.v0; R.v0 = e.t - sp / 2; R.v1 = R.v0 + sp; refreshList(false); }
     redraw();
-    highlightList();
+    var L = R.listed || [], v = R.inView, at = L.indexOf(e);
+    if (v && at >= v.from && at < v.to) { /* bring its row into the list's view */
+      var y = (at - v.from) * LIST_ROW;
+      if (y < listEl.scrollTop || y > listEl.scrollTop + listEl.clientHeight - LIST_ROW) listEl.scrollTop = Math.max(0, y - 3 * LIST_ROW);
+    }
+    renderList();
   }
 
   /* ---------- the event list: the visible time range, only the rows on screen ---------- */
@@ -602,7 +607,17 @@
   R.select = select; R.setQuery = setQuery; R.zoomAt = zoomAt; R.pan = pan; R.fit = function () { fit(); redraw(); };
   R.setView = function (v0, v1) { R.v0 = v0; R.v1 = v1; redraw(); refreshList(false); };
   R.drawNow = function () { draw(); return R.drawn; };
-  R.xOfEvent = function (e) { return LABEL_W + xOf(e.t); };
+  /* Where an event is drawn, in page coordinates (tests click there). */
+  R.boxOf = function (seq) {
+    var e = eventBySeq(seq); if (!e) return null;
+    var rc = cv.getBoundingClientRect(), l = e.lane, top = l.y - lanesEl.scrollTop;
+    if (e.span) {
+      var s = e.span, ry = top + LANE_PAD + MARK_H + ROW_GAP + s.row * (ROW_H + ROW_GAP);
+      var x0 = Math.max(0, xOf(s.t0)), x1 = s.t1 === Infinity ? W - 14 : Math.min(W, xOf(s.t1));
+      return { x: rc.left + x0, y: rc.top + ry, w: x1 - x0, h: ROW_H };
+    }
+    return { x: rc.left + xOf(e.t) - 1, y: rc.top + top + LANE_PAD, w: 3, h: MARK_H };
+  };
 
   document.addEventListener("DOMContentLoaded", function () {
     var t0 = performance.now();
