@@ -104,7 +104,9 @@ int dt_engine_check_options(dt_engine *e, char *err, size_t errsz)
             const dt_dissector *d = dt_registry_at(e->reg, k);
             why[0] = '\0';
             if (d->check_option && d->check_option(e->opts[i].name, e->opts[i].value, why, sizeof why) != 0) {
-                snprintf(err, errsz, "%s=%s: %s", e->opts[i].name, e->opts[i].value, why);
+                const dt_option_def *od = dt_registry_option(e->reg, e->opts[i].name, false);
+                bool secret = od && (od->flags & DT_OPT_SECRET);
+                snprintf(err, errsz, "%s=%s: %s", e->opts[i].name, secret ? "<redacted>" : e->opts[i].value, why);
                 return -1;
             }
         }
