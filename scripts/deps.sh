@@ -12,3 +12,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     libjansson-dev libgcrypt20-dev libwireshark-dev libglib2.0-dev \
     tshark tcpdump jq socat openssl procps util-linux iproute2 \
     samba smbclient lldb-14 python3 python3-debugpy zsh man-db >/dev/null
+# The HTML report's tests (tests/html): Debian's chromium driven over the
+# DevTools protocol, and Mermaid's own renderer for -T mermaid (npm, no
+# browser download: it runs inside that chromium).
+$SUDO apt-get install -y -qq --no-install-recommends chromium python3-websocket wireshark-common nodejs npm >/dev/null
+$SUDO mkdir -p /opt/diagtap-npm
+$SUDO npm install --prefix /opt/diagtap-npm --no-audit --no-fund --ignore-scripts mermaid@11 >/dev/null
