@@ -604,7 +604,7 @@
     R.query = parseQuery(q);
     applyFilter();
   }
-  R.select = select; R.setQuery = setQuery; R.zoomAt = zoomAt; R.pan = pan; R.fit = function () { fit(); redraw(); };
+  R.select = select; R.setQuery = setQuery; R.zoomAt = zoomAt; R.pan = pan; R.fit = function () { fit(); redraw(); refreshList(false); };
   R.setView = function (v0, v1) { R.v0 = v0; R.v1 = v1; redraw(); refreshList(false); };
   R.drawNow = function () { draw(); return R.drawn; };
   /* Where an event is drawn, in page coordinates (tests click there). */
