@@ -55,7 +55,7 @@ class Browser:
                 self.close()
                 raise RuntimeError('chromium did not start its DevTools endpoint')
             time.sleep(0.2)
-        self.ws = websocket.create_connection(pages[0]['webSocketDebuggerUrl'], timeout=120,
+        self.ws = websocket.create_connection(pages[0]['webSocketDebuggerUrl'], timeout=900,
                                               suppress_origin=True)
         self.call('Runtime.enable')
         self.call('Log.enable')
