@@ -82,6 +82,15 @@ def main():
         ch = (e['conv'] or {}).get('channel') or '(input)'
         if ch not in channels:
             channels.append(ch)
+    # --stats: a section per channel, one row each, events counted as the JSON Lines has them
+    table = run('replay', SAMPLE, '--stats', '-q').decode()
+    if '\nCHANNEL ' not in table:
+        fail('--stats has no per-channel section')
+    for ch in channels:
+        row = next((l for l in table.splitlines() if l.startswith(ch + ' ')), None)
+        n = sum(1 for e in events if ((e['conv'] or {}).get('channel') or '(input)') == ch)
+        if not row or int(row.split()[1]) != n:
+            fail('--stats channel row for %s: %r, expected %d events' % (ch, row, n))
     answered = [e for e in events if e['role'] == 'response' and e['latency_ns'] is not None]
     err_spans = [e for e in answered if e['is_error']]
     if not err_spans:
