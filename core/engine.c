@@ -725,10 +725,8 @@ static void vnote(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_ki
     if (s)
         e->ev.summary = s;
     e->ev.is_error = kind == DT_EV_ERROR;
-    if (c && c->d) {
-        e->ev.proto = c->d->display_name ? c->d->display_name : c->d->name;
-        e->ev.proto_name = c->d->name;
-    }
+    /* an engine note ("cat exited with status 0", "connection refused") is
+     * diagtap's own word, not the protocol's: it keeps proto "diagtap" */
     dt_ev_commit(e);
 }
 
