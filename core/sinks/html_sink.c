@@ -88,7 +88,7 @@ static void html_channel(dt_sink *s, const dt_channel *ch)
 }
 
 /* ["e", seq, t, conv, dir, kind, proto, proto_name, summary, role, req_seq,
- *  latency_ns, status, flags, stats_key, raw_len, raw_b64, fields]
+ *  latency_ns, status, flags, stats_key, raw_len, raw_b64] TAB {fields}
  * (docs/html.md lists them). */
 static void html_event(dt_sink *s, const dt_event *ev)
 {
@@ -133,14 +133,17 @@ static void html_event(dt_sink *s, const dt_event *ev)
         put_raw_b64(w, ev->raw, ev->raw_len < RAW_MAX ? ev->raw_len : RAW_MAX);
     else
         dt_jw_null(w);
+    dt_jw_end_array(w);
+    /* The field tree after a tab, outside the array: the page parses the
+     * small head of every record at load and a tree only when it is needed
+     * (a click, a field search). A tab is never raw inside JSON text. */
     if (ev->fields) {
+        dt_jw_flush(w);
+        putc('\t', h->out);
         dt_jw_begin_object(w);
         dt_json_write_fields(w, ev->fields);
         dt_jw_end_object(w);
-    } else {
-        dt_jw_null(w);
     }
-    dt_jw_end_array(w);
     dt_jw_newline(w);
     dt_sink_file_status(h->out, &h->reported, "HTML report");
 }

@@ -31,7 +31,8 @@
     for (var i = 0; i < lines.length; i++) {
       var ln = lines[i];
       if (!ln) continue;
-      var r;
+      var r, tab = ln.indexOf("\t"), ftext = null;
+      if (tab >= 0) { ftext = ln.slice(tab + 1); ln = ln.slice(0, tab); }
       try { r = JSON.parse(ln); } catch (e) { bad++; continue; }
       switch (r[0]) {
       case "base": R.base = BigInt(r[1]); R.baseText = r[2]; break;
@@ -41,7 +42,7 @@
         var cv = R.convs[r[3]] || null;
         var ev = { seq: r[1], t: r[2], conv: cv, dir: r[4], kind: r[5], proto: r[6] || "?", pname: r[7],
           sum: r[8], role: r[9], req: r[10], lat: r[11], status: r[12], err: (r[13] & 1) !== 0 || r[5] === 2,
-          mal: (r[13] & 2) !== 0, key: r[14], rawLen: r[15], raw: r[16], f: r[17], vis: true, resp: 0 };
+          mal: (r[13] & 2) !== 0, key: r[14], rawLen: r[15], raw: r[16], ft: ftext, vis: true, resp: 0 };
         ev.lane = lane(cv && cv.channel ? cv.channel : "(input)");
         R.events.push(ev);
         break;
@@ -51,6 +52,13 @@
     if (m) { try { var meta = JSON.parse(m.textContent); R.complete = !!meta.complete; R.title = meta.title; } catch (e) { } }
     R.badLines = bad;
   }
+
+  /* The field tree, parsed when it is needed (the record keeps its text). */
+  function fieldsOf(e) {
+    if (!e.ft) return null;
+    try { return JSON.parse(e.ft); } catch (x) { return null; }
+  }
+  R.fieldsOf = fieldsOf;
 
   function bsearch(arr, key, get) { /* first index whose get() >= key */
     var lo = 0, hi = arr.length;
@@ -180,7 +188,7 @@
       var s = WORDS[t.name](e).toLowerCase();
       return t.sub ? s.indexOf(t.val) >= 0 : s.split(" ").indexOf(t.val) >= 0;
     }
-    return fieldMatch(e.f, t.name, t.val, t.sub, 0);
+    return e.ft !== null && e.ft.toLowerCase().indexOf(t.val) >= 0 && fieldMatch(fieldsOf(e), t.name, t.val, t.sub, 0);
   }
   function applyFilter() {
     var terms = R.query || [], n = 0;
@@ -433,7 +441,8 @@
     if (e.status) rows.push(["status", "<span style=\"color:" + (e.err ? ERR : "inherit") + "\">" + esc(e.status) + "</span>"]);
     var h = "<h2 id=\"dt-sel-summary\">" + esc(e.sum) + "</h2><table class=\"meta\">";
     rows.forEach(function (r) { h += "<tr><td>" + r[0] + "</td><td>" + r[1] + "</td></tr>"; });
-    h += "</table><h3>Fields</h3>" + (e.f ? treeHTML(e.f, 0) : "<div class=\"empty\">no fields</div>");
+    var f = fieldsOf(e);
+    h += "</table><h3>Fields</h3>" + (f ? treeHTML(f, 0) : "<div class=\"empty\">no fields</div>");
     if (e.raw) h += "<h3>Raw bytes (" + e.rawLen + ")</h3><pre class=\"hex\">" + esc(hexdump(e.raw, e.rawLen)) + "</pre>";
     detEl.innerHTML = h;
     if (center && (e.t < R.v0 || e.t > R.v1)) { var sp = R.v1 - R.v0; R.v0 = e.t - sp / 2; R.v1 = R.v0 + sp; refreshList(false); }
