@@ -46,6 +46,16 @@ static void put_raw_b64(dt_jw *w, const uint8_t *p, size_t n)
     dt_jw_string(w, out, o);
 }
 
+/* A secret was redacted somewhere in the tree: then the raw bytes (which
+ * hold it) stay out of the report too, as they stay out of JSON Lines. */
+static bool has_redacted(const dt_field *f, int depth)
+{
+    for (; f; f = f->next)
+        if ((f->flags & DT_FLD_REDACTED) || (f->child && depth < 64 && has_redacted(f->child, depth + 1)))
+            return true;
+    return false;
+}
+
 /* Describes a conversation the first time one of its events comes by. */
 static void describe_conv(html_sink *h, const dt_conv_info *c)
 {
@@ -129,7 +139,7 @@ static void html_event(dt_sink *s, const dt_event *ev)
     dt_jw_uint(w, (ev->is_error ? 1u : 0u) | (ev->malformed ? 2u : 0u));
     dt_jw_cstr(w, ev->stats_key);
     dt_jw_uint(w, ev->raw_len);
-    if (ev->raw && ev->raw_len)
+    if (ev->raw && ev->raw_len && !has_redacted(ev->fields, 0))
         put_raw_b64(w, ev->raw, ev->raw_len < RAW_MAX ? ev->raw_len : RAW_MAX);
     else
         dt_jw_null(w);

@@ -88,7 +88,7 @@ class Browser:
 
     def open(self, path):
         self.call('Page.navigate', url='file://' + os.path.abspath(path))
-        self.wait_event('Page.loadEventFired', timeout=300)
+        self.wait_event('Page.loadEventFired', timeout=float(os.environ.get('CDP_LOAD_TIMEOUT', '300')))
 
     def eval(self, expr):
         r = self.call('Runtime.evaluate', expression=expr, returnByValue=True, awaitPromise=True)

@@ -77,6 +77,17 @@ def main():
     if text.lower().count('</script>') != text.lower().count('<script'):
         fail('a <script> block is not closed exactly once (escaping?)')
 
+    # secrets: the raw bytes of a message whose credential fields were redacted stay out
+    def heads(t):
+        return [json.loads(l.split('\t')[0]) for l in t.splitlines() if l.startswith('["e",')]
+    auth = [h for h in heads(text) if 'NTLMSSP_AUTH' in h[8] and h[9] == 1]
+    if not auth or any(h[16] is not None for h in auth):
+        fail('raw bytes of NTLMSSP_AUTH (credentials) are in the report: %s' % [h[1] for h in auth])
+    shown = os.path.join(tmp, 'creds.html')
+    run('replay', SAMPLE, '-T', 'html', '-o', shown, '--show-credentials')
+    if any(h[16] is None for h in heads(open(shown, encoding='utf-8').read()) if 'NTLMSSP_AUTH' in h[8] and h[9] == 1):
+        fail('--show-credentials: the NTLMSSP_AUTH bytes are still withheld')
+
     channels = []
     for e in events:
         ch = (e['conv'] or {}).get('channel') or '(input)'
