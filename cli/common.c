@@ -105,7 +105,7 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         goto fail;
     }
 
-    if (o->grep || o->protos) {
+    if (o->grep || o->protos || o->from || o->to) {
         r->filter = dt_filter_new();
         if (!r->filter)
             goto fail;
@@ -115,6 +115,10 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         }
         if (o->protos && dt_filter_set_protos(r->filter, o->protos, err, sizeof err) != 0) {
             fprintf(stderr, "diagtap: --proto: %s\n", err);
+            goto fail;
+        }
+        if ((o->from || o->to) && dt_filter_set_time(r->filter, o->from, o->to, err, sizeof err) != 0) {
+            fprintf(stderr, "diagtap: --from/--to: %s\n", err);
             goto fail;
         }
         dt_engine_set_filter(r->eng, r->filter);
@@ -144,6 +148,12 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         if (js)
             dt_json_sink_set_raw(js, o->verbose);
         add_sink(r, js);
+    } else if (strcmp(o->format, "html") == 0) {
+        const char *title = o->output_path ? strrchr(o->output_path, '/') : NULL;
+        add_sink(r, dt_html_sink_new(r->out, title ? title + 1 : o->output_path));
+    } else if (strcmp(o->format, "mermaid") == 0) {
+        size_t n = o->output_path ? strlen(o->output_path) : 0;
+        add_sink(r, dt_mermaid_sink_new(r->out, n > 3 && !strcmp(o->output_path + n - 3, ".md"), 0));
     } else {
         dt_text_opts to = { .verbose = o->verbose, .hex = o->hex };
         to.color = o->color >= 0 ? o->color == 1 : (isatty(fileno(r->out)) && !getenv("NO_COLOR"));
@@ -155,8 +165,8 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         goto fail;
     if (ch)
         add_sink(r, ch);
-    if (o->stats) /* a table inside JSON Lines would break every parser: stderr then */
-        add_sink(r, dt_stats_sink_new(strcmp(o->format, "json") == 0 && !o->quiet ? stderr : r->out));
+    if (o->stats) /* a table inside JSON Lines, HTML or a diagram would break it: stderr then */
+        add_sink(r, dt_stats_sink_new(strcmp(o->format, "text") != 0 && !o->quiet ? stderr : r->out));
     if (o->live)  /* a proxy's timeline read through a pipe must not wait for 4 KiB */
         setvbuf(r->out, NULL, _IOLBF, 0);
     return 0;

@@ -20,6 +20,7 @@ typedef struct dt_cli_opts {
     const char *output_path;  /* -o FILE: timeline to a file instead of stdout */
     const char *grep;         /* --grep REGEX */
     const char *protos;       /* --proto NAME[,NAME] */
+    const char *from, *to;    /* --from / --to TIME (core/timerange.h) */
     const char *plugin_dir;   /* --plugin-dir DIR */
     const char *decode_as[DT_CLI_MAX_LIST]; /* -d PORT=PROTO */
     int n_decode_as;

@@ -52,6 +52,8 @@ CH_SETTER(set_ch_cacert, "--clickhouse-cacert")
 CH_SETTER(set_host_label, "--host-label")
 static int set_grep(dt_cli_opts *o, const char *v) { o->grep = v; return 0; }
 static int set_proto(dt_cli_opts *o, const char *v) { o->protos = v; return 0; }
+static int set_from(dt_cli_opts *o, const char *v) { o->from = v; return 0; }
+static int set_to(dt_cli_opts *o, const char *v) { o->to = v; return 0; }
 static int set_plugin_dir(dt_cli_opts *o, const char *v) { o->plugin_dir = v; return 0; }
 static int set_stats(dt_cli_opts *o, const char *v) { (void)v; o->stats = true; return 0; }
 static int set_quiet(dt_cli_opts *o, const char *v) { (void)v; o->quiet = true; return 0; }
@@ -62,8 +64,8 @@ static int set_show_credentials(dt_cli_opts *o, const char *v) { (void)v; o->sho
 
 static int set_format(dt_cli_opts *o, const char *v)
 {
-    if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
-        fprintf(stderr, "diagtap: -T takes text or json, not '%s'\n", v);
+    if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0 && strcmp(v, "html") != 0 && strcmp(v, "mermaid") != 0) {
+        fprintf(stderr, "diagtap: -T takes text, json, html or mermaid, not '%s'\n", v);
         return -1;
     }
     o->format = v;
@@ -100,8 +102,9 @@ static int set_set(dt_cli_opts *o, const char *v)
 }
 
 const dt_cli_optdef dt_cli_common_options[] = {
-    { "-T", "--format", "text|json", "output", "timeline format: readable lines (default) or JSON Lines",
-      set_format, DT_CLI_COMPLETE_CHOICES, "text json" },
+    { "-T", "--format", "text|json|html|mermaid", "output",
+      "timeline format: readable lines (default), JSON Lines, an HTML report (docs/html.md) or a Mermaid sequence diagram",
+      set_format, DT_CLI_COMPLETE_CHOICES, "text json html mermaid" },
     { "-o", "--output", "FILE", "output", "write the timeline to FILE instead of standard output; a "
       "clickhouse[s]://[USER@]HOST[:PORT]/DB.TABLE URL sends every event to ClickHouse too (docs/fleet.md)",
       set_output, DT_CLI_COMPLETE_FILE, NULL },
@@ -122,6 +125,10 @@ const dt_cli_optdef dt_cli_common_options[] = {
       set_grep, 0, NULL },
     { "--proto", NULL, "NAME[,NAME]", "filtering", "only events of these protocols",
       set_proto, DT_CLI_COMPLETE_PROTO, NULL },
+    { "--from", NULL, "TIME", "filtering",
+      "only events at or after TIME: 2026-11-18T12:06:40Z, 12:06:40.5 (local, first event's date), +2.5s (after the first event)",
+      set_from, 0, NULL },
+    { "--to", NULL, "TIME", "filtering", "only events at or before TIME (same forms as --from)", set_to, 0, NULL },
     { "-d", "--decode-as", "PORT=PROTO", "decoding", "decode TCP/UDP port PORT as PROTO (see 'diagtap dissectors')",
       set_decode_as, DT_CLI_COMPLETE_PROTO, NULL },
     { "--set", NULL, "NAME=VALUE", "decoding", "a dissector option by name (e.g. kdnet.key=1.2.3.4)",

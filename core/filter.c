@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "sinks/format.h"
+#include "timerange.h"
 
 #define MAX_PROTOS 32
 #define VALUE_TEXT 512 /* non-string values are matched on their first 511 bytes of text */
@@ -19,6 +20,8 @@ struct dt_filter {
     char *protos_buf;     /* the --proto list, split in place */
     const char *protos[MAX_PROTOS];
     size_t n_protos;
+    dt_timerange time;    /* --from / --to */
+    bool has_time;
 };
 
 dt_filter *dt_filter_new(void) { return calloc(1, sizeof(dt_filter)); }
@@ -87,6 +90,29 @@ int dt_filter_set_protos(dt_filter *f, const char *list, char *err, size_t errsz
     return 0;
 }
 
+int dt_filter_set_time(dt_filter *f, const char *from, const char *to, char *err, size_t errsz)
+{
+    dt_timerange r = { 0 };
+    if (from && dt_tbound_parse(from, &r.from, err, errsz) != 0)
+        return -1;
+    if (to && dt_tbound_parse(to, &r.to, err, errsz) != 0)
+        return -1;
+    f->time = r;
+    f->has_time = from || to;
+    return 0;
+}
+
+/* A pending request belongs where it was sent, not where it was given up. */
+static bool time_ok(dt_filter *f, const dt_event *ev)
+{
+    if (!f->has_time)
+        return true;
+    uint64_t ts = ev->ts_ns;
+    if (ev->kind == DT_EV_PENDING && ev->has_latency && ev->latency_ns <= ts)
+        ts -= ev->latency_ns;
+    return dt_timerange_contains(&f->time, ts);
+}
+
 static bool proto_ok(const dt_filter *f, const dt_event *ev)
 {
     if (!f->n_protos)
@@ -125,7 +151,7 @@ bool dt_filter_match(dt_filter *f, const dt_event *ev)
 {
     if (!f)
         return true;
-    if (!proto_ok(f, ev))
+    if (!time_ok(f, ev) || !proto_ok(f, ev))
         return false;
     if (!f->re)
         return true;

@@ -15,6 +15,8 @@ void dt_filter_free(dt_filter *f);
 int dt_filter_set_grep(dt_filter *f, const char *regex, char *err, size_t errsz);
 /* Comma-separated dissector names (or display names, case-insensitive). */
 int dt_filter_set_protos(dt_filter *f, const char *list, char *err, size_t errsz);
+/* --from / --to (core/timerange.h); either may be NULL. */
+int dt_filter_set_time(dt_filter *f, const char *from, const char *to, char *err, size_t errsz);
 bool dt_filter_match(dt_filter *f, const dt_event *ev);
 
 #endif

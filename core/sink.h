@@ -55,5 +55,12 @@ void dt_json_sink_set_raw(dt_sink *s, bool raw);
 dt_sink *dt_pcapng_sink_new(const char *path, char *err, size_t errsz);
 /* --stats: a table per protocol and command, printed by finish(). */
 dt_sink *dt_stats_sink_new(FILE *out);
+/* The same statistics as one JSON object (the HTML report's table). */
+dt_sink *dt_stats_sink_new_json(FILE *out);
+/* -T html: one self-contained report (docs/html.md); title may be NULL. */
+dt_sink *dt_html_sink_new(FILE *out, const char *title);
+/* -T mermaid: a sequenceDiagram of the exchanges; markdown: inside a
+ * ```mermaid fence; at most max_messages arrows (0: 1000), then a note. */
+dt_sink *dt_mermaid_sink_new(FILE *out, bool markdown, uint64_t max_messages);
 
 #endif

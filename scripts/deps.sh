@@ -17,3 +17,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 $SUDO apt-get install -y -qq --no-install-recommends \
     libhttp-parser-dev libexpat1-dev python3-winrm python3-requests-ntlm python3-yaml \
     krb5-kdc krb5-admin-server krb5-user python3-gssapi >/dev/null
+# The HTML report's tests (tests/html): Debian's chromium driven over the
+# DevTools protocol, and Mermaid's own renderer for -T mermaid (npm, no
+# browser download: it runs inside that chromium).
+$SUDO apt-get install -y -qq --no-install-recommends chromium python3-websocket wireshark-common nodejs npm >/dev/null
+$SUDO mkdir -p /opt/diagtap-npm
+$SUDO npm install --prefix /opt/diagtap-npm --no-audit --no-fund --ignore-scripts mermaid@11 >/dev/null

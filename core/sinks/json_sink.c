@@ -149,6 +149,8 @@ static void write_fields(dt_jw *w, const dt_field *first)
     }
 }
 
+void dt_json_write_fields(dt_jw *w, const struct dt_field *first) { write_fields(w, first); }
+
 static void json_event(dt_sink *s, const dt_event *ev)
 {
     json_sink *js = (json_sink *)s;

@@ -54,7 +54,8 @@ static void put_string(dt_jw *w, const void *s, size_t len)
         const char *esc;
         char u[7];
         size_t n = 1;
-        if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\') {
+        if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\' &&
+            !(w->script_safe && (b == '<' || b == '>' || b == '&'))) {
             run++;
             i++;
             continue;
@@ -75,7 +76,7 @@ static void put_string(dt_jw *w, const void *s, size_t len)
             case '\n': esc = "\\n"; break;
             case '\r': esc = "\\r"; break;
             case '\t': esc = "\\t"; break;
-            default:
+            default: /* C0 controls, DEL, and <>& when script_safe */
                 u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0';
                 u[4] = hex[b >> 4], u[5] = hex[b & 15], u[6] = '\0';
                 esc = u;
@@ -92,7 +93,7 @@ static void put_string(dt_jw *w, const void *s, size_t len)
 
 void dt_json_write_string(FILE *f, const void *s, size_t len)
 {
-    dt_jw w;
+    dt_jw w = { 0 };
     dt_jw_init(&w, f);
     put_string(&w, s, len);
     dt_jw_flush(&w);

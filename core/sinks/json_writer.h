@@ -17,10 +17,11 @@ typedef struct dt_jw {
     bool after_key;
     bool has_items[DT_JW_MAX_DEPTH]; /* per open container: a value was written */
     size_t used;
+    bool script_safe; /* '<', '>' and '&' as \u003c...: the text may sit inside an HTML <script> */
     char buf[4096]; /* staged output: one fwrite per line, not one stdio call per byte */
 } dt_jw;
 
-void dt_jw_init(dt_jw *w, FILE *f);
+void dt_jw_init(dt_jw *w, FILE *f); /* keeps script_safe as it was set */
 /* Containers nest at most DT_JW_MAX_DEPTH deep; begin returns false (and
  * writes nothing) when that would be exceeded, and the caller writes a
  * scalar instead. */
@@ -48,6 +49,11 @@ void dt_jw_null(dt_jw *w);
 void dt_jw_newline(dt_jw *w);
 /* Hands what is staged to the FILE. */
 void dt_jw_flush(dt_jw *w);
+
+struct dt_field;
+/* A field list as object members, by the rules of docs/json-schema.md
+ * ("fields"); written by the JSON Lines sink, shared with the HTML report. */
+void dt_json_write_fields(dt_jw *w, const struct dt_field *first);
 
 /* Writes s as a quoted JSON string: '"' and '\\' escaped, \b \f \n \r \t
  * by name, other C0 controls and DEL as \u00XX, well-formed UTF-8 as is,

@@ -6,10 +6,13 @@
 
 #include "format.h"
 #include "histogram.h"
+#include "json_writer.h"
 #include "sink_util.h"
 
 #define MAX_STATUSES 8 /* distinct error statuses kept per key; the rest are "other" */
 #define MAX_OPEN (1u << 20) /* requests remembered while unanswered (as the engine's pairing) */
+#define MAX_CHANNELS 1024   /* channels counted on their own; the rest under "(other)" */
+#define MAX_PENDING_LISTED 200 /* unanswered requests listed by name; the rest counted */
 
 typedef struct status_count {
     char *status;
@@ -36,10 +39,30 @@ typedef struct open_req {
     entry *e;
 } open_req;
 
+/* Per channel: what came through it. */
+typedef struct chan_stats {
+    char *name;
+    uint64_t events, requests, replies, errors, pending;
+    dt_hist latency;
+} chan_stats;
+
+/* An unanswered request, for the list at the end. */
+typedef struct pending_item {
+    char *channel;
+    char *summary;
+    uint64_t age_ns;
+} pending_item;
+
 typedef struct stats_sink {
     dt_sink base;
     FILE *out;
+    bool json; /* the HTML report's table: one JSON object instead of text */
     bool reported;
+    chan_stats *chans;
+    size_t n_chans, cap_chans;
+    pending_item pend[MAX_PENDING_LISTED];
+    size_t n_pend;
+    uint64_t pend_total;
     entry **slots; /* open addressing */
     size_t cap, n;
     open_req *open; /* linear probing, backward-shift deletion */
@@ -179,10 +202,70 @@ static void count_status(entry *e, const char *status)
     e->other_errors++;
 }
 
+static chan_stats *chan_of(stats_sink *s, const dt_event *ev)
+{
+    const char *name = ev->conv && ev->conv->channel ? ev->conv->channel->name : ev->input ? ev->input : "(none)";
+    for (size_t i = s->n_chans; i-- > 0;) /* few channels; the newest are the busiest */
+        if (!strcmp(s->chans[i].name, name))
+            return &s->chans[i];
+    if (s->n_chans == MAX_CHANNELS)
+        name = "(other)";
+    if (s->n_chans == s->cap_chans) {
+        size_t ncap = s->cap_chans ? s->cap_chans * 2 : 8;
+        chan_stats *n = realloc(s->chans, ncap * sizeof *n);
+        if (!n)
+            return NULL;
+        s->chans = n;
+        s->cap_chans = ncap;
+    }
+    chan_stats *c = &s->chans[s->n_chans];
+    memset(c, 0, sizeof *c);
+    if (!(c->name = strdup(name)))
+        return NULL;
+    dt_hist_init(&c->latency);
+    s->n_chans++;
+    return c;
+}
+
+static void count_channel(stats_sink *s, const dt_event *ev)
+{
+    chan_stats *c = chan_of(s, ev);
+    if (!c)
+        return;
+    c->events++;
+    if (ev->kind == DT_EV_PENDING) {
+        c->pending++;
+        s->pend_total++;
+        if (s->n_pend < MAX_PENDING_LISTED) {
+            pending_item *p = &s->pend[s->n_pend];
+            p->channel = strdup(c->name);
+            p->summary = strdup(ev->summary ? ev->summary : "");
+            p->age_ns = ev->has_latency ? ev->latency_ns : 0;
+            if (p->channel && p->summary)
+                s->n_pend++;
+            else {
+                free(p->channel);
+                free(p->summary);
+            }
+        }
+        return;
+    }
+    if (ev->role == DT_ROLE_REQUEST)
+        c->requests++;
+    if (ev->role == DT_ROLE_RESPONSE) {
+        c->replies++;
+        if (ev->has_latency)
+            dt_hist_add(&c->latency, ev->latency_ns);
+    }
+    if (ev->is_error || ev->kind == DT_EV_ERROR)
+        c->errors++;
+}
+
 static void stats_event(dt_sink *sk, const dt_event *ev)
 {
     stats_sink *s = (stats_sink *)sk;
     s->events++;
+    count_channel(s, ev);
     if (ev->kind == DT_EV_NOTE) {
         s->notes++;
         if (!ev->stats_key) /* a note with a key is counted in its row: a conversation no dissector claims */
@@ -291,6 +374,151 @@ static void put_statuses(FILE *f, const entry *e)
         fprintf(f, "%sother×%llu", sep, (unsigned long long)e->other_errors);
 }
 
+enum { CH_NAME, CH_EVENTS, CH_REQUESTS, CH_REPLIES, CH_P50, CH_P95, CH_MAX, CH_ERRORS, CH_PENDING, N_CH_COLS };
+static const char *const ch_heads[N_CH_COLS] = { "CHANNEL", "EVENTS", "REQUESTS", "REPLIES", "P50",
+                                                 "P95", "MAX", "ERRORS", "PENDING" };
+
+static void chan_cells(const chan_stats *c, char cells[N_COLS][CELL])
+{
+    snprintf(cells[CH_NAME], CELL, "%s", c->name);
+    snprintf(cells[CH_EVENTS], CELL, "%llu", (unsigned long long)c->events);
+    snprintf(cells[CH_REQUESTS], CELL, "%llu", (unsigned long long)c->requests);
+    snprintf(cells[CH_REPLIES], CELL, "%llu", (unsigned long long)c->replies);
+    if (c->latency.n) {
+        dt_fmt_duration(dt_hist_percentile(&c->latency, 50), cells[CH_P50], CELL);
+        dt_fmt_duration(dt_hist_percentile(&c->latency, 95), cells[CH_P95], CELL);
+        dt_fmt_duration(c->latency.max, cells[CH_MAX], CELL);
+    } else {
+        strcpy(cells[CH_P50], "-");
+        strcpy(cells[CH_P95], "-");
+        strcpy(cells[CH_MAX], "-");
+    }
+    snprintf(cells[CH_ERRORS], CELL, "%llu", (unsigned long long)c->errors);
+    snprintf(cells[CH_PENDING], CELL, "%llu", (unsigned long long)c->pending);
+}
+
+/* The per-channel table (when more than one channel spoke) and the
+ * unanswered requests of every channel, oldest first. */
+static void put_channels_text(stats_sink *s, FILE *f)
+{
+    char cells[N_COLS][CELL];
+    size_t w[N_COLS];
+    if (s->n_chans > 1) {
+        for (int c = 0; c < N_CH_COLS; c++)
+            w[c] = strlen(ch_heads[c]);
+        for (size_t i = 0; i < s->n_chans; i++) {
+            chan_cells(&s->chans[i], cells);
+            for (int c = 0; c < N_CH_COLS; c++)
+                if (columns(cells[c]) > w[c])
+                    w[c] = columns(cells[c]);
+        }
+        putc('\n', f);
+        for (int c = 0; c < N_CH_COLS; c++)
+            fprintf(f, c ? "  %*s" : "%-*s", (int)w[c], ch_heads[c]);
+        putc('\n', f);
+        for (size_t i = 0; i < s->n_chans; i++) {
+            chan_cells(&s->chans[i], cells);
+            for (int c = 0; c < N_CH_COLS; c++) {
+                size_t n = columns(cells[c]), gap = w[c] > n ? w[c] - n : 0;
+                if (c)
+                    fprintf(f, "  %*s%s", (int)gap, "", cells[c]);
+                else
+                    fprintf(f, "%s%*s", cells[c], (int)gap, "");
+            }
+            putc('\n', f);
+        }
+    }
+    if (s->pend_total) {
+        char age[32];
+        fprintf(f, "\nunanswered requests (%llu), every channel:\n", (unsigned long long)s->pend_total);
+        for (size_t i = 0; i < s->n_pend; i++) {
+            dt_fmt_duration(s->pend[i].age_ns, age, sizeof age);
+            fprintf(f, "  %10s  %s  %s\n", age, s->pend[i].channel, s->pend[i].summary);
+        }
+        if (s->pend_total > s->n_pend)
+            fprintf(f, "  ... and %llu more\n", (unsigned long long)(s->pend_total - s->n_pend));
+    }
+}
+
+static int by_age(const void *a, const void *b)
+{
+    const pending_item *x = a, *y = b;
+    return x->age_ns < y->age_ns ? 1 : x->age_ns > y->age_ns ? -1 : 0;
+}
+
+/* {"heads":[...],"rows":[[cells..., "statuses"]], "totals":{...},
+ *  "channel_heads":[...], "channels":[[...]], "pending":[[age_ns, channel, summary]], "pending_total":N} */
+static void put_json(stats_sink *s, entry **rows, size_t n)
+{
+    dt_jw w = { .script_safe = true };
+    char cells[N_COLS][CELL];
+    dt_jw_init(&w, s->out);
+    dt_jw_begin_object(&w);
+    dt_jw_key(&w, "heads");
+    dt_jw_begin_array(&w);
+    for (int c = 0; c < N_COLS; c++)
+        dt_jw_cstr(&w, heads[c]);
+    dt_jw_cstr(&w, "ERROR STATUSES");
+    dt_jw_end_array(&w);
+    dt_jw_key(&w, "rows");
+    dt_jw_begin_array(&w);
+    for (size_t i = 0; i < n; i++) {
+        char st[1024];
+        size_t o = 0;
+        row_cells(rows[i], cells);
+        dt_jw_begin_array(&w);
+        for (int c = 0; c < N_COLS; c++)
+            dt_jw_cstr(&w, cells[c]);
+        st[0] = '\0';
+        for (size_t k = 0; k < rows[i]->n_st && o < sizeof st; k++)
+            o += (size_t)snprintf(st + o, sizeof st - o, "%s%s×%llu", k ? ", " : "", rows[i]->st[k].status,
+                                  (unsigned long long)rows[i]->st[k].n);
+        if (rows[i]->other_errors && o < sizeof st)
+            snprintf(st + o, sizeof st - o, "%sother×%llu", o ? ", " : "", (unsigned long long)rows[i]->other_errors);
+        dt_jw_cstr(&w, st);
+        dt_jw_end_array(&w);
+    }
+    dt_jw_end_array(&w);
+    dt_jw_key(&w, "totals");
+    dt_jw_begin_object(&w);
+    dt_jw_key(&w, "events");
+    dt_jw_uint(&w, s->events);
+    dt_jw_key(&w, "notes");
+    dt_jw_uint(&w, s->notes);
+    dt_jw_key(&w, "input_errors");
+    dt_jw_uint(&w, s->engine_errors);
+    dt_jw_end_object(&w);
+    dt_jw_key(&w, "channel_heads");
+    dt_jw_begin_array(&w);
+    for (int c = 0; c < N_CH_COLS; c++)
+        dt_jw_cstr(&w, ch_heads[c]);
+    dt_jw_end_array(&w);
+    dt_jw_key(&w, "channels");
+    dt_jw_begin_array(&w);
+    for (size_t i = 0; i < s->n_chans; i++) {
+        chan_cells(&s->chans[i], cells);
+        dt_jw_begin_array(&w);
+        for (int c = 0; c < N_CH_COLS; c++)
+            dt_jw_cstr(&w, cells[c]);
+        dt_jw_end_array(&w);
+    }
+    dt_jw_end_array(&w);
+    dt_jw_key(&w, "pending");
+    dt_jw_begin_array(&w);
+    for (size_t i = 0; i < s->n_pend; i++) {
+        dt_jw_begin_array(&w);
+        dt_jw_uint(&w, s->pend[i].age_ns);
+        dt_jw_cstr(&w, s->pend[i].channel);
+        dt_jw_cstr(&w, s->pend[i].summary);
+        dt_jw_end_array(&w);
+    }
+    dt_jw_end_array(&w);
+    dt_jw_key(&w, "pending_total");
+    dt_jw_uint(&w, s->pend_total);
+    dt_jw_end_object(&w);
+    dt_jw_flush(&w);
+}
+
 static int stats_finish(dt_sink *sk)
 {
     stats_sink *s = (stats_sink *)sk;
@@ -305,6 +533,13 @@ static int stats_finish(dt_sink *sk)
         if (s->slots[i])
             rows[n++] = s->slots[i];
     qsort(rows, n, sizeof *rows, by_proto_count);
+    qsort(s->pend, s->n_pend, sizeof s->pend[0], by_age);
+    if (s->json) {
+        put_json(s, rows, n);
+        free(rows);
+        fflush(f);
+        return dt_sink_file_status(f, &s->reported, "statistics");
+    }
 
     char cells[N_COLS][CELL];
     size_t w[N_COLS];
@@ -328,6 +563,7 @@ static int stats_finish(dt_sink *sk)
     }
     fprintf(f, "%llu events, %llu notes, %llu input errors\n", (unsigned long long)s->events,
             (unsigned long long)s->notes, (unsigned long long)s->engine_errors);
+    put_channels_text(s, f);
     free(rows);
     fflush(f);
     return dt_sink_file_status(f, &s->reported, "statistics");
@@ -347,6 +583,13 @@ static void stats_destroy(dt_sink *sk)
         free(e->key);
         free(e);
     }
+    for (size_t i = 0; i < s->n_chans; i++)
+        free(s->chans[i].name);
+    free(s->chans);
+    for (size_t i = 0; i < s->n_pend; i++) {
+        free(s->pend[i].channel);
+        free(s->pend[i].summary);
+    }
     free(s->slots);
     free(s->open);
     free(s);
@@ -365,4 +608,12 @@ dt_sink *dt_stats_sink_new(FILE *out)
     s->base.destroy = stats_destroy;
     s->out = out;
     return &s->base;
+}
+
+dt_sink *dt_stats_sink_new_json(FILE *out)
+{
+    dt_sink *sk = dt_stats_sink_new(out);
+    if (sk)
+        ((stats_sink *)sk)->json = true;
+    return sk;
 }

@@ -22,7 +22,7 @@ rc=0; "$DIAGTAP" fields nosuch 2> /tmp/diagtap-err.$$ || rc=$?
 rc=0; "$DIAGTAP" frobnicate 2> /tmp/diagtap-err.$$ || rc=$?
 [ "$rc" -eq 2 ] && grep -q "unknown command 'frobnicate'" /tmp/diagtap-err.$$ || fail "unknown command: rc=$rc"
 rc=0; "$DIAGTAP" replay -T xml x 2> /tmp/diagtap-err.$$ || rc=$?
-[ "$rc" -eq 2 ] && grep -q "text or json" /tmp/diagtap-err.$$ || fail "bad -T: rc=$rc"
+[ "$rc" -eq 2 ] && grep -q "text, json, html or mermaid" /tmp/diagtap-err.$$ || fail "bad -T: rc=$rc"
 rc=0; "$DIAGTAP" replay /nonexistent/file.pcapng > /dev/null 2> /tmp/diagtap-err.$$ || rc=$?
 [ "$rc" -ne 0 ] && [ "$(wc -l < /tmp/diagtap-err.$$)" -eq 1 ] && grep -q '/nonexistent/file.pcapng' /tmp/diagtap-err.$$ ||
     fail "missing file: rc=$rc $(cat /tmp/diagtap-err.$$)"

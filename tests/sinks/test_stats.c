@@ -117,11 +117,14 @@ static void test_table(void **state)
     fclose(f);
 
     /* Sorted by protocol, then by volume; columns aligned. */
-    char *lines[8] = { 0 };
+    char *lines[12] = { 0 };
     int n = 0;
-    for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l && n < 8; l = strtok_r(NULL, "\n", &save))
+    for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l && n < 12; l = strtok_r(NULL, "\n", &save))
         lines[n++] = l;
-    assert_int_equal(n, 5);
+    /* the table, the totals, then the unanswered requests of every channel */
+    assert_int_equal(n, 7);
+    assert_true(!strncmp(lines[5], "unanswered requests (1), every channel:", 39));
+    assert_non_null(strstr(lines[6], "(none)"));
     assert_true(!strncmp(lines[0], "PROTO  KEY ", 11));
     assert_non_null(strstr(lines[0], "P50"));
     assert_true(!strncmp(lines[1], "DAP    initialize", 17));
