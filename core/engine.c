@@ -44,11 +44,14 @@ void dt_engine_free(dt_engine *e)
         conv_free(e, c);
     }
     for (size_t i = 0; i < e->n_channels; i++) {
+        if (!e->channels[i])
+            continue; /* released */
         free((char *)e->channels[i]->name);
         free((char *)e->channels[i]->description);
         free(e->channels[i]);
     }
     free(e->channels);
+    free(e->free_channel_ids);
     for (size_t i = 0; i < e->n_opts; i++) {
         free(e->opts[i].name);
         free(e->opts[i].value);
@@ -142,6 +145,20 @@ int dt_engine_decode_as(dt_engine *e, const char *spec, char *err, size_t errsz)
 
 const dt_channel *dt_engine_channel(dt_engine *e, const char *name, const char *description, int linktype)
 {
+    if (e->n_free_channel_ids) {
+        dt_channel *ch = calloc(1, sizeof *ch);
+        if (!ch)
+            return NULL;
+        ch->id = e->free_channel_ids[--e->n_free_channel_ids];
+        ch->name = strdup(name ? name : "");
+        ch->description = strdup(description ? description : "");
+        ch->linktype = linktype;
+        e->channels[ch->id] = ch;
+        for (int i = 0; i < e->n_sinks; i++)
+            if (e->sinks[i]->channel)
+                e->sinks[i]->channel(e->sinks[i], ch);
+        return ch;
+    }
     if (e->n_channels == e->cap_channels) {
         size_t cap = e->cap_channels ? e->cap_channels * 2 : 8;
         dt_channel **chs = realloc(e->channels, cap * sizeof *chs);
@@ -162,6 +179,24 @@ const dt_channel *dt_engine_channel(dt_engine *e, const char *name, const char *
         if (e->sinks[i]->channel)
             e->sinks[i]->channel(e->sinks[i], ch);
     return ch;
+}
+
+void dt_engine_channel_release(dt_engine *e, const dt_channel *ch)
+{
+    if (!ch || ch->id >= e->n_channels || e->channels[ch->id] != ch)
+        return;
+    uint32_t *ids = realloc(e->free_channel_ids, (e->n_free_channel_ids + 1) * sizeof *ids);
+    if (!ids)
+        return; /* kept: it costs a little memory, nothing else */
+    e->free_channel_ids = ids;
+    for (int i = 0; i < e->n_sinks; i++)
+        if (e->sinks[i]->channel_release)
+            e->sinks[i]->channel_release(e->sinks[i], ch);
+    e->free_channel_ids[e->n_free_channel_ids++] = ch->id;
+    e->channels[ch->id] = NULL;
+    free((char *)ch->name);
+    free((char *)ch->description);
+    free((dt_channel *)ch);
 }
 
 static uint32_t transport_flag(dt_transport t)
@@ -527,6 +562,35 @@ void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t n
     else
         note_dir(e, c, dir, ts, DT_EV_ERROR, "missing %" PRIu64 " bytes (%s, stream offset %" PRIu64 ")", nbytes,
                        arrow, b->offset);
+    b->offset += b->len + nbytes;
+    b->len = 0;
+    b->need = 0;
+    b->skip_left = 0;
+    b->resync = true;
+}
+
+void dt_engine_undecoded(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t nbytes)
+{
+    dir_state *b = &c->dirs[dir];
+    const char *arrow = dir == DT_DIR_C2S ? "client→server" : "server→client";
+    if (c->d)
+        flush_garbage(e, c, dir, ts);
+    dt_ev_begin(e, c, dir, ts, DT_EV_ERROR, NULL, NULL, 0, b->offset + b->len);
+    char text[200];
+    int n = snprintf(text, sizeof text,
+                     "decoder behind: %" PRIu64 " bytes not decoded (%s, stream offset %" PRIu64 "%s); relayed unchanged",
+                     nbytes, arrow, b->offset + b->len, b->len ? ", a partial message dropped" : "");
+    char *s = n > 0 ? dt_arena_strndup(&e->arena, text, strnlen(text, sizeof text)) : NULL;
+    if (s)
+        e->ev.summary = s;
+    e->ev.is_error = true;
+    e->ev.stats_key = "decoder behind";
+    e->ev.status = "bytes not decoded";
+    dt_ev_commit(e);
+    if (!c->d) {
+        b->offset += nbytes;
+        return;
+    }
     b->offset += b->len + nbytes;
     b->len = 0;
     b->need = 0;

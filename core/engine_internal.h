@@ -78,6 +78,8 @@ struct dt_engine {
     int n_decode_as;
     dt_channel **channels;
     size_t n_channels, cap_channels;
+    uint32_t *free_channel_ids; /* released ids, reused before the table grows */
+    size_t n_free_channel_ids;
     dt_conv *convs;
     uint32_t next_conv_id;
     uint64_t seq;

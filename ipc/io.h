@@ -162,9 +162,11 @@ typedef struct dt_io_peer {
     char user[64];   /* named pipe client's user where the OS gives it, else "" */
 } dt_io_peer;
 
-/* A client arrived: s is a fresh stream with cbs NULL until the callback
- * gives it its callbacks with dt_io_stream_set_cbs. */
-typedef void (*dt_io_accept_cb)(void *ctx, dt_io_listener *l, dt_io_stream *s, const dt_io_peer *peer);
+/* A client arrived: s is a fresh stream without callbacks until the
+ * callback gives it its own with dt_io_stream_set_cbs. When accepting
+ * failed, s and peer are NULL and err says why (EMFILE: out of descriptors;
+ * pausing the listener until a connection closes is the caller's choice). */
+typedef void (*dt_io_accept_cb)(void *ctx, dt_io_listener *l, dt_io_stream *s, const dt_io_peer *peer, int err);
 
 /* Listens on an already listening socket (made by addr_posix.c, which owns
  * the platform's permission rules). The handle is not closed by the loop. */
