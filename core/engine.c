@@ -9,6 +9,7 @@
 static void vnote(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const char *fmt, va_list ap);
 static void note_dir(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+static void flush_undecoded(dt_engine *e, dt_conv *c, dt_dir dir);
 
 static const dt_dissector raw_dissector = {
     .abi_version = DT_ABI_VERSION,
@@ -278,6 +279,16 @@ static bool records_streams(const dt_conv *c)
     return !c->parent && c->info.channel && c->info.channel->linktype < 0;
 }
 
+static void record_as(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const char *name, const uint8_t *data,
+                      size_t len)
+{
+    if (!len || !records_streams(c))
+        return;
+    for (int i = 0; i < e->n_sinks; i++)
+        if (e->sinks[i]->stream)
+            e->sinks[i]->stream(e->sinks[i], &c->info, dir, ts, name, data, len);
+}
+
 static void record(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
 {
     if (!len || !records_streams(c))
@@ -503,6 +514,7 @@ void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const u
     if (ts > e->last_ts)
         e->last_ts = ts;
     dir_state *b = &c->dirs[dir];
+    flush_undecoded(e, c, dir);
     if (!c->decided) {
         if (!decide_stream(e, c, dir, ts, data, len))
             return;
@@ -548,6 +560,7 @@ void dt_engine_datagram(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const
 void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t nbytes)
 {
     dir_state *b = &c->dirs[dir];
+    flush_undecoded(e, c, dir);
     if (!c->d) {
         b->offset += nbytes;
         return;
@@ -569,17 +582,15 @@ void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t n
     b->resync = true;
 }
 
-void dt_engine_undecoded(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t nbytes)
+static void behind_event(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t nbytes, uint64_t offset,
+                         const char *what)
 {
-    dir_state *b = &c->dirs[dir];
     const char *arrow = dir == DT_DIR_C2S ? "client→server" : "server→client";
-    if (c->d)
-        flush_garbage(e, c, dir, ts);
-    dt_ev_begin(e, c, dir, ts, DT_EV_ERROR, NULL, NULL, 0, b->offset + b->len);
+    dt_ev_begin(e, c, dir, ts, DT_EV_ERROR, NULL, NULL, 0, offset);
     char text[200];
     int n = snprintf(text, sizeof text,
-                     "decoder behind: %" PRIu64 " bytes not decoded (%s, stream offset %" PRIu64 "%s); relayed unchanged",
-                     nbytes, arrow, b->offset + b->len, b->len ? ", a partial message dropped" : "");
+                     "decoder behind: %" PRIu64 " bytes not decoded%s (%s, stream offset %" PRIu64 "); relayed unchanged",
+                     nbytes, what, arrow, offset);
     char *s = n > 0 ? dt_arena_strndup(&e->arena, text, strnlen(text, sizeof text)) : NULL;
     if (s)
         e->ev.summary = s;
@@ -587,21 +598,64 @@ void dt_engine_undecoded(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint
     e->ev.stats_key = "decoder behind";
     e->ev.status = "bytes not decoded";
     dt_ev_commit(e);
-    if (!c->d) {
-        b->offset += nbytes;
+}
+
+/* Ends a run of skipped bytes: says so, and resynchronises. */
+static void flush_undecoded(dt_engine *e, dt_conv *c, dt_dir dir)
+{
+    dir_state *b = &c->dirs[dir];
+    if (!b->undecoded)
         return;
+    behind_event(e, c, dir, b->undecoded_ts, b->undecoded, b->undecoded_off, "");
+    b->undecoded = 0;
+    if (c->d)
+        b->resync = true;
+}
+
+void dt_engine_stream_skip(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
+{
+    dir_state *b = &c->dirs[dir];
+    if (ts > e->last_ts)
+        e->last_ts = ts;
+    if (!b->undecoded) {
+        if (c->d)
+            flush_garbage(e, c, dir, ts);
+        b->undecoded_off = b->offset;
+        b->undecoded_ts = ts;
+        if (b->len) { /* a partial message (or bytes held to choose a dissector): kept in the recording */
+            record_as(e, c, dir, ts, "data", b->buf, b->len);
+            b->undecoded += b->len;
+            b->offset += b->len;
+            b->len = 0;
+            b->need = 0;
+        }
+        b->skip_left = 0;
     }
+    record_as(e, c, dir, ts, "data", data, len); /* not cut at message boundaries */
+    b->undecoded += len;
+    b->offset += len;
+}
+
+void dt_engine_undecoded(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t nbytes)
+{
+    flush_undecoded(e, c, dir);
+    dir_state *b = &c->dirs[dir];
+    if (c->d)
+        flush_garbage(e, c, dir, ts);
+    behind_event(e, c, dir, ts, nbytes, b->offset + b->len, b->len ? " nor recorded, a partial message dropped" : " nor recorded");
     b->offset += b->len + nbytes;
     b->len = 0;
     b->need = 0;
     b->skip_left = 0;
-    b->resync = true;
+    if (c->d)
+        b->resync = true;
 }
 
 /* Reports what a direction still holds when it ends. */
 static void flush_partial(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
 {
     dir_state *b = &c->dirs[dir];
+    flush_undecoded(e, c, dir);
     if (!c->decided && b->len) {
         /* too few bytes ever arrived to choose a dissector: decide on what there is */
         set_dissector(c, dt_registry_probe(e->reg, transport_flag(c->transport), b->buf, b->len, dir));

@@ -73,10 +73,14 @@ const dt_conv_info *dt_engine_conv_info(const dt_conv *c);
 void *dt_engine_conv_state(dt_conv *c);
 void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
 void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, uint64_t nbytes);
-/* nbytes of the stream were relayed but not given to the decoder (it was
- * behind, see ipc/decoder.h): one "decoder behind: N bytes not decoded"
- * error on the timeline, counted by --stats as diagtap "decoder behind",
- * then the same resynchronisation as after a gap. */
+/* When the decoder falls behind a relay (ipc/decoder.h): bytes that are
+ * recorded as they are but not decoded. The first decoded bytes after them
+ * (or the end of the direction) bring one "decoder behind: N bytes not
+ * decoded" error on the timeline, counted by --stats as diagtap "decoder
+ * behind", and the framer resynchronises as after a gap. */
+void dt_engine_stream_skip(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
+/* nbytes relayed that the decoder never saw (not even to record them):
+ * reported the same way, "not decoded nor recorded". */
 void dt_engine_undecoded(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, uint64_t nbytes);
 void dt_engine_datagram(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
 /* One direction ended (FIN, half-close, EOF on a dump). */

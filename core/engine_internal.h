@@ -25,6 +25,9 @@ typedef struct dir_state {
     uint64_t garbage_off;
     bool resync;           /* after a gap: look for a boundary with the probe */
     bool ended;
+    uint64_t undecoded;    /* bytes recorded but not decoded since the last decoded ones */
+    uint64_t undecoded_off;
+    uint64_t undecoded_ts;
 } dir_state;
 
 struct dt_conv {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 enum { R_OPEN, R_DATA, R_GAP, R_END, R_NOTE, R_CLOSE, R_CALL, R_WRAP };
+enum { REC_SKIP = 1 }; /* R_DATA flag: record, do not decode */
 
 typedef struct rec {
     uint32_t size; /* the whole record, header included, a multiple of 8 */
@@ -65,8 +66,9 @@ struct dt_feed {
     _Atomic uint64_t tail; /* producer: next byte to write */
     /* producer only */
     size_t reserved;       /* sum of open conversations' reserves */
-    bool behind;           /* dropping data until the decoder catches up */
-    uint64_t behind_bytes; /* total never queued */
+    bool behind;           /* queueing data to be recorded only, until the decoder catches up */
+    uint64_t behind_bytes; /* total not decoded */
+    uint64_t lost_bytes;   /* of which not even queued (not recorded either) */
     uint64_t notes_lost;
     uint64_t unkicked;     /* bytes queued since the decoder was last woken */
     dt_io_timer *kick;
@@ -232,22 +234,29 @@ void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, con
     while (len) {
         size_t n = len < DATA_REC_MAX ? len : DATA_REC_MAX;
         size_t u = used(f);
+        /* Behind past half the ring: bytes are still queued, to be recorded
+         * but not decoded, until the decoder is down to a quarter. */
         if (f->behind && u <= f->cap / 4)
-            f->behind = false; /* caught up: decode again from here */
-        if (!f->behind && c->skipped[dir])
+            f->behind = false;
+        else if (!f->behind && u >= f->cap / 2)
+            f->behind = true;
+        if (c->skipped[dir])
             flush_gap(f, c, dir);
         size_t need = cost(f, rec_size(n));
-        if (f->behind || c->skipped[dir] || need + f->reserved + HEADROOM > f->cap - u) {
-            f->behind = true;
+        if (c->skipped[dir] || need + f->reserved + HEADROOM > f->cap - u) {
+            /* Not even room to record them: counted, reported as lost. */
             if (!c->skipped[dir])
                 c->skipped_ts[dir] = ts_ns;
             c->skipped[dir] += len;
+            f->lost_bytes += len;
             f->behind_bytes += len;
             return;
         }
-        rec h = { .type = R_DATA, .dir = (uint8_t)dir, .ts = ts_ns, .c = c };
+        rec h = { .type = R_DATA, .dir = (uint8_t)dir, .ts = ts_ns, .c = c, .flags = f->behind ? REC_SKIP : 0 };
         put(f, &h, data, n);
-        published(f, rec_size(n), false);
+        if (f->behind)
+            f->behind_bytes += n;
+        published(f, rec_size(n), f->behind);
         data += n;
         len -= n;
     }
@@ -359,7 +368,11 @@ static void run_record(dt_engine *eng, const rec *r, const uint8_t *p)
         break;
     }
     case R_DATA:
-        if (c->conv)
+        if (!c->conv)
+            break;
+        if (r->flags & REC_SKIP)
+            dt_engine_stream_skip(eng, c->conv, (dt_dir)r->dir, r->ts, p, r->len);
+        else
             dt_engine_stream(eng, c->conv, (dt_dir)r->dir, r->ts, p, r->len);
         break;
     case R_GAP:

@@ -2,6 +2,9 @@
  * timers, idle work, deferred completions and delayed frees. */
 #include "io_internal.h"
 
+#ifndef _WIN32
+#include <netinet/in.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,5 +334,16 @@ int dt_io_run(dt_io *io)
     while (!atomic_load(&io->stop))
         if (dt_io_run_once(io, -1) < 0)
             return -1;
+    return 0;
+}
+
+uint16_t dt_io_endpoint_port(const dt_io_endpoint *ep)
+{
+    if (ep->kind != DT_IO_TCP)
+        return 0;
+    if (ep->addr.ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)&ep->addr)->sin_port);
+    if (ep->addr.ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)&ep->addr)->sin6_port);
     return 0;
 }

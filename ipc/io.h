@@ -85,8 +85,9 @@ uint64_t dt_io_mono_ns(void);
 enum {
     /* dt_io_stream_open flags */
     DT_IO_SHARED = 1u << 0,  /* a descriptor shared with others (our own stdin/stdout):
-                                its blocking mode is left alone; the backend writes
-                                only after readiness and at most PIPE_BUF at a time */
+                                its blocking mode is left alone; when it is blocking
+                                the backend writes only after readiness and at most
+                                PIPE_BUF at a time, so a write never blocks */
     DT_IO_NODELAY = 1u << 1, /* TCP: relay small messages at once (TCP_NODELAY) */
     DT_IO_NOCLOSE = 1u << 2, /* dt_io_close leaves the handle open */
 
@@ -115,6 +116,10 @@ dt_io_stream *dt_io_stream_open(dt_io *io, dt_io_handle h, unsigned flags, const
                                 char *err, size_t errsz);
 void dt_io_stream_set_ctx(dt_io_stream *s, void *ctx);
 dt_io_handle dt_io_stream_handle(const dt_io_stream *s);
+
+/* Our own standard input (0), output (1) or error (2), to open with
+ * DT_IO_SHARED | DT_IO_NOCLOSE. */
+dt_io_handle dt_io_stdio(int n);
 
 /* Arms one read of at most cap bytes into buf. Returns 0, or -1 when a read
  * is already armed or the stream is closed. */
@@ -152,6 +157,9 @@ typedef struct dt_io_endpoint {
     socklen_t addr_len;
     const char *name;             /* PIPE: the pipe's name; others: for messages */
 } dt_io_endpoint;
+
+/* The TCP port of ep, or 0. */
+uint16_t dt_io_endpoint_port(const dt_io_endpoint *ep);
 
 /* Who connected: what the platform can tell. */
 typedef struct dt_io_peer {

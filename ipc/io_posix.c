@@ -283,6 +283,7 @@ struct dt_io_stream {
     const dt_io_stream_cbs *cbs;
     void *ctx;
     unsigned flags;
+    bool careful;         /* a shared blocking descriptor: write after readiness, PIPE_BUF at most */
     bool is_socket;
     uint8_t *rbuf;
     size_t rcap;
@@ -326,7 +327,7 @@ static ssize_t write_some(dt_io_stream *s)
 {
     struct iovec v[2];
     int nv = 0;
-    size_t max = (s->flags & DT_IO_SHARED) ? PIPE_BUF : SIZE_MAX;
+    size_t max = s->careful ? PIPE_BUF : SIZE_MAX;
     for (int i = 0; i < 2 && max; i++) {
         if (!s->wv[i].iov_len)
             continue;
@@ -393,10 +394,12 @@ static dt_io_stream *stream_new(dt_io *io, int fd, unsigned flags)
     int type;
     socklen_t tl = sizeof type;
     s->is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0;
+    int fl = fcntl(fd, F_GETFL);
     if (!(flags & DT_IO_SHARED)) {
-        int fl = fcntl(fd, F_GETFL);
         if (fl >= 0 && !(fl & O_NONBLOCK))
             fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    } else {
+        s->careful = fl >= 0 && !(fl & O_NONBLOCK);
     }
     if ((flags & DT_IO_NODELAY) && s->is_socket) {
         int one = 1;
@@ -428,6 +431,8 @@ void dt_io_stream_set_cbs(dt_io_stream *s, const dt_io_stream_cbs *cbs, void *ct
 
 dt_io_handle dt_io_stream_handle(const dt_io_stream *s) { return s->r.fd; }
 
+dt_io_handle dt_io_stdio(int n) { return n; }
+
 int dt_io_read(dt_io_stream *s, uint8_t *buf, size_t cap)
 {
     if (s->reading || s->r.closed || s->r.fd < 0 || !cap)
@@ -452,7 +457,7 @@ int dt_io_write(dt_io_stream *s, const uint8_t *a, size_t na, const uint8_t *b, 
     s->wdone = 0;
     s->werr = 0;
     s->wait_out = false;
-    if (!(s->flags & DT_IO_SHARED)) {
+    if (!s->careful) {
         /* Most writes go through at once: no wait, no extra turn of epoll. */
         ssize_t k = write_some(s);
         if (k < 0 || !write_left(s)) {
