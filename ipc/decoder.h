@@ -2,16 +2,16 @@
  * the sinks); sources on the I/O thread hand it what they relayed through
  * one bounded queue per source (a dt_feed) and never wait for it.
  *
- * When a feed is full the source's bytes are still relayed, but not queued:
- * they are counted per conversation and direction, the feed is "behind"
- * until the decoder has emptied it down to a quarter, and then the decoder
- * gets one gap record: the engine reports "decoder behind: N bytes not
- * decoded" on the timeline, treats it as a gap (dt_engine_gap: the framer
- * resynchronises on the next message) and --stats counts it. Conversation
- * bookkeeping (open, end, close, the notes that explain a close) has room
- * reserved per open conversation, so it is never lost; when there is not
- * even room to open another conversation, dt_feed_open says so and the
- * source stops accepting until there is.
+ * Past half full a feed is "behind": bytes are still queued, but to be
+ * recorded (-w) and not decoded, until the decoder has emptied it down to a
+ * quarter; the engine then reports "decoder behind: N bytes not decoded" on
+ * the timeline (counted by --stats) and its framer resynchronises on the
+ * next message. A full feed takes no bytes at all: they are relayed, not
+ * recorded, and reported as "not decoded nor recorded" with their stream
+ * offset. Conversation bookkeeping (open, end, close, the notes that
+ * explain a close) has room reserved per open conversation, so it is never
+ * lost; when there is not even room to open another conversation,
+ * dt_feed_open says so and the source relays that connection undecoded.
  *
  * Threads: dt_decoder_start, dt_decoder_feed and dt_decoder_stop on the
  * thread that made the engine; every dt_feed_* call on ONE producer thread
@@ -62,11 +62,12 @@ typedef struct dt_feed_conv_params {
 } dt_feed_conv_params;
 
 /* Opens a conversation (and its channel) on the decoder's side. NULL when
- * the feed has no room for another conversation's bookkeeping right now
- * (the caller should stop accepting for a while) or out of memory. */
+ * the feed has no room for another conversation's bookkeeping right now or
+ * out of memory: the caller relays without decoding and says so later. */
 dt_feed_conv *dt_feed_open(dt_feed *f, const dt_feed_conv_params *p, uint64_t ts_ns);
-/* Bytes relayed in direction dir: queued for decoding, or counted as not
- * decoded when the decoder is behind. Never blocks. */
+/* Bytes relayed in direction dir: queued for decoding, or for recording
+ * only when the decoder is behind, or counted as lost when the feed is
+ * full. Never blocks. */
 void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
 /* One direction ended. */
 void dt_feed_end(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns);
@@ -79,10 +80,10 @@ void dt_feed_close(dt_feed *f, dt_feed_conv *c, uint64_t ts_ns, const char *why)
 
 /* Anything else a source needs done on the decoder thread (a captured
  * frame through capture's decoding, a replayed file's block): fn runs
- * there with a copy of data. may_drop: when there is no room the call is
- * refused and counted as not decoded (data sources); otherwise it uses the
- * feed's reserve and fails only when that is exhausted too. Returns true
- * when queued. */
+ * there with a copy of data (at most a quarter of the feed). may_drop: when
+ * the feed is behind or full the call is refused and counted (the caller
+ * reports it); otherwise it fails only when there is no room at all.
+ * Returns true when queued. */
 typedef void (*dt_feed_fn)(dt_engine *eng, void *ctx, uint64_t ts_ns, const uint8_t *data, size_t len);
 bool dt_feed_call(dt_feed *f, dt_feed_fn fn, void *ctx, uint64_t ts_ns, const uint8_t *data, size_t len,
                   bool may_drop);
