@@ -37,7 +37,7 @@ start_server() {
 }
 
 wait_socket() { # path or host:port
-  for _ in $(seq 300); do
+  for _ in $(seq 1500); do
     case $1 in
       */*) [ -S "$1" ] && return 0 ;;
       *) ss -Hltn "sport = :${1##*:}" 2>/dev/null | grep -q . && return 0 ;;

@@ -90,7 +90,8 @@ static int setup_dotnet(proxy_setup *ps, const char *pid_text)
     }
     const char *dir = dt_dotnet_ipc_dir();
     char err[512], real[4096], ours[4096];
-    if (dt_dotnet_find_port(dir, pid, real, sizeof real, err, sizeof err) < 0) {
+    if (dt_dotnet_find_port(dir, pid, real, sizeof real, err, sizeof err) < 0 ||
+        dt_dotnet_check_owner(pid, real, err, sizeof err) < 0) {
         fprintf(stderr, "diagtap: %s\n", err);
         return -1;
     }
