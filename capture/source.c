@@ -110,7 +110,9 @@ dt_source *dt_source_open(const char *path, char *err, size_t errsz)
         return NULL;
     }
     s->display = s->path;
-    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* "-": standard input, a pipe as often as not; the reader never seeks
+     * (the format is told from bytes zread buffers) */
+    s->fd = strcmp(path, "-") == 0 ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : open(path, O_RDONLY | O_CLOEXEC);
     if (s->fd < 0) {
         snprintf(err, errsz, "%s: %s", path, strerror(errno));
         goto fail;

@@ -12,7 +12,7 @@
 #include "common.h"
 #include "commands.h"
 
-static const char capture_usage[] =
+const char dt_capture_usage[] =
     "usage: diagtap capture -i IFACE [-f BPF] [-c COUNT] [--duration S] [OPTIONS]\n"
     "\n"
     "Captures live on IFACE (libpcap, immediate mode, nanosecond timestamps when\n"
@@ -117,8 +117,8 @@ int dt_cmd_capture(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(capture_usage, stdout);
-            fputs(dt_cli_common_help, stdout);
+            fputs(dt_capture_usage, stdout);
+            dt_cli_print_common_help(stdout);
             return 0;
         }
         bool takes = strcmp(a, "-i") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "-c") == 0 ||

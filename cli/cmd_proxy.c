@@ -14,7 +14,7 @@
 #include "ipc/io.h"
 #include "ipc/proxy.h"
 
-static const char proxy_usage[] =
+const char dt_proxy_usage[] =
     "usage: diagtap proxy [OPTIONS] unix LISTEN_PATH TARGET_PATH\n"
     "       diagtap proxy [OPTIONS] tcp LISTEN_ADDR:PORT TARGET_ADDR:PORT\n"
     "       diagtap proxy [OPTIONS] dotnet PID\n"
@@ -123,7 +123,8 @@ int dt_cmd_proxy(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            printf("%s%s", proxy_usage, dt_cli_common_help);
+            fputs(dt_proxy_usage, stdout);
+            dt_cli_print_common_help(stdout);
             return 0;
         }
         if (a[0] == '-' && a[1]) {
@@ -131,13 +132,13 @@ int dt_cmd_proxy(int argc, char **argv)
             if (r < 0)
                 return 2;
             if (r == 0) {
-                fprintf(stderr, "diagtap proxy: unknown option %s\n%s", a, proxy_usage);
+                fprintf(stderr, "diagtap proxy: unknown option %s\n%s", a, dt_proxy_usage);
                 return 2;
             }
             continue;
         }
         if (npos == 4) {
-            fprintf(stderr, "diagtap proxy: unexpected argument %s\n%s", a, proxy_usage);
+            fprintf(stderr, "diagtap proxy: unexpected argument %s\n%s", a, dt_proxy_usage);
             return 2;
         }
         pos[npos++] = a;
@@ -158,7 +159,7 @@ int dt_cmd_proxy(int argc, char **argv)
         rc = setup_dotnet(ps, pos[1]);
         dotnet = true;
     } else {
-        fprintf(stderr, "%s", proxy_usage);
+        fprintf(stderr, "%s", dt_proxy_usage);
         free(ps);
         return 2;
     }

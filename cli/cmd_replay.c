@@ -9,7 +9,7 @@
 #include "common.h"
 #include "commands.h"
 
-static const char replay_usage[] =
+const char dt_replay_usage[] =
     "usage: diagtap replay [OPTIONS] FILE...\n"
     "       diagtap replay [OPTIONS] --raw-in FILE --raw-out FILE -d PROTO\n"
     "\n"
@@ -57,8 +57,8 @@ static int replay_main(int argc, char **argv, char **files)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!only_files && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
-            fputs(replay_usage, stdout);
-            fputs(dt_cli_common_help, stdout);
+            fputs(dt_replay_usage, stdout);
+            dt_cli_print_common_help(stdout);
             return 0;
         }
         if (!only_files && strcmp(a, "--") == 0) {

@@ -5,7 +5,7 @@
 #include "cli/common.h"
 #include "ipc/wrap.h"
 
-static const char wrap_usage[] =
+const char dt_wrap_usage[] =
     "usage: diagtap wrap [OPTIONS] -- COMMAND [ARGS...]\n"
     "Runs COMMAND with its stdin, stdout and stderr relayed unchanged and\n"
     "decodes them; the timeline goes to stderr (or -o FILE), never to stdout.\n"
@@ -27,19 +27,20 @@ int dt_cmd_wrap(int argc, char **argv)
         if (a[0] != '-' || !a[1])
             break; /* the command */
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            printf("%s%s", wrap_usage, dt_cli_common_help);
+            fputs(dt_wrap_usage, stdout);
+            dt_cli_print_common_help(stdout);
             return 0;
         }
         int r = dt_cli_common_arg(&opts, argc, argv, &i);
         if (r < 0)
             return 2;
         if (r == 0) {
-            fprintf(stderr, "diagtap wrap: unknown option %s\n%s", a, wrap_usage);
+            fprintf(stderr, "diagtap wrap: unknown option %s\n%s", a, dt_wrap_usage);
             return 2;
         }
     }
     if (i >= argc) {
-        fprintf(stderr, "diagtap wrap: no command\n%s", wrap_usage);
+        fprintf(stderr, "diagtap wrap: no command\n%s", dt_wrap_usage);
         return 2;
     }
     /* stdout is the relayed stream: the timeline must go elsewhere. */

@@ -10,4 +10,11 @@ int dt_cmd_dissectors(int argc, char **argv);
 int dt_cmd_fields(int argc, char **argv);
 int dt_cmd_version(void);
 
+/* What each command's --help prints before the shared options; the man page
+ * and shell completion are generated from the same text. */
+extern const char dt_replay_usage[];
+extern const char dt_capture_usage[];
+extern const char dt_proxy_usage[];
+extern const char dt_wrap_usage[];
+
 #endif

@@ -8,150 +8,17 @@
 #include <unistd.h>
 
 #include "core/sink.h"
+#include "options.h"
 
 #ifndef DIAGTAP_PLUGINDIR
 #define DIAGTAP_PLUGINDIR "/usr/local/lib/diagtap/plugins"
 #endif
-
-const char dt_cli_common_help[] =
-    "output:\n"
-    "  -T text|json          timeline format: readable lines (default) or JSON Lines\n"
-    "  -o FILE               write the timeline to FILE instead of standard output\n"
-    "  -V                    text: print each event's field tree under its line\n"
-    "  --color WHEN          auto (default: only on a terminal), always, never\n"
-    "  -w FILE.pcapng        record everything (created 0600); Wireshark opens it\n"
-    "  --stats               summary statistics at the end (counts, latency, errors)\n"
-    "  -q                    no timeline (with --stats: the table alone; with -w: record only)\n"
-    "filtering:\n"
-    "  --grep REGEX          only events whose summary or a field value matches (PCRE2)\n"
-    "  --proto NAME[,NAME]   only events of these protocols\n"
-    "decoding:\n"
-    "  -d PORT=PROTO         decode TCP/UDP port PORT as PROTO (see 'diagtap dissectors')\n"
-    "  --kdnet-key KEY       KDNET key as given to bcdedit (w.x.y.z); repeat for several,\n"
-    "                        PORT=KEY binds a key to one UDP port\n"
-    "  --set NAME=VALUE      a dissector option (e.g. kdnet.key=1.2.3.4)\n"
-    "  --show-credentials    show secrets seen on the wire (redacted by default)\n"
-    "  --plugin-dir DIR      load external dissector .so files from DIR\n";
 
 void dt_cli_opts_init(dt_cli_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->format = "text";
     o->color = -1;
-}
-
-static int need_value(int argc, char **argv, int *i, const char **out)
-{
-    const char *arg = argv[*i];
-    const char *eq = strchr(arg, '=');
-    if (arg[1] == '-' && eq) { /* --opt=value */
-        *out = eq + 1;
-        return 1;
-    }
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "diagtap: option '%s' needs a value\n", arg);
-        return -1;
-    }
-    *out = argv[++*i];
-    return 1;
-}
-
-static bool is_opt(const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || (name[1] == '-' && arg[n] == '='));
-}
-
-static int add_list(const char **list, int *n, const char *v, const char *what)
-{
-    if (*n == DT_CLI_MAX_LIST) {
-        fprintf(stderr, "diagtap: too many %s options\n", what);
-        return -1;
-    }
-    list[(*n)++] = v;
-    return 1;
-}
-
-int dt_cli_common_arg(dt_cli_opts *o, int argc, char **argv, int *i)
-{
-    const char *a = argv[*i];
-    const char *v;
-    if (a[0] != '-')
-        return 0;
-    if (is_opt(a, "-w"))
-        return need_value(argc, argv, i, &o->write_path);
-    if (is_opt(a, "-o"))
-        return need_value(argc, argv, i, &o->output_path);
-    if (is_opt(a, "-T")) {
-        if (need_value(argc, argv, i, &o->format) < 0)
-            return -1;
-        if (strcmp(o->format, "text") != 0 && strcmp(o->format, "json") != 0) {
-            fprintf(stderr, "diagtap: -T takes text or json, not '%s'\n", o->format);
-            return -1;
-        }
-        return 1;
-    }
-    if (is_opt(a, "--grep"))
-        return need_value(argc, argv, i, &o->grep);
-    if (is_opt(a, "--proto"))
-        return need_value(argc, argv, i, &o->protos);
-    if (is_opt(a, "--plugin-dir"))
-        return need_value(argc, argv, i, &o->plugin_dir);
-    if (is_opt(a, "-d") || is_opt(a, "--decode-as")) {
-        if (need_value(argc, argv, i, &v) < 0)
-            return -1;
-        return add_list(o->decode_as, &o->n_decode_as, v, "-d");
-    }
-    if (is_opt(a, "--set")) {
-        if (need_value(argc, argv, i, &v) < 0)
-            return -1;
-        if (!strchr(v, '=')) {
-            fprintf(stderr, "diagtap: --set takes NAME=VALUE, not '%s'\n", v);
-            return -1;
-        }
-        return add_list(o->set, &o->n_set, v, "--set");
-    }
-    if (is_opt(a, "--kdnet-key")) {
-        if (need_value(argc, argv, i, &v) < 0)
-            return -1;
-        return add_list(o->kdnet_keys, &o->n_kdnet_keys, v, "--kdnet-key");
-    }
-    if (is_opt(a, "--color")) {
-        if (need_value(argc, argv, i, &v) < 0)
-            return -1;
-        if (strcmp(v, "auto") == 0)
-            o->color = -1;
-        else if (strcmp(v, "always") == 0)
-            o->color = 1;
-        else if (strcmp(v, "never") == 0)
-            o->color = 0;
-        else {
-            fprintf(stderr, "diagtap: --color takes auto, always or never, not '%s'\n", v);
-            return -1;
-        }
-        return 1;
-    }
-    if (strcmp(a, "--no-color") == 0) {
-        o->color = 0;
-        return 1;
-    }
-    if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-        o->quiet = true;
-        return 1;
-    }
-    if (strcmp(a, "--stats") == 0) {
-        o->stats = true;
-        return 1;
-    }
-    if (strcmp(a, "--show-credentials") == 0) {
-        o->show_credentials = true;
-        return 1;
-    }
-    if (strcmp(a, "-V") == 0 || strcmp(a, "--verbose") == 0) {
-        o->verbose = true;
-        return 1;
-    }
-    return 0;
 }
 
 const char *dt_cli_forced_proto(const dt_cli_opts *o)
@@ -215,8 +82,8 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         snprintf(name, sizeof name, "%.*s", (int)(eq - o->set[i]), o->set[i]);
         dt_engine_set_option(r->eng, name, eq + 1);
     }
-    for (int i = 0; i < o->n_kdnet_keys; i++)
-        dt_engine_set_option(r->eng, "kdnet.key", o->kdnet_keys[i]);
+    if (dt_cli_apply_dissector_options(o, r->reg, r->eng) != 0)
+        goto fail;
     if (dt_engine_check_options(r->eng, err, sizeof err) != 0) {
         fprintf(stderr, "diagtap: %s\n", err);
         goto fail;

@@ -24,8 +24,12 @@ typedef struct dt_cli_opts {
     int n_decode_as;
     const char *set[DT_CLI_MAX_LIST];       /* --set name=value */
     int n_set;
-    const char *kdnet_keys[DT_CLI_MAX_LIST]; /* --kdnet-key KEY → option kdnet.key */
-    int n_kdnet_keys;
+    struct dt_cli_dopt {      /* a dissector's option (--kdnet-key KEY), resolved at start */
+        const char *flag;     /* the argument as given: "--kdnet-key[=KEY]", or
+                                 "--kdnet-key-file[=PATH]" for a secret in a file */
+        const char *value;
+    } dopts[DT_CLI_MAX_LIST];
+    int n_dopts;
     bool stats;               /* --stats: summary statistics at the end */
     bool quiet;               /* -q: no timeline */
     bool show_credentials;    /* --show-credentials */
@@ -50,8 +54,9 @@ void dt_cli_opts_init(dt_cli_opts *o);
  * Returns 1 when consumed, 0 when not a common option, -1 on a bad value
  * (an error line is printed). */
 int dt_cli_common_arg(dt_cli_opts *o, int argc, char **argv, int *i);
-/* Help text of the common options, for each subcommand's --help. */
-extern const char dt_cli_common_help[];
+/* Help text of the common options, for each subcommand's --help (the
+ * option table in options.c, with the dissectors' own options). */
+void dt_cli_print_common_help(FILE *out);
 
 /* The registry with built-ins and plugins (--plugin-dir, $DIAGTAP_PLUGIN_DIR,
  * or the installed plugin dir). */

@@ -108,7 +108,9 @@ int dt_engine_check_options(dt_engine *e, char *err, size_t errsz)
             const dt_dissector *d = dt_registry_at(e->reg, k);
             why[0] = '\0';
             if (d->check_option && d->check_option(e->opts[i].name, e->opts[i].value, why, sizeof why) != 0) {
-                snprintf(err, errsz, "%s=%s: %s", e->opts[i].name, e->opts[i].value, why);
+                const dt_option_def *od = dt_registry_option(e->reg, e->opts[i].name, false);
+                bool secret = od && (od->flags & DT_OPT_SECRET);
+                snprintf(err, errsz, "%s=%s: %s", e->opts[i].name, secret ? "<redacted>" : e->opts[i].value, why);
                 return -1;
             }
         }
@@ -841,10 +843,8 @@ static void vnote(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_ki
     if (s)
         e->ev.summary = s;
     e->ev.is_error = kind == DT_EV_ERROR;
-    if (c && c->d) {
-        e->ev.proto = c->d->display_name ? c->d->display_name : c->d->name;
-        e->ev.proto_name = c->d->name;
-    }
+    /* an engine note ("cat exited with status 0", "connection refused") is
+     * diagtap's own word, not the protocol's: it keeps proto "diagtap" */
     dt_ev_commit(e);
 }
 

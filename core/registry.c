@@ -1,6 +1,7 @@
 #include "registry.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@ struct dt_registry {
     size_t n, cap;
     void **handles; /* dlopen()ed plugins, closed with the registry */
     size_t n_handles, cap_handles;
+    dt_dissector **upgraded; /* copies of ABI 1 plugins' structs, extended to ABI 2 */
+    size_t n_upgraded;
 };
 
 dt_registry *dt_registry_new(void)
@@ -23,6 +26,9 @@ void dt_registry_free(dt_registry *reg)
 {
     if (!reg)
         return;
+    for (size_t i = 0; i < reg->n_upgraded; i++)
+        free(reg->upgraded[i]);
+    free(reg->upgraded);
     for (size_t i = 0; i < reg->n_handles; i++)
         dlclose(reg->handles[i]);
     free(reg->handles);
@@ -30,9 +36,27 @@ void dt_registry_free(dt_registry *reg)
     free(reg);
 }
 
+/* An ABI 1 plugin's struct ends before `options`: reading that member
+ * would run past it, so the registry keeps a zero-extended copy. */
+static const dt_dissector *upgrade_v1(dt_registry *reg, const dt_dissector *d)
+{
+    dt_dissector **list = realloc(reg->upgraded, (reg->n_upgraded + 1) * sizeof *list);
+    if (!list)
+        return NULL;
+    reg->upgraded = list;
+    dt_dissector *copy = calloc(1, sizeof *copy);
+    if (!copy)
+        return NULL;
+    memcpy(copy, d, offsetof(dt_dissector, options));
+    list[reg->n_upgraded++] = copy;
+    return copy;
+}
+
 int dt_register(dt_registry *reg, const dt_dissector *d)
 {
-    if (!d || d->abi_version != DT_ABI_VERSION || !d->name || !d->dissect)
+    if (!d || d->abi_version < DT_ABI_VERSION_MIN || d->abi_version > DT_ABI_VERSION || !d->name || !d->dissect)
+        return -1;
+    if (d->abi_version < 2 && !(d = upgrade_v1(reg, d)))
         return -1;
     if (dt_registry_find(reg, d->name))
         return -1;
@@ -112,6 +136,17 @@ const dt_dissector *dt_registry_find(const dt_registry *reg, const char *name)
     for (size_t i = 0; i < reg->n; i++)
         if (strcasecmp(reg->items[i]->name, name) == 0)
             return reg->items[i];
+    return NULL;
+}
+
+const dt_option_def *dt_registry_option(const dt_registry *reg, const char *key, bool by_flag)
+{
+    for (size_t i = 0; i < reg->n; i++)
+        for (const dt_option_def *o = reg->items[i]->options; o && o->name; o++) {
+            const char *k = by_flag ? o->flag : o->name;
+            if (k && strcmp(k, key) == 0)
+                return o;
+        }
     return NULL;
 }
 

@@ -2,6 +2,7 @@
 #ifndef DIAGTAP_CORE_REGISTRY_H
 #define DIAGTAP_CORE_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,9 @@ int dt_registry_load_plugins(dt_registry *reg, const char *dir, char *err, size_
 size_t dt_registry_count(const dt_registry *reg);
 const dt_dissector *dt_registry_at(const dt_registry *reg, size_t i);
 const dt_dissector *dt_registry_find(const dt_registry *reg, const char *name);
+/* The option some dissector declares under name ("kdnet.key"), or with
+ * flag ("--kdnet-key") when by_flag; NULL if none does. */
+const dt_option_def *dt_registry_option(const dt_registry *reg, const char *key, bool by_flag);
 const dt_dissector *dt_registry_by_port(const dt_registry *reg, uint32_t transport, uint16_t port);
 const dt_dissector *dt_registry_by_inner_name(const dt_registry *reg, const char *name);
 /* The dissector whose probe is most confident about these bytes, or NULL. */

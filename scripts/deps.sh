@@ -11,4 +11,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     libpcap-dev libpcre2-dev zlib1g-dev libcmocka-dev \
     libjansson-dev libgcrypt20-dev libwireshark-dev libglib2.0-dev \
     tshark tcpdump jq socat openssl procps util-linux iproute2 \
-    samba smbclient lldb-14 python3 python3-debugpy >/dev/null
+    samba smbclient lldb-14 python3 python3-debugpy zsh man-db >/dev/null

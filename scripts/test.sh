@@ -1,10 +1,15 @@
 #!/bin/sh
 # Builds diagtap twice (-Werror; ASan+UBSan) and runs the whole test suite
 # in both. Ends with one line "tests: N passed, N failed".
+#   sh scripts/test.sh          everything (what CI runs)
+#   sh scripts/test.sh quick    the unit tests only, one build (< 1 minute)
 set -u
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 failed=0
+suite_args=
+[ "${1:-}" = quick ] && suite_args="--suite quick"
+corpus=${DIAGTAP_CORPUS:-../shared/corpus}
 summary() { # builddir → "passed failed" from meson's JSON test log
     /usr/bin/python3 - "$1/meson-logs/testlog.json" <<'PY'
 import json, sys
@@ -29,13 +34,39 @@ run() { # builddir, meson options...
         meson setup "$dir" "$@" >/dev/null || return 1
     fi
     ninja -C "$dir" -j "$jobs" >/dev/null || { ninja -C "$dir" -j1; return 1; }
-    meson test -C "$dir" --num-processes "$jobs" --print-errorlogs
+    # shellcheck disable=SC2086
+    meson test -C "$dir" --num-processes "$jobs" --print-errorlogs $suite_args
 }
-run build-test -Dwerror=true -Dbuildtype=debugoptimized || failed=1
+# Where the corpus is present, a test may not skip for want of it: that
+# would hide a regression (tests/common/dtcorpus.*).
+corpus_skips() {
+    [ -d "$corpus" ] || return 0
+    /usr/bin/python3 - "$1/meson-logs/testlog.json" "$corpus" <<'PY'
+import json, sys
+bad = []
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if "SKIP: corpus not found" in (r.get("stdout") or "") + (r.get("stderr") or ""):
+        bad.append(r["name"])
+if bad:
+    print("FAIL: the corpus is at %s, yet these tests skipped for want of it: %s"
+          % (sys.argv[2], ", ".join(bad)), file=sys.stderr)
+    sys.exit(1)
+PY
+}
+run build-test -Dwerror=true -Dbuildtype=debugoptimized -Dcorpus="$(realpath -m "$corpus")" || failed=1
+corpus_skips build-test || failed=1
 set -- $(summary build-test)
 passed=$1 fails=$2
+if [ -n "$suite_args" ]; then
+    echo "tests: $passed passed, $fails failed"
+    [ "$failed" -eq 0 ] && [ "$fails" -eq 0 ]
+    exit
+fi
 DIAGTAP_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    run build-test-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || failed=1
+    run build-test-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
+        -Dcorpus="$(realpath -m "$corpus")" || failed=1
+corpus_skips build-test-asan || failed=1
 set -- $(summary build-test-asan)
 passed=$((passed + $1)) fails=$((fails + $2))
 echo "tests: $passed passed, $fails failed"

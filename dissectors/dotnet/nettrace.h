@@ -137,6 +137,8 @@ void nt_payload_decode(dt_ctx *ctx, const nt_meta *m, uint32_t pointer_size, dt_
 /* Well-known names (nettrace_names.c). Writes the name shown for an event
  * into out: the runtime's Task/Opcode name, or the metadata name with
  * TraceEvent's Start/Stop convention, or "EventID(N)". */
+/* The name of a standard ETW opcode ("Start", "DCStop"), or NULL. */
+const char *nt_opcode_name(int32_t opcode);
 void nt_event_name(const char *provider, uint32_t event_id, const char *meta_name, int32_t opcode,
                    char *out, size_t outsz);
 

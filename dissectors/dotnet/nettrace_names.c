@@ -73,6 +73,32 @@ void nt_event_name(const char *provider, uint32_t event_id, const char *meta_nam
         snprintf(out, outsz, "%.*s/Start", (int)(n - 5), meta_name);
     else if (stop)
         snprintf(out, outsz, "%.*s/Stop", (int)(n - 4), meta_name);
-    else
+    else if (opcode <= 0)
         snprintf(out, outsz, "%s", meta_name);
+    else {
+        /* Any other opcode is part of the name, as TraceEvent shows it: by
+         * its name when ETW defines one, else by number ("TestEvent3/24"). */
+        const char *op = nt_opcode_name(opcode);
+        if (op)
+            snprintf(out, outsz, "%s/%s", meta_name, op);
+        else
+            snprintf(out, outsz, "%s/%d", meta_name, (int)opcode);
+    }
+}
+
+const char *nt_opcode_name(int32_t opcode)
+{
+    /* winmeta.xml's standard opcodes, named as TraceEvent's TraceEventOpcode */
+    switch (opcode) {
+    case 1: return "Start";
+    case 2: return "Stop";
+    case 3: return "DCStart";
+    case 4: return "DCStop";
+    case 5: return "Extension";
+    case 6: return "Reply";
+    case 7: return "Resume";
+    case 8: return "Suspend";
+    case 9: return "Send"; /* Transfer */
+    default: return NULL;
+    }
 }

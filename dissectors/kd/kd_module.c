@@ -16,6 +16,13 @@ static int kdnet_check_option(const char *name, const char *value, char *err, si
     return kdnet_key_parse_list(value, keys, 32, err, errsz) < 0 ? -1 : 0;
 }
 
+static const dt_option_def kdnet_options[] = {
+    { "kdnet.key", "--kdnet-key", "KEY",
+      "KDNET key as given to bcdedit (w.x.y.z); repeat for several, PORT=KEY binds a key to one UDP port",
+      DT_OPT_SECRET | DT_OPT_MULTI },
+    { NULL, NULL, NULL, NULL, 0 },
+};
+
 static const dt_dissector kdnet_dissector = {
     .abi_version = DT_ABI_VERSION,
     .name = "kdnet",
@@ -32,6 +39,7 @@ static const dt_dissector kdnet_dissector = {
     .conv_free = kdnet_conv_free,
     .conv_end = kdnet_conv_end,
     .check_option = kdnet_check_option,
+    .options = kdnet_options,
 };
 
 static const dt_dissector kd_serial_dissector = {

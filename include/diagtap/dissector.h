@@ -21,7 +21,10 @@
 #include "event.h"
 #include "fields.h"
 
-#define DT_ABI_VERSION 1u
+/* 2: dt_dissector gained `options`. Version 1 plugins still load (the
+ * registry copies them into a version 2 struct with no options). */
+#define DT_ABI_VERSION 2u
+#define DT_ABI_VERSION_MIN 1u
 
 typedef struct dt_registry dt_registry;
 typedef struct dt_ctx dt_ctx;
@@ -53,6 +56,25 @@ typedef int (*dt_probe_fn)(const uint8_t *data, size_t len, dt_dir dir);
 
 typedef void (*dt_dissect_fn)(dt_ctx *ctx);
 
+/* A per-run option a dissector reads through dt_option(), declared here so
+ * that the command line (`--kdnet-key KEY`), --help, the man page, shell
+ * completion and `--set NAME=VALUE` all come from one place. */
+enum {
+    DT_OPT_SECRET = 1u << 0, /* a key or password: also read from `FLAG-file PATH` or
+                                $DIAGTAP_NAME (dots as underscores), so it need not sit
+                                in the process list; never echoed in messages */
+    DT_OPT_MULTI = 1u << 1,  /* may be given several times; dt_option() then sees the
+                                values joined by ';' */
+};
+
+typedef struct dt_option_def {
+    const char *name;    /* "kdnet.key": the dt_option() and `--set` name */
+    const char *flag;    /* "--kdnet-key", or NULL for `--set` only */
+    const char *metavar; /* "KEY" */
+    const char *help;    /* one line for --help and the man page */
+    uint32_t flags;      /* DT_OPT_* */
+} dt_option_def;
+
 typedef struct dt_dissector {
     uint32_t abi_version;       /* DT_ABI_VERSION */
     const char *name;           /* short lowercase: "dap"; used by -d, --proto, JSON, pcapng PDU tags */
@@ -81,6 +103,9 @@ typedef struct dt_dissector {
      * instead of silently decrypting nothing. Returns 0 when the name is not
      * its own or the value is fine, -1 with a one-line reason in err. */
     int (*check_option)(const char *name, const char *value, char *err, size_t errsz);
+    /* ABI 2. Optional: the options this dissector reads, ending with an
+     * entry whose name is NULL. */
+    const dt_option_def *options;
 } dt_dissector;
 
 /* Registers a dissector; returns 0, or -1 when the ABI version or name clashes. */

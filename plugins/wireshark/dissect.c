@@ -49,11 +49,8 @@ void dtws_cleanup(void)
 
 static bool session_start(void)
 {
-    const char *opts[4] = { NULL, NULL, NULL, NULL };
-    if (dtws_g.kdnet_key && *dtws_g.kdnet_key) {
-        opts[0] = "kdnet.key";
-        opts[1] = dtws_g.kdnet_key;
-    }
+    const char *opts[2 * 32 + 1];
+    dtws_collect_options(opts, 32);
     return dtws_session_start(dtws_registry, opts, dtws_g.show_credentials);
 }
 

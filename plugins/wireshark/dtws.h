@@ -16,6 +16,8 @@
 
 #include "diagtap/dissector.h"
 
+#define DTWS_MAX_OPTIONS 8
+
 typedef struct dtws_proto {
     const dt_dissector *d;
     const char *filter_name; /* Wireshark protocol filter name ("kdnet", "dap_debug") */
@@ -26,6 +28,7 @@ typedef struct dtws_proto {
     dissector_handle_t pdu_handle; /* exported PDUs by diagtap's dissector name; NULL if Wireshark has that name */
     dissector_handle_t udp_handle; /* a datagram is one PDU */
     dissector_handle_t tcp_handle; /* a TCP stream framed by the diagtap framer */
+    const char *opt_value[DTWS_MAX_OPTIONS]; /* string preferences, one per declared option */
 } dtws_proto;
 
 /* An event cached for a frame: copied out of the diagtap run on the first
@@ -66,10 +69,13 @@ typedef struct dtws_common {
     expert_field ei_error_status;
     expert_field ei_not_first_pass;
     gboolean show_credentials;
-    const char *kdnet_key;   /* the kdnet "key" preference, passed as option "kdnet.key" */
 } dtws_common;
 
 extern dtws_common dtws_g;
+
+/* The dissector options set in the preferences, as name/value pairs ending
+ * with NULL, for the run that decodes a file. Returns the pair count. */
+size_t dtws_collect_options(const char **pairs, size_t max_pairs);
 
 /* hf.c: builds and registers the hf and ett arrays of p from its field table. */
 void dtws_register_fields(dtws_proto *p);

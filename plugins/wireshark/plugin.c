@@ -108,14 +108,39 @@ static void register_proto(dtws_proto *p)
     p->proto = proto_register_protocol(unique_long_name(d), unique_short_name(d), p->filter_name);
     dtws_register_fields(p);
     dtws_register_handles(p);
-    if (!strcmp(d->name, "kdnet")) {
-        module_t *m = prefs_register_protocol(p->proto, NULL);
-        dtws_g.kdnet_key = "";
-        prefs_register_string_preference(m, "key", "Debugging key(s)",
-                                         "The key the target was configured with (bcdedit /dbgsettings net ... "
-                                         "key:w.x.y.z); several keys separated by ';'",
-                                         &dtws_g.kdnet_key);
+    /* Each option the dissector declares is a string preference named after
+     * its last part: kdnet.key is the "kdnet.key" preference. */
+    module_t *m = NULL;
+    size_t k = 0;
+    for (const dt_option_def *od = d->options; od && od->name && k < DTWS_MAX_OPTIONS; od++, k++) {
+        if (!m)
+            m = prefs_register_protocol(p->proto, NULL);
+        const char *dot = strrchr(od->name, '.');
+        p->opt_value[k] = "";
+        const char *title = od->metavar ? od->metavar : od->name;
+        const char *help = (od->flags & DT_OPT_MULTI)
+                               ? g_strdup_printf("%s (several separated by ';')", od->help)
+                               : od->help;
+        /* a string even for secrets: Wireshark 4.0 does not take `-o` for its
+         * password preferences, and tshark users set keys that way */
+        prefs_register_string_preference(m, dot ? dot + 1 : od->name, title, help, &p->opt_value[k]);
     }
+}
+
+size_t dtws_collect_options(const char **pairs, size_t max_pairs)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_protos; i++) {
+        size_t k = 0;
+        for (const dt_option_def *od = protos[i].d->options; od && od->name && k < DTWS_MAX_OPTIONS; od++, k++)
+            if (protos[i].opt_value[k] && *protos[i].opt_value[k] && n + 1 < max_pairs) {
+                pairs[2 * n] = od->name;
+                pairs[2 * n + 1] = protos[i].opt_value[k];
+                n++;
+            }
+    }
+    pairs[2 * n] = NULL;
+    return n;
 }
 
 static void register_protoinfo(void)

@@ -6,7 +6,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 src="$DIAGTAP_CORPUS/nettrace/eventpipe-dotnetcore6.0-win-x64-executioncheckpoints.nettrace"
-[ -f "$src" ] || fail "corpus trace missing: $src"
+if [ ! -f "$src" ]; then
+    echo "SKIP: corpus not found at $src"
+    exit 77
+fi
 size=$(stat -c %s "$src")
 cut=$((size * 2 / 3))
 head -c "$cut" "$src" > "$tmp/cut.nettrace"

@@ -1,5 +1,7 @@
 #include "dn_support.h"
 
+#include "dtcorpus.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,8 +200,7 @@ uint8_t *dn_read_file(const char *path, size_t *len)
 
 void dn_corpus_path(const char *rel, char *out, size_t outsz)
 {
-    const char *dir = getenv("DIAGTAP_CORPUS");
-    snprintf(out, outsz, "%s/%s", dir ? dir : "../shared/corpus", rel);
+    dt_corpus_path(rel, out, outsz);
 }
 
 void dn_put(dn_buf *b, const void *data, size_t n)

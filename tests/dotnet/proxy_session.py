@@ -25,12 +25,13 @@ import threading
 import time
 
 DIAGTAP = os.environ['DIAGTAP']
-CORPUS = os.environ['DIAGTAP_CORPUS']
-TRACE = os.path.join(CORPUS, 'nettrace', 'eventpipe-dotnetcore3.0-win-x64-objver4.nettrace')
+import dtcorpus
+TRACE = dtcorpus.require('nettrace', 'eventpipe-dotnetcore3.0-win-x64-objver4.nettrace')
+CORPUS = dtcorpus.CORPUS
 BASELINE = TRACE + '.baseline.txt'
 # The second session's trace is all rundown (ExecutionCheckpointDCEnd): the
 # runtime sends it only after StopTracing, as a real runtime does.
-RUNDOWN_TRACE = os.path.join(CORPUS, 'nettrace', 'eventpipe-dotnetcore6.0-win-x64-executioncheckpoints.nettrace')
+RUNDOWN_TRACE = dtcorpus.require('nettrace', 'eventpipe-dotnetcore6.0-win-x64-executioncheckpoints.nettrace')
 RUNDOWN_KEY = 'Microsoft-Windows-DotNETRuntimeRundown/ExecutionCheckpointRundown/ExecutionCheckpointDCEnd'
 MAGIC = b'DOTNET_IPC_V1\0'
 PID = 31337

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "dn_support.h"
+#include "dtcorpus.h"
 
 static const uint8_t cookie[16] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
                                     0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe };
@@ -171,6 +172,8 @@ static void provider(dn_buf *p, const char *name, uint64_t kw, uint32_t level, c
 static uint8_t *small_trace(size_t *len)
 {
     char path[1024];
+    if (dt_corpus_missing("nettrace/eventpipe-dotnetcore6.0-win-x64-executioncheckpoints.nettrace"))
+        skip();
     dn_corpus_path("nettrace/eventpipe-dotnetcore6.0-win-x64-executioncheckpoints.nettrace", path, sizeof path);
     uint8_t *t = dn_read_file(path, len);
     assert_non_null(t);
@@ -581,6 +584,8 @@ static void test_session_with_real_trace(void **state)
 {
     (void)state;
     char path[1024];
+    if (dt_corpus_missing("nettrace/eventpipe-dotnetcore3.0-win-x64-objver4.nettrace"))
+        skip();
     dn_corpus_path("nettrace/eventpipe-dotnetcore3.0-win-x64-objver4.nettrace", path, sizeof path);
     size_t tlen;
     uint8_t *trace = dn_read_file(path, &tlen);
@@ -629,6 +634,8 @@ static void test_session_cut_short(void **state)
 {
     (void)state;
     char path[1024];
+    if (dt_corpus_missing("nettrace/eventpipe-dotnetcore3.0-win-x64-objver4.nettrace"))
+        skip();
     dn_corpus_path("nettrace/eventpipe-dotnetcore3.0-win-x64-objver4.nettrace", path, sizeof path);
     size_t tlen;
     uint8_t *trace = dn_read_file(path, &tlen);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "dn_support.h"
+#include "dtcorpus.h"
 
 static const char *const corpus[] = {
     "nettrace/eventpipe-dotnetcore3.0-win-x64-objver4.nettrace",
@@ -549,6 +550,8 @@ static void test_v6_header_recognised(void **state)
 
 int main(void)
 {
+    for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++)
+        dt_corpus_require(corpus[i]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus_baselines),
         cmocka_unit_test(test_small_trace_every_chunking),

@@ -11,12 +11,13 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "dtcorpus.h"
+
 
 const char *kdt_corpus_path(void)
 {
     static char path[4096];
-    const char *dir = getenv("DIAGTAP_CORPUS");
-    snprintf(path, sizeof path, "%s/kdnet/windbg-uncut.pcapng.gz", dir ? dir : "../shared/corpus");
+    dt_corpus_path(KDT_CORPUS_FILE, path, sizeof path);
     return path;
 }
 

@@ -22,7 +22,9 @@ typedef struct kdt_capture {
     size_t n;
 } kdt_capture;
 
-/* $DIAGTAP_CORPUS/kdnet/windbg-uncut.pcapng.gz; fails the test when absent. */
+/* The KDNET corpus capture, relative to the corpus directory; a program
+ * that needs it calls dt_corpus_require(KDT_CORPUS_FILE) first. */
+#define KDT_CORPUS_FILE "kdnet/windbg-uncut.pcapng.gz"
 const char *kdt_corpus_path(void);
 /* Reads the UDP payloads of a (gzipped) pcapng with Ethernet/IPv4 frames. */
 int kdt_load(const char *path, kdt_capture *cap);

@@ -10,8 +10,10 @@ import struct
 import subprocess
 import sys
 
-CORPUS = os.environ.get("DIAGTAP_CORPUS", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "corpus"))
-CAPTURE = os.path.join(CORPUS, "kdnet", "windbg-uncut.pcapng.gz")
+import dtcorpus  # noqa: E402  (tests/common, on PYTHONPATH)
+
+CORPUS = dtcorpus.CORPUS
+CAPTURE = dtcorpus.require("kdnet", "windbg-uncut.pcapng.gz")
 DIAGTAP = os.environ.get("DIAGTAP", "diagtap")
 
 

@@ -16,6 +16,7 @@
 #include <gcrypt.h>
 
 #include "dissectors/kd/kdnet_key.h"
+#include "dtcorpus.h"
 #include "kd_test_util.h"
 
 typedef struct fixture {
@@ -368,6 +369,7 @@ static void serial_every_offset(void **state)
 
 int main(void)
 {
+    dt_corpus_require(KDT_CORPUS_FILE);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(encrypted_datagrams),
         cmocka_unit_test(valid_mac_corrupt_plaintext),

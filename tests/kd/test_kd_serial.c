@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "dtcorpus.h"
 #include "kd_test_util.h"
 
 typedef struct fixture {
@@ -170,6 +171,7 @@ static void truncated_tail(void **state)
 
 int main(void)
 {
+    dt_corpus_require(KDT_CORPUS_FILE);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(clean_stream),
         cmocka_unit_test(odd_pieces_and_garbage),

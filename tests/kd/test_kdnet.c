@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "dtcorpus.h"
 #include "kd_test_util.h"
 
 typedef struct fixture {
@@ -370,6 +371,7 @@ static void several_keys_and_ports(void **state)
 
 int main(void)
 {
+    dt_corpus_require(KDT_CORPUS_FILE);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_packet_decrypts),
         cmocka_unit_test(every_checksum_verifies),

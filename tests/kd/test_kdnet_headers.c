@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "dtcorpus.h"
 #include "kd_test_util.h"
 
 static void headers(void **state)
@@ -39,6 +40,7 @@ static void headers(void **state)
 
 int main(void)
 {
+    dt_corpus_require(KDT_CORPUS_FILE);
     const struct CMUnitTest tests[] = { cmocka_unit_test(headers) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

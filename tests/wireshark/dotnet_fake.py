@@ -10,7 +10,9 @@ import time
 from wstest import CORPUS, check
 
 MAGIC = b"DOTNET_IPC_V1\0"
-TRACE = os.path.join(CORPUS, "nettrace", "eventpipe-dotnetcore6.0-win-x64-executioncheckpoints.nettrace")
+import dtcorpus  # noqa: E402
+
+TRACE = dtcorpus.require("nettrace", "eventpipe-dotnetcore6.0-win-x64-executioncheckpoints.nettrace")
 
 
 def msg(cmdset, cmdid, payload=b""):

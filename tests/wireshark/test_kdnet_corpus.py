@@ -10,6 +10,9 @@ import shutil
 import struct
 
 from wstest import CORPUS, Session, check, compare
+import dtcorpus
+
+dtcorpus.require("kdnet", "windbg-uncut.pcapng.gz")
 
 
 

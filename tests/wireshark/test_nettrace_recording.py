@@ -6,6 +6,9 @@ import glob
 import os
 
 from wstest import CORPUS, Session, check, compare
+import dtcorpus
+
+dtcorpus.require("nettrace", "eventpipe-dotnetcore6.0-win-x64-executioncheckpoints.nettrace")
 
 s = Session()
 try:

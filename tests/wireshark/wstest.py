@@ -21,7 +21,8 @@ import time
 DIAGTAP = os.environ.get("DIAGTAP", "")
 PLUGIN = os.environ.get("DIAGTAP_WS_PLUGIN", "")
 EXTCAP = os.environ.get("DIAGTAP_WS_EXTCAP", "")
-CORPUS = os.environ.get("DIAGTAP_CORPUS", "")
+import dtcorpus  # noqa: E402  (tests/common, on PYTHONPATH)
+CORPUS = dtcorpus.CORPUS
 SRCDIR = os.environ.get("DIAGTAP_SRCDIR", "")
 
 # Wireshark's own dissectors decode these; the plugin leaves them alone.
