@@ -191,6 +191,7 @@ int dt_cmd_proxy(int argc, char **argv)
     if (!force && dotnet && dt_registry_find(run.reg, "dotnet_ipc"))
         force = "dotnet_ipc";
     ps->spec.dissector = force;
+    ps->spec.connect_timeout_ms = opts.connect_timeout_ms;
 
     /* From here until dt_decoder_stop the engine belongs to the decoder
      * thread; this thread only relays. */
