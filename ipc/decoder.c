@@ -9,6 +9,7 @@
 #include "decoder.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -164,7 +165,16 @@ static void published(dt_feed *f, size_t size, bool urgent)
 
 /* A bookkeeping record of c: from c's reserve first, then from free room
  * outside every reserve. Returns false when there is no room at all. */
+static bool put_ctrl_last(dt_feed *f, dt_feed_conv *c, const rec *h, const void *payload, size_t len, bool last);
+
 static bool put_ctrl(dt_feed *f, dt_feed_conv *c, const rec *h, const void *payload, size_t len)
+{
+    return put_ctrl_last(f, c, h, payload, len, false);
+}
+
+/* last: c's final record (its close): what is left of its reserve is given
+ * back BEFORE the record is published, as the decoder frees c on it. */
+static bool put_ctrl_last(dt_feed *f, dt_feed_conv *c, const rec *h, const void *payload, size_t len, bool last)
 {
     size_t need = cost(f, rec_size(len));
     size_t from_reserve = c ? (c->reserve < need ? c->reserve : need) : 0;
@@ -174,8 +184,12 @@ static bool put_ctrl(dt_feed *f, dt_feed_conv *c, const rec *h, const void *payl
     if (c) {
         c->reserve -= from_reserve;
         f->reserved -= from_reserve;
+        if (last) {
+            f->reserved -= c->reserve;
+            c->reserve = 0;
+        }
     }
-    put(f, h, payload, len);
+    put(f, h, payload, len); /* after this, c may be gone (last) */
     published(f, rec_size(len), true);
     return true;
 }
@@ -302,12 +316,10 @@ void dt_feed_close(dt_feed *f, dt_feed_conv *c, uint64_t ts_ns, const char *why)
     rec h = { .type = R_CLOSE, .ts = ts_ns, .c = c, .flags = why != NULL };
     /* The close must get through: it frees the conversation. Its reserve
      * was kept for it; past that, wait for room rather than leak. */
-    while (!put_ctrl(f, c, &h, why ? text : NULL, why ? len + 1 : 0)) {
+    while (!put_ctrl_last(f, c, &h, why ? text : NULL, why ? len + 1 : 0, true)) {
         kick(f);
         sched_yield();
     }
-    f->reserved -= c->reserve;
-    c->reserve = 0;
 }
 
 bool dt_feed_call(dt_feed *f, dt_feed_fn fn, void *ctx, uint64_t ts_ns, const uint8_t *data, size_t len,
