@@ -10,8 +10,9 @@
 #include "cli/common.h"
 #include "ipc/addr.h"
 #include "ipc/dotnet_port.h"
+#include "ipc/decoder.h"
+#include "ipc/io.h"
 #include "ipc/proxy.h"
-#include "ipc/signals.h"
 
 const char dt_proxy_usage[] =
     "usage: diagtap proxy [OPTIONS] unix LISTEN_PATH TARGET_PATH\n"
@@ -23,6 +24,7 @@ const char dt_proxy_usage[] =
 
 typedef struct proxy_setup {
     dt_proxy_spec spec;
+    int listen_fd;
     char listen_path[4096]; /* Unix listeners: removed at the end */
     struct stat made;
     char prefix[4200];
@@ -33,12 +35,13 @@ typedef struct proxy_setup {
 static int setup_unix(proxy_setup *ps, const char *listen_path, const char *target_path)
 {
     char err[512];
-    if (dt_addr_unix(target_path, &ps->spec.target, &ps->spec.target_len) < 0) {
+    ps->spec.target.kind = DT_IO_UNIX;
+    if (dt_addr_unix(target_path, &ps->spec.target.addr, &ps->spec.target.addr_len) < 0) {
         fprintf(stderr, "diagtap: %s: path too long for a Unix socket\n", target_path);
         return -1;
     }
-    ps->spec.listen_fd = dt_listen_unix_like(listen_path, target_path, &ps->made, err, sizeof err);
-    if (ps->spec.listen_fd < 0) {
+    ps->listen_fd = dt_listen_unix_like(listen_path, target_path, &ps->made, err, sizeof err);
+    if (ps->listen_fd < 0) {
         fprintf(stderr, "diagtap: %s\n", err);
         return -1;
     }
@@ -56,20 +59,22 @@ static int setup_tcp(proxy_setup *ps, const char *listen_spec, const char *targe
     struct sockaddr_storage la;
     socklen_t ll;
     if (dt_addr_parse_tcp(listen_spec, &la, &ll, err, sizeof err) < 0 ||
-        dt_addr_parse_tcp(target_spec, &ps->spec.target, &ps->spec.target_len, err, sizeof err) < 0) {
+        dt_addr_parse_tcp(target_spec, &ps->spec.target.addr, &ps->spec.target.addr_len, err, sizeof err) < 0) {
         fprintf(stderr, "diagtap: %s\n", err);
         return -1;
     }
-    ps->spec.listen_fd = dt_listen_tcp((struct sockaddr *)&la, ll, err, sizeof err);
-    if (ps->spec.listen_fd < 0) {
+    ps->listen_fd = dt_listen_tcp((struct sockaddr *)&la, ll, err, sizeof err);
+    if (ps->listen_fd < 0) {
         fprintf(stderr, "diagtap: %s\n", err);
         return -1;
     }
     /* Port 0: say which port we got. */
     ll = sizeof la;
-    getsockname(ps->spec.listen_fd, (struct sockaddr *)&la, &ll);
+    getsockname(ps->listen_fd, (struct sockaddr *)&la, &ll);
     dt_addr_format((struct sockaddr *)&la, ll, ps->listen_name, sizeof ps->listen_name);
-    dt_addr_format((struct sockaddr *)&ps->spec.target, ps->spec.target_len, ps->target_name, sizeof ps->target_name);
+    ps->spec.target.kind = DT_IO_TCP;
+    dt_addr_format((struct sockaddr *)&ps->spec.target.addr, ps->spec.target.addr_len, ps->target_name,
+                   sizeof ps->target_name);
     snprintf(ps->prefix, sizeof ps->prefix, "tcp:%s", ps->listen_name);
     ps->spec.description = "TCP proxy";
     return 0;
@@ -85,7 +90,8 @@ static int setup_dotnet(proxy_setup *ps, const char *pid_text)
     }
     const char *dir = dt_dotnet_ipc_dir();
     char err[512], real[4096], ours[4096];
-    if (dt_dotnet_find_port(dir, pid, real, sizeof real, err, sizeof err) < 0) {
+    if (dt_dotnet_find_port(dir, pid, real, sizeof real, err, sizeof err) < 0 ||
+        dt_dotnet_check_owner(pid, real, err, sizeof err) < 0) {
         fprintf(stderr, "diagtap: %s\n", err);
         return -1;
     }
@@ -99,6 +105,12 @@ static int setup_dotnet(proxy_setup *ps, const char *pid_text)
     snprintf(ps->prefix, sizeof ps->prefix, "dotnet:%ld", pid);
     ps->spec.description = ".NET diagnostic port proxy";
     return 0;
+}
+
+static void on_stop(void *ctx, int sig)
+{
+    (void)sig;
+    dt_io_stop(ctx);
 }
 
 int dt_cmd_proxy(int argc, char **argv)
@@ -136,7 +148,7 @@ int dt_cmd_proxy(int argc, char **argv)
         fprintf(stderr, "diagtap: out of memory\n");
         return 1;
     }
-    ps->spec.listen_fd = -1;
+    ps->listen_fd = -1;
     int rc = 2;
     bool dotnet = false;
     if (npos == 3 && strcmp(pos[0], "unix") == 0) {
@@ -156,19 +168,18 @@ int dt_cmd_proxy(int argc, char **argv)
         return 1;
     }
     ps->spec.target_name = ps->target_name;
+    ps->spec.target.name = ps->target_name;
     ps->spec.chan_prefix = ps->prefix;
 
-    dt_signals sg;
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     dt_cli_run run;
     const char *force = dt_cli_forced_proto(&opts);
+    char err[512];
     rc = 1;
-    if (dt_signals_open(&sg, sigs, 3) < 0) {
-        fprintf(stderr, "diagtap: signals: %s\n", strerror(errno));
-        goto out_listener;
+    dt_io *io = dt_io_new(err, sizeof err);
+    if (!io || dt_io_on_stop_signal(io, on_stop, io, err, sizeof err) < 0) {
+        fprintf(stderr, "diagtap: %s\n", err);
+        goto out_signals;
     }
-    struct sigaction ign = { .sa_handler = SIG_IGN };
-    sigaction(SIGPIPE, &ign, NULL);
     if (dt_cli_run_start(&run, &opts) < 0)
         goto out_signals;
     if (force && dt_cli_check_forced(run.reg, force, "the byte streams of proxied connections") != 0) {
@@ -179,22 +190,37 @@ int dt_cmd_proxy(int argc, char **argv)
     if (!force && dotnet && dt_registry_find(run.reg, "dotnet_ipc"))
         force = "dotnet_ipc";
     ps->spec.dissector = force;
+    ps->spec.connect_timeout_ms = opts.connect_timeout_ms;
 
-    fprintf(stderr, "diagtap: listening on %s, relaying to %s\n", ps->listen_name, ps->target_name);
-    int r = dt_proxy_run(run.eng, &ps->spec, sg.fd);
+    /* From here until dt_decoder_stop the engine belongs to the decoder
+     * thread; this thread only relays. */
+    int r = -1;
+    dt_decoder *dec = dt_decoder_start(run.eng, err, sizeof err);
+    dt_feed *feed = dec ? dt_decoder_feed(dec, io, ps->prefix, 0) : NULL;
+    dt_proxy *px = feed ? dt_proxy_new(io, feed, &ps->spec) : NULL;
+    if (!px || dt_proxy_listen(px, ps->listen_fd, err, sizeof err) < 0) {
+        fprintf(stderr, "diagtap: %s\n", dec ? (px ? err : "out of memory") : err);
+    } else {
+        fprintf(stderr, "diagtap: listening on %s, relaying to %s\n", ps->listen_name, ps->target_name);
+        r = dt_io_run(io);
+        if (r < 0)
+            fprintf(stderr, "diagtap: %s\n", dt_io_error(io));
+    }
     /* Nobody may connect to a proxy that is gone. */
     if (ps->listen_path[0])
         dt_unlink_listener(ps->listen_path, &ps->made);
-    close(ps->spec.listen_fd);
-    ps->spec.listen_fd = -1;
+    dt_proxy_free(px);
+    dt_decoder_stop(dec);
+    close(ps->listen_fd);
+    ps->listen_fd = -1;
     rc = dt_cli_run_finish(&run, dt_now_ns()) < 0 || r < 0 ? 1 : 0;
 out_signals:
-    dt_signals_close(&sg);
-out_listener:
-    if (ps->spec.listen_fd >= 0) {
+    dt_io_free(io);
+
+    if (ps->listen_fd >= 0) {
         if (ps->listen_path[0])
             dt_unlink_listener(ps->listen_path, &ps->made);
-        close(ps->spec.listen_fd);
+        close(ps->listen_fd);
     }
     free(ps);
     return rc;

@@ -16,6 +16,7 @@
 
 typedef struct dt_cli_opts {
     const char *write_path;   /* -w FILE.pcapng */
+    unsigned connect_timeout_ms; /* proxy: --connect-timeout SECONDS (0: default 10 s) */
     const char *format;       /* -T text|json (default text) */
     const char *output_path;  /* -o FILE: timeline to a file instead of stdout */
     const char *grep;         /* --grep REGEX */

@@ -62,6 +62,21 @@ static int set_hex(dt_cli_opts *o, const char *v) { (void)v; o->hex = true; retu
 static int set_no_color(dt_cli_opts *o, const char *v) { (void)v; o->color = 0; return 0; }
 static int set_show_credentials(dt_cli_opts *o, const char *v) { (void)v; o->show_credentials = true; return 0; }
 
+static int set_connect_timeout(dt_cli_opts *o, const char *v)
+{
+    char *end;
+    errno = 0;
+    double secs = strtod(v, &end);
+    if (errno || end == v || *end || secs <= 0 || secs > 3600) {
+        fprintf(stderr, "diagtap: --connect-timeout takes seconds (0 < S <= 3600), not '%s'\n", v);
+        return -1;
+    }
+    o->connect_timeout_ms = (unsigned)(secs * 1000 + 0.5);
+    if (!o->connect_timeout_ms)
+        o->connect_timeout_ms = 1;
+    return 0;
+}
+
 static int set_format(dt_cli_opts *o, const char *v)
 {
     if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0 && strcmp(v, "html") != 0 && strcmp(v, "mermaid") != 0) {
@@ -158,6 +173,8 @@ const dt_cli_optdef dt_cli_common_options[] = {
       set_ch_format, DT_CLI_COMPLETE_CHOICES, "rowbinary jsoneachrow" },
     { "--clickhouse-cacert", NULL, "FILE", "fleet", "CA bundle for clickhouses://", set_ch_cacert,
       DT_CLI_COMPLETE_FILE, NULL },
+    { "--connect-timeout", NULL, "SECONDS", "proxy",
+      "proxy: give up connecting to the target after this (default 10)", set_connect_timeout, 0, NULL },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
 };
 

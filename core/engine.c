@@ -11,6 +11,7 @@
 static void vnote(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const char *fmt, va_list ap);
 static void note_dir(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+static void flush_undecoded(dt_engine *e, dt_conv *c, dt_dir dir);
 
 static const dt_dissector raw_dissector = {
     .abi_version = DT_ABI_VERSION,
@@ -47,11 +48,14 @@ void dt_engine_free(dt_engine *e)
         conv_free(e, c);
     }
     for (size_t i = 0; i < e->n_channels; i++) {
+        if (!e->channels[i])
+            continue; /* released */
         free((char *)e->channels[i]->name);
         free((char *)e->channels[i]->description);
         free(e->channels[i]);
     }
     free(e->channels);
+    free(e->free_channel_ids);
     for (size_t i = 0; i < e->n_opts; i++) {
         free(e->opts[i].name);
         free(e->opts[i].value);
@@ -153,6 +157,20 @@ int dt_engine_decode_as(dt_engine *e, const char *spec, char *err, size_t errsz)
 
 const dt_channel *dt_engine_channel(dt_engine *e, const char *name, const char *description, int linktype)
 {
+    if (e->n_free_channel_ids) {
+        dt_channel *ch = calloc(1, sizeof *ch);
+        if (!ch)
+            return NULL;
+        ch->id = e->free_channel_ids[--e->n_free_channel_ids];
+        ch->name = strdup(name ? name : "");
+        ch->description = strdup(description ? description : "");
+        ch->linktype = linktype;
+        e->channels[ch->id] = ch;
+        for (int i = 0; i < e->n_sinks; i++)
+            if (e->sinks[i]->channel)
+                e->sinks[i]->channel(e->sinks[i], ch);
+        return ch;
+    }
     if (e->n_channels == e->cap_channels) {
         size_t cap = e->cap_channels ? e->cap_channels * 2 : 8;
         dt_channel **chs = realloc(e->channels, cap * sizeof *chs);
@@ -173,6 +191,24 @@ const dt_channel *dt_engine_channel(dt_engine *e, const char *name, const char *
         if (e->sinks[i]->channel)
             e->sinks[i]->channel(e->sinks[i], ch);
     return ch;
+}
+
+void dt_engine_channel_release(dt_engine *e, const dt_channel *ch)
+{
+    if (!ch || ch->id >= e->n_channels || e->channels[ch->id] != ch)
+        return;
+    uint32_t *ids = realloc(e->free_channel_ids, (e->n_free_channel_ids + 1) * sizeof *ids);
+    if (!ids)
+        return; /* kept: it costs a little memory, nothing else */
+    e->free_channel_ids = ids;
+    for (int i = 0; i < e->n_sinks; i++)
+        if (e->sinks[i]->channel_release)
+            e->sinks[i]->channel_release(e->sinks[i], ch);
+    e->free_channel_ids[e->n_free_channel_ids++] = ch->id;
+    e->channels[ch->id] = NULL;
+    free((char *)ch->name);
+    free((char *)ch->description);
+    free((dt_channel *)ch);
 }
 
 static uint32_t transport_flag(dt_transport t)
@@ -299,6 +335,16 @@ void *dt_engine_conv_state(dt_conv *c) { return c->state; }
 static bool records_streams(const dt_conv *c)
 {
     return !c->parent && c->info.channel && c->info.channel->linktype < 0;
+}
+
+static void record_as(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const char *name, const uint8_t *data,
+                      size_t len)
+{
+    if (!len || !records_streams(c))
+        return;
+    for (int i = 0; i < e->n_sinks; i++)
+        if (e->sinks[i]->stream)
+            e->sinks[i]->stream(e->sinks[i], &c->info, dir, ts, name, data, len);
 }
 
 static void record(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
@@ -639,6 +685,7 @@ void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const u
     if (ts > e->last_ts)
         e->last_ts = ts;
     dir_state *b = &c->dirs[dir];
+    flush_undecoded(e, c, dir);
     if (!c->parent && !c->replaying)
         dt_unclaimed_bytes(c, dir, ts, data, len);
     if (!c->decided) {
@@ -694,6 +741,7 @@ void dt_engine_datagram(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const
 void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t nbytes)
 {
     dir_state *b = &c->dirs[dir];
+    flush_undecoded(e, c, dir);
     if (!c->d) {
         b->offset += nbytes;
         return;
@@ -715,10 +763,80 @@ void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t n
     b->resync = true;
 }
 
+static void behind_event(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t nbytes, uint64_t offset,
+                         const char *what)
+{
+    const char *arrow = dir == DT_DIR_C2S ? "client→server" : "server→client";
+    dt_ev_begin(e, c, dir, ts, DT_EV_ERROR, NULL, NULL, 0, offset);
+    char text[200];
+    int n = snprintf(text, sizeof text,
+                     "decoder behind: %" PRIu64 " bytes not decoded%s (%s, stream offset %" PRIu64 "); relayed unchanged",
+                     nbytes, what, arrow, offset);
+    char *s = n > 0 ? dt_arena_strndup(&e->arena, text, strnlen(text, sizeof text)) : NULL;
+    if (s)
+        e->ev.summary = s;
+    e->ev.is_error = true;
+    e->ev.stats_key = "decoder behind";
+    e->ev.status = "bytes not decoded";
+    dt_ev_commit(e);
+}
+
+/* Ends a run of skipped bytes: says so, and resynchronises. */
+static void flush_undecoded(dt_engine *e, dt_conv *c, dt_dir dir)
+{
+    dir_state *b = &c->dirs[dir];
+    if (!b->undecoded)
+        return;
+    behind_event(e, c, dir, b->undecoded_ts, b->undecoded, b->undecoded_off, "");
+    b->undecoded = 0;
+    if (c->d)
+        b->resync = true;
+}
+
+void dt_engine_stream_skip(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
+{
+    dir_state *b = &c->dirs[dir];
+    if (ts > e->last_ts)
+        e->last_ts = ts;
+    if (!b->undecoded) {
+        if (c->d)
+            flush_garbage(e, c, dir, ts);
+        b->undecoded_off = b->offset;
+        b->undecoded_ts = ts;
+        if (b->len) { /* a partial message (or bytes held to choose a dissector): kept in the recording */
+            record_as(e, c, dir, ts, "data", b->buf, b->len);
+            b->undecoded += b->len;
+            b->offset += b->len;
+            b->len = 0;
+            b->need = 0;
+        }
+        b->skip_left = 0;
+    }
+    record_as(e, c, dir, ts, "data", data, len); /* not cut at message boundaries */
+    b->undecoded += len;
+    b->offset += len;
+}
+
+void dt_engine_undecoded(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, uint64_t nbytes)
+{
+    flush_undecoded(e, c, dir);
+    dir_state *b = &c->dirs[dir];
+    if (c->d)
+        flush_garbage(e, c, dir, ts);
+    behind_event(e, c, dir, ts, nbytes, b->offset + b->len, b->len ? " nor recorded, a partial message dropped" : " nor recorded");
+    b->offset += b->len + nbytes;
+    b->len = 0;
+    b->need = 0;
+    b->skip_left = 0;
+    if (c->d)
+        b->resync = true;
+}
+
 /* Reports what a direction still holds when it ends. */
 static void flush_partial(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
 {
     dir_state *b = &c->dirs[dir];
+    flush_undecoded(e, c, dir);
     if (!c->decided && b->len) {
         /* too few bytes ever arrived to choose a dissector: decide on what there is */
         set_dissector(c, dt_registry_probe(e->reg, transport_flag(c->transport), b->buf, b->len, dir));

@@ -66,6 +66,12 @@ void dt_engine_set_input(dt_engine *e, const char *input);
 
 const dt_channel *dt_engine_channel(dt_engine *e, const char *name, const char *description, int linktype);
 
+/* The channel is done with: its conversations are closed and no sink will
+ * hear of it again (one channel per proxied connection would otherwise
+ * grow memory with every connection ever made). Sinks learn it through
+ * channel_release; its id may be given to a later channel. */
+void dt_engine_channel_release(dt_engine *e, const dt_channel *ch);
+
 dt_conv *dt_engine_conv_open(dt_engine *e, const dt_conv_params *p);
 const dt_conv_info *dt_engine_conv_info(const dt_conv *c);
 /* The dissector's per-conversation state (NULL until one is chosen): the
@@ -76,6 +82,15 @@ void dt_engine_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, cons
  * counted for the conversation's summary when no dissector claims it. */
 void dt_engine_conv_packet(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns);
 void dt_engine_gap(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, uint64_t nbytes);
+/* When the decoder falls behind a relay (ipc/decoder.h): bytes that are
+ * recorded as they are but not decoded. The first decoded bytes after them
+ * (or the end of the direction) bring one "decoder behind: N bytes not
+ * decoded" error on the timeline, counted by --stats as diagtap "decoder
+ * behind", and the framer resynchronises as after a gap. */
+void dt_engine_stream_skip(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
+/* nbytes relayed that the decoder never saw (not even to record them):
+ * reported the same way, "not decoded nor recorded". */
+void dt_engine_undecoded(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, uint64_t nbytes);
 void dt_engine_datagram(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
 /* One direction ended (FIN, half-close, EOF on a dump). */
 void dt_engine_stream_end(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns);

@@ -32,6 +32,9 @@ typedef struct dir_state {
     char line[24];
     uint8_t line_len;
     bool line_secret;      /* inside "Authorization: …" and the like, until the end of the line */
+    uint64_t undecoded;    /* bytes recorded but not decoded since the last decoded ones */
+    uint64_t undecoded_off;
+    uint64_t undecoded_ts;
 } dir_state;
 
 struct dt_conv {
@@ -99,6 +102,8 @@ struct dt_engine {
     int n_decode_as;
     dt_channel **channels;
     size_t n_channels, cap_channels;
+    uint32_t *free_channel_ids; /* released ids, reused before the table grows */
+    size_t n_free_channel_ids;
     dt_conv *convs;
     uint32_t next_conv_id;
     uint64_t seq;

@@ -31,6 +31,10 @@ struct dt_sink {
     /* Flush; returns 0, or -1 after a write error (reported by the sink). */
     int (*finish)(dt_sink *s);
     void (*destroy)(dt_sink *s);
+    /* The channel is gone (dt_engine_channel_release); its id may come
+     * back for a new channel. Optional (last, so sinks written as positional
+     * initializers stay valid). */
+    void (*channel_release)(dt_sink *s, const dt_channel *ch);
 };
 
 /* ---- The sinks of core/sinks/. Each returns NULL only on allocation failure

@@ -14,6 +14,12 @@ const char *dt_dotnet_ipc_dir(void);
  * returns 0, or returns -1 with a one-line message in err. */
 int dt_dotnet_find_port(const char *dir, long pid, char *path, size_t pathsz, char *err, size_t errsz);
 
+/* The target must be the process's own port: pid exists and the socket
+ * at path (not followed if a symlink) is a socket owned by the process's
+ * user. Returns 0, or -1 with one line in err (another user's planted
+ * socket would otherwise become the target, and the tap theirs). */
+int dt_dotnet_check_owner(long pid, const char *path, char *err, size_t errsz);
+
 /* The name diagtap listens on: dotnet-diagnostic-PID-1-socket in dir. It
  * sorts before the runtime's own name (a '-' sorts before any digit of the
  * runtime's key) and, being the newest, is also the one picked by tools that

@@ -93,3 +93,30 @@ void dt_dotnet_make_newest(const char *ours, const char *real)
     struct timespec times[2] = { t, t };
     utimensat(AT_FDCWD, ours, times, 0);
 }
+
+int dt_dotnet_check_owner(long pid, const char *path, char *err, size_t errsz)
+{
+    char status[64], line[256];
+    snprintf(status, sizeof status, "/proc/%ld/status", pid);
+    FILE *f = fopen(status, "r");
+    if (!f) {
+        snprintf(err, errsz, "proxy dotnet: no process %ld", pid);
+        return -1;
+    }
+    long uid = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Uid: %*d %ld", &uid) == 1) /* the effective uid: who the runtime runs as */
+            break;
+    fclose(f);
+    struct stat st;
+    if (uid < 0 || lstat(path, &st) < 0) {
+        snprintf(err, errsz, "proxy dotnet: %s: %s", path, uid < 0 ? "cannot read the process's owner" : strerror(errno));
+        return -1;
+    }
+    if (!S_ISSOCK(st.st_mode) || (long)st.st_uid != uid) {
+        snprintf(err, errsz, "proxy dotnet: %s is owned by uid %ld, process %ld by uid %ld: not its diagnostic port, refused",
+                 path, (long)st.st_uid, pid, uid);
+        return -1;
+    }
+    return 0;
+}

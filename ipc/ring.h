@@ -1,14 +1,14 @@
 /* A fixed-size byte ring: what one direction of a relay holds between a
- * read from one side and a write to the other. Reads and writes go straight
- * between the ring and a file descriptor (readv/writev), with no copies. */
+ * read from one side and a write to the other. The I/O layer reads straight
+ * into its free space and writes straight from what it holds (two segments
+ * across the wrap-around): no copies. A read into the free space and a
+ * write of the held bytes may be in flight at the same time. */
 #ifndef DIAGTAP_IPC_RING_H
 #define DIAGTAP_IPC_RING_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
-#include <sys/uio.h>
 
 typedef struct dt_ring {
     uint8_t *buf;
@@ -23,13 +23,16 @@ void dt_ring_free(dt_ring *r);
 static inline bool dt_ring_full(const dt_ring *r) { return r->len == r->cap; }
 static inline bool dt_ring_empty(const dt_ring *r) { return r->len == 0; }
 
-/* Reads once from fd into the free space. On success (> 0) got[0..1] point
- * at the new bytes, in order (got[1].iov_len may be 0). Returns what read()
- * returns; 0 when the ring is full is impossible (callers check). */
-ssize_t dt_ring_read_fd(dt_ring *r, int fd, struct iovec got[2]);
-
-/* Writes at most max bytes of the held data to fd. Returns what writev()
- * returns. */
-ssize_t dt_ring_write_fd(dt_ring *r, int fd, size_t max);
+/* The contiguous free space after the held bytes: *p and its length (0 when
+ * full). Bytes read there are added with dt_ring_produced. */
+size_t dt_ring_space(const dt_ring *r, uint8_t **p);
+void dt_ring_produced(dt_ring *r, size_t n);
+/* The held bytes as two segments, in order (the second may be empty). */
+void dt_ring_held(const dt_ring *r, const uint8_t **a, size_t *na, const uint8_t **b, size_t *nb);
+/* n held bytes were written out. When the ring is empty and no read is in
+ * flight (idle), it restarts at 0 so later reads stay contiguous. */
+void dt_ring_consumed(dt_ring *r, size_t n, bool idle);
+/* Drops everything held. */
+void dt_ring_clear(dt_ring *r);
 
 #endif

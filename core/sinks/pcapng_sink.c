@@ -226,6 +226,15 @@ static void pcapng_channel(dt_sink *s, const dt_channel *ch)
         iface(p, ch, NULL); /* IPC channels wait for their first record's endpoints */
 }
 
+/* The channel's interface stays in the file; a later channel given the
+ * same id gets an interface of its own. */
+static void pcapng_channel_release(dt_sink *s, const dt_channel *ch)
+{
+    pcapng_sink *p = (pcapng_sink *)s;
+    if (ch->id < p->ifmap_len)
+        p->ifmap[ch->id] = 0;
+}
+
 static void pcapng_frame(dt_sink *s, const dt_channel *ch, uint64_t ts_ns, const uint8_t *data, size_t caplen,
                          size_t origlen, uint32_t epb_flags)
 {
@@ -309,6 +318,7 @@ dt_sink *dt_pcapng_sink_new(const char *path, char *err, size_t errsz)
     p->base.event = dt_sink_nop_event;
     p->base.finish = pcapng_finish;
     p->base.destroy = pcapng_destroy;
+    p->base.channel_release = pcapng_channel_release;
     write_shb(p);
     return &p->base;
 }

@@ -1,0 +1,543 @@
+/* The decoder thread and its feeds (decoder.h).
+ *
+ * A feed is a single-producer single-consumer ring of records (header +
+ * payload, 8-byte aligned, never split: a record that does not fit before
+ * the end of the ring starts again at its beginning). The producer only
+ * advances tail, the consumer only head; both are atomics, so the hot path
+ * takes no lock. The mutex and condition variable are used only to put an
+ * idle decoder to sleep and wake it. */
+#include "decoder.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { R_OPEN, R_DATA, R_GAP, R_END, R_NOTE, R_CLOSE, R_CALL, R_WRAP };
+enum { REC_SKIP = 1 }; /* R_DATA flag: record, do not decode */
+
+typedef struct rec {
+    uint32_t size; /* the whole record, header included, a multiple of 8 */
+    uint8_t type, dir, kind, flags;
+    uint32_t len;  /* payload bytes */
+    uint32_t spare;
+    uint64_t ts;
+    dt_feed_conv *c;
+    uint64_t n;    /* GAP: bytes not decoded */
+    dt_feed_fn fn; /* CALL */
+    void *ctx;     /* CALL */
+} rec;
+
+#define DATA_REC_MAX (64u * 1024u)            /* payload of one data record */
+#define CONV_RESERVE (4u * 1024u)             /* bookkeeping room kept per open conversation */
+#define HEADROOM (DATA_REC_MAX + 2 * sizeof(rec) + 64u * 1024u) /* room data may not take */
+#define NOTE_MAX 400
+#define WAKE_BYTES (64u * 1024u)              /* wake an idle decoder at once past this */
+#define WAKE_DELAY_MS 2                       /* else after this long */
+#define BATCH_BYTES (256u * 1024u)            /* per feed per round: fairness between feeds */
+
+typedef struct open_payload {
+    dt_transport transport;
+    uint16_t client_port, server_port;
+    bool show_undecoded, release_channel;
+    uint16_t off[5]; /* channel, description, client, server, dissector (0xffff: NULL) */
+} open_payload;
+
+struct dt_feed_conv {
+    /* decoder thread */
+    dt_conv *conv;
+    const dt_channel *chan;
+    bool release_channel;
+    /* producer thread */
+    uint64_t skipped[2];
+    uint64_t skipped_ts[2];
+    size_t reserve; /* bytes still reserved for this conversation's bookkeeping */
+};
+
+struct dt_feed {
+    dt_decoder *dec;
+    dt_feed *next;
+    char name[64];
+    uint8_t *buf;
+    size_t cap;
+    _Atomic uint64_t head; /* consumer: next byte to read */
+    _Atomic uint64_t tail; /* producer: next byte to write */
+    /* producer only */
+    size_t reserved;       /* sum of open conversations' reserves */
+    bool behind;           /* queueing data to be recorded only, until the decoder catches up */
+    uint64_t behind_bytes; /* total not decoded */
+    uint64_t lost_bytes;   /* of which not even queued (not recorded either) */
+    uint64_t notes_lost;
+    uint64_t unkicked;     /* bytes queued since the decoder was last woken */
+    dt_io_timer *kick;
+};
+
+struct dt_decoder {
+    dt_engine *eng;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_bool idle;
+    atomic_bool stopping;
+    _Atomic(dt_feed *) feeds_pub;
+};
+
+/* ---- Ring ------------------------------------------------------------------------- */
+
+static size_t rec_size(size_t payload) { return (sizeof(rec) + payload + 7u) & ~(size_t)7u; }
+
+static size_t used(dt_feed *f)
+{
+    return (size_t)(atomic_load_explicit(&f->tail, memory_order_relaxed) -
+                    atomic_load_explicit(&f->head, memory_order_acquire));
+}
+
+/* Room a record of size bytes takes, the skipped end of the ring included. */
+static size_t cost(dt_feed *f, size_t size)
+{
+    size_t pos = (size_t)(atomic_load_explicit(&f->tail, memory_order_relaxed) % f->cap);
+    size_t to_end = f->cap - pos;
+    return size <= to_end ? size : size + to_end;
+}
+
+static void wake(dt_decoder *d)
+{
+    pthread_mutex_lock(&d->mu);
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void kick(dt_feed *f)
+{
+    f->unkicked = 0;
+    if (f->kick)
+        dt_io_timer_stop(f->kick);
+    if (atomic_load(&f->dec->idle) && atomic_exchange(&f->dec->idle, false))
+        wake(f->dec);
+}
+
+static void on_kick(void *ctx, dt_io_timer *t)
+{
+    (void)t;
+    kick(ctx);
+}
+
+/* Writes a record whose cost() the caller checked; returns its payload. */
+static uint8_t *put(dt_feed *f, const rec *h, const void *payload, size_t len)
+{
+    uint64_t tail = atomic_load_explicit(&f->tail, memory_order_relaxed);
+    size_t size = rec_size(len);
+    size_t pos = (size_t)(tail % f->cap);
+    if (f->cap - pos < size) {
+        if (f->cap - pos >= sizeof(rec)) {
+            rec w = { .size = (uint32_t)(f->cap - pos), .type = R_WRAP };
+            memcpy(f->buf + pos, &w, sizeof w);
+        }
+        tail += f->cap - pos;
+        pos = 0;
+    }
+    rec r = *h;
+    r.size = (uint32_t)size;
+    r.len = (uint32_t)len;
+    memcpy(f->buf + pos, &r, sizeof r);
+    uint8_t *p = f->buf + pos + sizeof r;
+    if (len && payload)
+        memcpy(p, payload, len);
+    atomic_store_explicit(&f->tail, tail + size, memory_order_release);
+    return p;
+}
+
+/* Publishes: wakes an idle decoder now for bookkeeping or a big batch,
+ * otherwise a little later so that small messages are decoded in batches. */
+static void published(dt_feed *f, size_t size, bool urgent)
+{
+    f->unkicked += size;
+    if (!atomic_load(&f->dec->idle))
+        return;
+    if (urgent || f->unkicked >= WAKE_BYTES || !f->kick)
+        kick(f);
+    else if (!dt_io_timer_active(f->kick))
+        dt_io_timer_start(f->kick, WAKE_DELAY_MS, 0);
+}
+
+/* A bookkeeping record of c: from c's reserve first, then from free room
+ * outside every reserve. Returns false when there is no room at all. */
+static bool put_ctrl_last(dt_feed *f, dt_feed_conv *c, const rec *h, const void *payload, size_t len, bool last);
+
+static bool put_ctrl(dt_feed *f, dt_feed_conv *c, const rec *h, const void *payload, size_t len)
+{
+    return put_ctrl_last(f, c, h, payload, len, false);
+}
+
+/* last: c's final record (its close): what is left of its reserve is given
+ * back BEFORE the record is published, as the decoder frees c on it. */
+static bool put_ctrl_last(dt_feed *f, dt_feed_conv *c, const rec *h, const void *payload, size_t len, bool last)
+{
+    size_t need = cost(f, rec_size(len));
+    size_t from_reserve = c ? (c->reserve < need ? c->reserve : need) : 0;
+    size_t free_room = f->cap - used(f);
+    if (need > free_room || need - from_reserve > free_room - f->reserved)
+        return false;
+    if (c) {
+        c->reserve -= from_reserve;
+        f->reserved -= from_reserve;
+        if (last) {
+            f->reserved -= c->reserve;
+            c->reserve = 0;
+        }
+    }
+    put(f, h, payload, len); /* after this, c may be gone (last) */
+    published(f, rec_size(len), true);
+    return true;
+}
+
+static void flush_gap(dt_feed *f, dt_feed_conv *c, int dir)
+{
+    if (!c->skipped[dir])
+        return;
+    rec h = { .type = R_GAP, .dir = (uint8_t)dir, .ts = c->skipped_ts[dir], .c = c, .n = c->skipped[dir] };
+    if (put_ctrl(f, c, &h, NULL, 0))
+        c->skipped[dir] = 0;
+}
+
+/* ---- Producer API ----------------------------------------------------------------- */
+
+dt_feed_conv *dt_feed_open(dt_feed *f, const dt_feed_conv_params *p, uint64_t ts_ns)
+{
+    const char *s[5] = { p->channel, p->description, p->client, p->server, p->dissector };
+    uint8_t payload[sizeof(open_payload) + 5 * 512];
+    open_payload op = {
+        .transport = p->transport,
+        .client_port = p->client_port,
+        .server_port = p->server_port,
+        .show_undecoded = p->show_undecoded,
+        .release_channel = p->release_channel,
+    };
+    size_t len = sizeof op;
+    for (int i = 0; i < 5; i++) {
+        if (!s[i]) {
+            op.off[i] = 0xffff;
+            continue;
+        }
+        size_t n = strnlen(s[i], 511);
+        op.off[i] = (uint16_t)len;
+        memcpy(payload + len, s[i], n);
+        payload[len + n] = '\0';
+        len += n + 1;
+    }
+    memcpy(payload, &op, sizeof op);
+    size_t need = cost(f, rec_size(len));
+    if (need + CONV_RESERVE + f->reserved + HEADROOM > f->cap - used(f))
+        return NULL;
+    dt_feed_conv *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    rec h = { .type = R_OPEN, .ts = ts_ns, .c = c };
+    put(f, &h, payload, len);
+    c->reserve = CONV_RESERVE;
+    f->reserved += CONV_RESERVE;
+    published(f, rec_size(len), true);
+    return c;
+}
+
+void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len)
+{
+    while (len) {
+        size_t n = len < DATA_REC_MAX ? len : DATA_REC_MAX;
+        size_t u = used(f);
+        /* Behind past half the ring: bytes are still queued, to be recorded
+         * but not decoded, until the decoder is down to a quarter. */
+        if (f->behind && u <= f->cap / 4)
+            f->behind = false;
+        else if (!f->behind && u >= f->cap / 2)
+            f->behind = true;
+        if (c->skipped[dir])
+            flush_gap(f, c, dir);
+        size_t need = cost(f, rec_size(n));
+        if (c->skipped[dir] || need + f->reserved + HEADROOM > f->cap - u) {
+            /* Not even room to record them: counted, reported as lost. */
+            if (!c->skipped[dir])
+                c->skipped_ts[dir] = ts_ns;
+            c->skipped[dir] += len;
+            f->lost_bytes += len;
+            f->behind_bytes += len;
+            return;
+        }
+        rec h = { .type = R_DATA, .dir = (uint8_t)dir, .ts = ts_ns, .c = c, .flags = f->behind ? REC_SKIP : 0 };
+        put(f, &h, data, n);
+        if (f->behind)
+            f->behind_bytes += n;
+        published(f, rec_size(n), f->behind);
+        data += n;
+        len -= n;
+    }
+}
+
+void dt_feed_end(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns)
+{
+    flush_gap(f, c, dir);
+    rec h = { .type = R_END, .dir = (uint8_t)dir, .ts = ts_ns, .c = c };
+    if (!put_ctrl(f, c, &h, NULL, 0))
+        f->notes_lost++; /* cannot happen while reserves hold; the close still ends it */
+}
+
+static void vnote(dt_feed *f, dt_feed_conv *c, uint64_t ts_ns, dt_event_kind kind, const char *fmt, va_list ap)
+{
+    char text[NOTE_MAX + 1];
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    size_t len = n < 0 ? 0 : (size_t)n > NOTE_MAX ? NOTE_MAX : (size_t)n;
+    text[len] = '\0';
+    rec h = { .type = R_NOTE, .kind = (uint8_t)kind, .ts = ts_ns, .c = c };
+    if (!put_ctrl(f, c, &h, text, len + 1))
+        f->notes_lost++;
+}
+
+void dt_feed_note(dt_feed *f, dt_feed_conv *c, uint64_t ts_ns, dt_event_kind kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(f, c, ts_ns, kind, fmt, ap);
+    va_end(ap);
+}
+
+void dt_feed_close(dt_feed *f, dt_feed_conv *c, uint64_t ts_ns, const char *why)
+{
+    flush_gap(f, c, DT_DIR_C2S);
+    flush_gap(f, c, DT_DIR_S2C);
+    size_t len = why ? strnlen(why, NOTE_MAX) : 0;
+    char text[NOTE_MAX + 1];
+    if (why) {
+        memcpy(text, why, len);
+        text[len] = '\0';
+    }
+    rec h = { .type = R_CLOSE, .ts = ts_ns, .c = c, .flags = why != NULL };
+    /* The close must get through: it frees the conversation. Its reserve
+     * was kept for it; past that, wait for room rather than leak. */
+    while (!put_ctrl_last(f, c, &h, why ? text : NULL, why ? len + 1 : 0, true)) {
+        kick(f);
+        sched_yield();
+    }
+}
+
+bool dt_feed_call(dt_feed *f, dt_feed_fn fn, void *ctx, uint64_t ts_ns, const uint8_t *data, size_t len,
+                  bool may_drop)
+{
+    size_t size = rec_size(len);
+    if (size > f->cap / 4)
+        return false;
+    rec h = { .type = R_CALL, .ts = ts_ns, .fn = fn, .ctx = ctx };
+    if (may_drop) {
+        size_t u = used(f);
+        if (f->behind && u <= f->cap / 4)
+            f->behind = false;
+        if (f->behind || cost(f, size) + f->reserved + HEADROOM > f->cap - u) {
+            f->behind = true;
+            f->behind_bytes += len;
+            return false;
+        }
+        put(f, &h, data, len);
+        published(f, size, false);
+        return true;
+    }
+    return put_ctrl(f, NULL, &h, data, len);
+}
+
+uint64_t dt_feed_behind_bytes(const dt_feed *f) { return f->behind_bytes; }
+
+/* ---- Consumer ---------------------------------------------------------------------- */
+
+static const char *open_str(const uint8_t *p, const open_payload *op, int i)
+{
+    return op->off[i] == 0xffff ? NULL : (const char *)p + op->off[i];
+}
+
+static void run_record(dt_engine *eng, const rec *r, const uint8_t *p)
+{
+    dt_feed_conv *c = r->c;
+    switch (r->type) {
+    case R_OPEN: {
+        open_payload op;
+        memcpy(&op, p, sizeof op);
+        c->chan = dt_engine_channel(eng, open_str(p, &op, 0), open_str(p, &op, 1), -1);
+        c->release_channel = op.release_channel;
+        dt_conv_params cp = {
+            .channel = c->chan,
+            .transport = op.transport,
+            .client = open_str(p, &op, 2),
+            .server = open_str(p, &op, 3),
+            .client_port = op.client_port,
+            .server_port = op.server_port,
+            .dissector = open_str(p, &op, 4),
+            .show_undecoded = op.show_undecoded,
+            .ts_ns = r->ts,
+        };
+        c->conv = c->chan ? dt_engine_conv_open(eng, &cp) : NULL;
+        if (!c->conv)
+            dt_engine_note(eng, NULL, r->ts, DT_EV_ERROR, "out of memory: %s not decoded", open_str(p, &op, 0));
+        break;
+    }
+    case R_DATA:
+        if (!c->conv)
+            break;
+        if (r->flags & REC_SKIP)
+            dt_engine_stream_skip(eng, c->conv, (dt_dir)r->dir, r->ts, p, r->len);
+        else
+            dt_engine_stream(eng, c->conv, (dt_dir)r->dir, r->ts, p, r->len);
+        break;
+    case R_GAP:
+        if (c->conv)
+            dt_engine_undecoded(eng, c->conv, (dt_dir)r->dir, r->ts, r->n);
+        break;
+    case R_END:
+        if (c->conv)
+            dt_engine_stream_end(eng, c->conv, (dt_dir)r->dir, r->ts);
+        break;
+    case R_NOTE:
+        if (!c || c->conv)
+            dt_engine_note(eng, c ? c->conv : NULL, r->ts, (dt_event_kind)r->kind, "%s", (const char *)p);
+        break;
+    case R_CLOSE:
+        if (c->conv)
+            dt_engine_conv_close(eng, c->conv, r->ts, r->flags ? (const char *)p : NULL);
+        if (c->chan && c->release_channel)
+            dt_engine_channel_release(eng, c->chan);
+        free(c);
+        break;
+    case R_CALL:
+        r->fn(eng, r->ctx, r->ts, p, r->len);
+        break;
+    }
+}
+
+/* Runs up to BATCH_BYTES of f's records; returns true when it ran any. */
+static bool drain(dt_decoder *d, dt_feed *f)
+{
+    uint64_t head = atomic_load_explicit(&f->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&f->tail, memory_order_acquire);
+    size_t done = 0;
+    bool any = head != tail;
+    while (head != tail && done < BATCH_BYTES) {
+        size_t pos = (size_t)(head % f->cap);
+        if (f->cap - pos < sizeof(rec)) { /* too short for a header: the producer skipped it */
+            head += f->cap - pos;
+            continue;
+        }
+        rec r;
+        memcpy(&r, f->buf + pos, sizeof r);
+        if (r.type != R_WRAP) {
+            run_record(d->eng, &r, f->buf + pos + sizeof r);
+            done += r.size;
+        }
+        head += r.size;
+        atomic_store_explicit(&f->head, head, memory_order_release);
+    }
+    return any;
+}
+
+static bool all_empty(dt_decoder *d)
+{
+    for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = f->next)
+        if (atomic_load(&f->head) != atomic_load(&f->tail))
+            return false;
+    return true;
+}
+
+static void *decoder_main(void *arg)
+{
+    dt_decoder *d = arg;
+    for (;;) {
+        bool any = false;
+        for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = f->next)
+            any |= drain(d, f);
+        if (any)
+            continue;
+        pthread_mutex_lock(&d->mu);
+        atomic_store(&d->idle, true);
+        while (atomic_load(&d->idle) && all_empty(d) && !atomic_load(&d->stopping))
+            pthread_cond_wait(&d->cv, &d->mu);
+        atomic_store(&d->idle, false);
+        bool stop = atomic_load(&d->stopping) && all_empty(d);
+        pthread_mutex_unlock(&d->mu);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
+dt_decoder *dt_decoder_start(dt_engine *eng, char *err, size_t errsz)
+{
+    dt_decoder *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    d->eng = eng;
+    atomic_init(&d->idle, false);
+    atomic_init(&d->stopping, false);
+    atomic_init(&d->feeds_pub, NULL);
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
+    int rc = pthread_create(&d->thread, NULL, decoder_main, d);
+    if (rc != 0) {
+        snprintf(err, errsz, "cannot start the decoder thread: %s", strerror(rc));
+        pthread_mutex_destroy(&d->mu);
+        pthread_cond_destroy(&d->cv);
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+dt_feed *dt_decoder_feed(dt_decoder *d, dt_io *io, const char *name, size_t cap)
+{
+    dt_feed *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->cap = (cap ? cap : DT_FEED_CAP_DEFAULT) & ~(size_t)7u;
+    if (f->cap < 4 * HEADROOM)
+        f->cap = 4 * HEADROOM;
+    f->buf = malloc(f->cap);
+    f->kick = io ? dt_io_timer_new(io, on_kick, f) : NULL;
+    if (!f->buf || (io && !f->kick)) {
+        free(f->buf);
+        dt_io_timer_free(f->kick);
+        free(f);
+        return NULL;
+    }
+    f->dec = d;
+    snprintf(f->name, sizeof f->name, "%s", name ? name : "");
+    atomic_init(&f->head, 0);
+    atomic_init(&f->tail, 0);
+    /* Publish: the decoder walks the list without a lock. */
+    f->next = atomic_load(&d->feeds_pub);
+    atomic_store(&d->feeds_pub, f);
+    return f;
+}
+
+void dt_decoder_stop(dt_decoder *d)
+{
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->mu);
+    atomic_store(&d->stopping, true);
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    pthread_join(d->thread, NULL);
+    dt_feed *next;
+    for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = next) {
+        next = f->next;
+        if (f->notes_lost)
+            dt_engine_note(d->eng, NULL, dt_engine_last_ts(d->eng), DT_EV_ERROR,
+                           "%s: %llu notes not shown: the decoder was too far behind", f->name,
+                           (unsigned long long)f->notes_lost);
+        dt_io_timer_free(f->kick);
+        free(f->buf);
+        free(f);
+    }
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->cv);
+    free(d);
+}
