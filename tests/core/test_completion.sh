@@ -18,7 +18,7 @@ bash -n "$tmp/c.bash" || fail "bash completion does not parse"
 got=$(bash -c '. "$1"; COMP_WORDS=(diagtap replay --kdnet); COMP_CWORD=2; _diagtap; echo "${COMPREPLY[*]}"' _ "$tmp/c.bash")
 [ "$got" = "--kdnet-key --kdnet-key-file" ] || fail "bash: --kdnet completes to '$got'"
 got=$(bash -c '. "$1"; COMP_WORDS=(diagtap capture -T ""); COMP_CWORD=3; _diagtap; echo "${COMPREPLY[*]}"' _ "$tmp/c.bash")
-[ "$got" = "text json" ] || fail "bash: -T completes to '$got'"
+[ "$got" = "text json html mermaid" ] || fail "bash: -T completes to '$got'"
 got=$(bash -c '. "$1"; COMP_WORDS=(diagtap rep); COMP_CWORD=1; _diagtap; echo "${COMPREPLY[*]}"' _ "$tmp/c.bash")
 [ "$got" = "replay" ] || fail "bash: command completes to '$got'"
 # every option --help lists is offered

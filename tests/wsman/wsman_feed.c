@@ -32,7 +32,7 @@ int main(int argc, char **argv)
     dt_sink *json = dt_json_sink_new(stdout);
     dt_engine_add_sink(e, json);
     const dt_channel *ch = dt_engine_channel(e, "test", "WS-Man envelopes", -1);
-    dt_conv_params p = { .channel = ch, .transport = DT_CONV_STREAM, .client = "client", .server = "winrm",
+    dt_conv_params p = { .channel = ch, .transport = DT_CONV_UDP, /* one message per call: no framer needed */ .client = "client", .server = "winrm",
                          .dissector = "wsman", .ts_ns = 1000000000 };
     dt_conv *c = dt_engine_conv_open(e, &p);
     if (!c) {
