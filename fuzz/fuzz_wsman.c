@@ -28,7 +28,7 @@ static void run(const char *force, const uint8_t *data, size_t size)
     dt_sink *json = dt_json_sink_new(null);
     dt_engine_add_sink(e, json);
     const dt_channel *ch = dt_engine_channel(e, "fuzz", "fuzz", -1);
-    dt_conv_params p = { .channel = ch, .transport = DT_CONV_STREAM, .client = "c", .server = "s",
+    dt_conv_params p = { .channel = ch, .transport = DT_CONV_UDP, .client = "c", .server = "s",
                          .dissector = force, .ts_ns = 1 };
     dt_conv *c = dt_engine_conv_open(e, &p);
     if (c) {

@@ -97,7 +97,7 @@ if command -v clang >/dev/null 2>&1; then
         CC=clang meson setup "$fz" -Dfuzzing=enabled -Dtests=disabled -Dwireshark=disabled \
             -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null; then
         if ninja -C "$fz" -j "$jobs" >/dev/null; then
-            DIAGTAP_CORPUS="$(realpath -m "$corpus")" sh scripts/fuzz.sh "$fz" "${DIAGTAP_FUZZ_SECONDS:-40}" | tee "$fz/fuzz-summary.txt" || failed=1
+            DIAGTAP_CORPUS="$(realpath -m "$corpus")" sh scripts/fuzz.sh "$fz" "${DIAGTAP_FUZZ_SECONDS:-20}" | tee "$fz/fuzz-summary.txt" || failed=1
             set -- $(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$fz/fuzz-summary.txt")
             passed=$((passed + ${1:-0})) fails=$((fails + ${2:-1}))
         else
