@@ -20,6 +20,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 # The HTML report's tests (tests/html): Debian's chromium driven over the
 # DevTools protocol, and Mermaid's own renderer for -T mermaid (npm, no
 # browser download: it runs inside that chromium).
-$SUDO apt-get install -y -qq --no-install-recommends chromium python3-websocket wireshark-common nodejs npm >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends chromium python3-websocket wireshark-common >/dev/null
+# Node.js: Debian's, unless the machine has one already (its npm and
+# Debian's npm package conflict)
+command -v npm >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 $SUDO mkdir -p /opt/diagtap-npm
 $SUDO npm install --prefix /opt/diagtap-npm --no-audit --no-fund --ignore-scripts mermaid@11 >/dev/null
