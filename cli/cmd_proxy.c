@@ -210,6 +210,7 @@ int dt_cmd_proxy(int argc, char **argv)
     if (ps->listen_path[0])
         dt_unlink_listener(ps->listen_path, &ps->made);
     dt_proxy_free(px);
+    dt_decoder_interrupt(dec, dt_io_stop_signal(io));
     dt_decoder_stop(dec);
     close(ps->listen_fd);
     ps->listen_fd = -1;

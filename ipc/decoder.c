@@ -9,6 +9,7 @@
 #include "decoder.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -515,6 +516,15 @@ dt_feed *dt_decoder_feed(dt_decoder *d, dt_io *io, const char *name, size_t cap)
     f->next = atomic_load(&d->feeds_pub);
     atomic_store(&d->feeds_pub, f);
     return f;
+}
+
+void dt_decoder_interrupt(dt_decoder *d, int sig)
+{
+    /* left pending on that thread alone (it blocks the stop signals): an
+     * output it is stuck on sees it through sigpending() and gives way,
+     * and the signal dies with the thread */
+    if (d && sig > 0)
+        pthread_kill(d->thread, sig);
 }
 
 void dt_decoder_stop(dt_decoder *d)

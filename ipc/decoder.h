@@ -45,6 +45,9 @@ dt_decoder *dt_decoder_start(dt_engine *eng, char *err, size_t errsz);
 dt_feed *dt_decoder_feed(dt_decoder *d, dt_io *io, const char *name, size_t cap);
 /* Lets the decoder empty every feed, stops it and joins it; the engine is
  * the caller's again. Every feed's producer must be done. Frees everything. */
+/* A stop signal arrived: an output the decoder thread is blocked on (a
+ * recording to a FIFO nobody reads) gives up instead of holding the stop. */
+void dt_decoder_interrupt(dt_decoder *d, int sig);
 void dt_decoder_stop(dt_decoder *d);
 
 /* ---- Producer side (the I/O thread) ------------------------------------ */

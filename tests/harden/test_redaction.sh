@@ -24,11 +24,11 @@ grep -q "$secret" "$tmp/j" "$tmp/v" && fail "the NTLM response leaks without --s
 part=$(printf '%s' "$secret" | cut -c9-24)
 [ -z "$("$DIAGTAP" replay -T json --grep "$part" "$sample")" ] || fail "--grep finds a withheld secret"
 
-# raw previews: an HTTP-ish stream no dissector claims, written in pieces
+# raw previews: a line protocol no dissector claims (HTTP has its own dissector now), written in pieces
 talk() {
     "$DIAGTAP" wrap "$@" -- sh -c '
-        printf "GET / HTTP/1.1\r\nAuthorization: Basic dXNlcjpodW50ZXIy\r\n\r\n"; sleep 0.3
-        printf "POST /x HTTP/1.1\r\nProxy-Author"; sleep 0.3
+        printf "HELO one\r\nAuthorization: Basic dXNlcjpodW50ZXIy\r\n\r\n"; sleep 0.3
+        printf "HELO two\r\nProxy-Author"; sleep 0.3
         printf "ization: Basic cHJveHk6c2VjcmV0\r\nCookie: sid=TOPSECRETCOOKIE\r\n\r\n"' 2>&1 > /dev/null
 }
 talk > "$tmp/t"
