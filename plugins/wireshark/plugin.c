@@ -29,7 +29,7 @@ static size_t n_protos;
 
 /* Wireshark's own dissectors stay in charge of these protocols (auth: its
  * ntlmssp, spnego, kerberos and credssp dissectors). */
-static const char *const left_to_wireshark[] = { "smb2", "dcerpc", "http", "auth", NULL };
+static const char *const left_to_wireshark[] = { "smb2", "dcerpc", "http", "auth", "tls", "conv", NULL };
 
 static bool left_alone(const char *name)
 {

@@ -34,8 +34,8 @@ for i in range(3):
     u.sendto(b"datagram through the veth %d" % i, ("10.231.1.2", 47002))
 PY
 wait "$cap" || fail "capture exited non-zero: $(cat "$tmp/err")"
-grep -q '"channel":"lo".*47001' "$tmp/out.json" || fail "no loopback conversation: $(head -c 600 "$tmp/out.json")"
-grep -q '"channel":"d0".*47002' "$tmp/out.json" || fail "no conversation on d0: $(head -c 600 "$tmp/out.json")"
+grep 47001 "$tmp/out.json" | grep -q '"channel":"lo"' || fail "no loopback conversation: $(head -c 600 "$tmp/out.json")"
+grep 47002 "$tmp/out.json" | grep -q '"channel":"d0"' || fail "no conversation on d0: $(head -c 600 "$tmp/out.json")"
 grep -q 'captured on lo' "$tmp/err" && grep -q 'captured on d0' "$tmp/err" || fail "per-interface counts: $(cat "$tmp/err")"
 names=$(tshark -r "$tmp/rec.pcapng" -T fields -e frame.interface_name 2> /dev/null | sort -u | tr '\n' ' ')
 [ "$names" = "d0 lo " ] || fail "the recording's interfaces: '$names'"

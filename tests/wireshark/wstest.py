@@ -26,7 +26,7 @@ CORPUS = dtcorpus.CORPUS
 SRCDIR = os.environ.get("DIAGTAP_SRCDIR", "")
 
 # Wireshark's own dissectors decode these; the plugin leaves them alone.
-LEFT_TO_WIRESHARK = {"smb2", "dcerpc", "http", "auth"}
+LEFT_TO_WIRESHARK = {"smb2", "dcerpc", "http", "auth", "tls", "conv"}
 
 
 def fail(msg):
@@ -207,9 +207,9 @@ def norm(value, ftype):
         return int(str(value), 0)
     if ftype in ("FT_DOUBLE", "FT_FLOAT", "FT_RELATIVE_TIME"):
         return round(float(value), 6)
-    if ftype == "FT_BYTES":  # tshark says <MISSING> for no bytes (a redacted key)
+    if ftype == "FT_BYTES":  # a redacted key: diagtap's JSON says <redacted>, tshark <MISSING> or nothing
         v = str(value).replace(":", "").lower()
-        return "" if v == "<missing>" else v
+        return "" if v in ("<missing>", "<redacted>") else v
     if ftype in ("FT_IPv4", "FT_IPv6"):
         return str(ipaddress.ip_address(str(value)))
     if ftype == "FT_GUID":

@@ -144,6 +144,10 @@ static void put_utf8(dt_ch_buf *b, const uint8_t *p, size_t len)
 void dt_ch_field_text(dt_ch_buf *b, const dt_field *f)
 {
     char tmp[64];
+    if (f->flags & DT_FLD_REDACTED) { /* the same word JSON and the timeline show */
+        put_cstr(b, "<redacted>");
+        return;
+    }
     switch (f->def->type) {
     case DT_FT_NONE:
         break;
