@@ -2,20 +2,7 @@
  * skipped; padding is optional. */
 #include "http_int.h"
 
-static int b64_value(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
+#include "dissectors/common/base64.h"
 
 long http_b64_decode(const uint8_t *in, size_t inlen, uint8_t *out, size_t outsz)
 {
@@ -29,7 +16,7 @@ long http_b64_decode(const uint8_t *in, size_t inlen, uint8_t *out, size_t outsz
             continue;
         if (ch == '=')
             break;
-        int v = b64_value(ch);
+        int v = dt_b64_sextet(ch);
         if (v < 0)
             return -1;
         acc = (acc << 6) | (uint32_t)v;

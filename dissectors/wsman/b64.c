@@ -1,19 +1,6 @@
 #include "b64.h"
 
-static int sextet(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
+#include "dissectors/common/base64.h"
 
 void wsm_b64_init(wsm_b64 *d)
 {
@@ -55,7 +42,7 @@ size_t wsm_b64_feed(wsm_b64 *d, const char *s, size_t len, uint8_t *out)
             d->pad = 1;
             continue;
         }
-        int v = sextet(c);
+        int v = dt_b64_sextet(c);
         if (v < 0) {
             bad(d, i);
             continue;
