@@ -1064,11 +1064,12 @@ int dt_engine_finish(dt_engine *e, uint64_t end_ts)
 
 /* ---- inner streams (a named pipe carried by SMB) ---- */
 
-dt_conv *dt_engine_inner_get(dt_engine *e, dt_conv *parent, const dt_dissector *d, uint64_t key)
+/* The inner conversation under key, made when new. Streams and whole
+ * messages never share one; messages are per dissector as well. */
+static dt_conv *inner_find_or_make(dt_conv *parent, const dt_dissector *d, uint64_t key, bool whole)
 {
-    (void)e;
     for (dt_conv *i = parent->inner; i; i = i->inner_next)
-        if (i->inner_key == key && !i->whole_messages && !i->closing)
+        if (i->inner_key == key && i->whole_messages == whole && !i->closing && (!whole || i->d == d))
             return i;
     dt_conv *c = calloc(1, sizeof *c);
     if (!c)
@@ -1077,6 +1078,7 @@ dt_conv *dt_engine_inner_get(dt_engine *e, dt_conv *parent, const dt_dissector *
     c->transport = DT_CONV_STREAM;
     c->parent = parent;
     c->inner_key = key;
+    c->whole_messages = whole;
     set_dissector(c, d);
     if (!c->d) {
         free(c);
@@ -1085,6 +1087,12 @@ dt_conv *dt_engine_inner_get(dt_engine *e, dt_conv *parent, const dt_dissector *
     c->inner_next = parent->inner;
     parent->inner = c;
     return c;
+}
+
+dt_conv *dt_engine_inner_get(dt_engine *e, dt_conv *parent, const dt_dissector *d, uint64_t key)
+{
+    (void)e;
+    return inner_find_or_make(parent, d, key, false);
 }
 
 void dt_engine_inner_feed(dt_engine *e, dt_conv *inner, dt_dir dir, const uint8_t *data, size_t len)
@@ -1102,25 +1110,7 @@ void dt_engine_inner_feed(dt_engine *e, dt_conv *inner, dt_dir dir, const uint8_
 dt_conv *dt_engine_inner_msg_get(dt_engine *e, dt_conv *parent, const dt_dissector *d, uint64_t key)
 {
     (void)e;
-    for (dt_conv *i = parent->inner; i; i = i->inner_next)
-        if (i->inner_key == key && i->whole_messages && i->d == d && !i->closing)
-            return i;
-    dt_conv *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->info = parent->info;
-    c->transport = DT_CONV_STREAM;
-    c->parent = parent;
-    c->inner_key = key;
-    c->whole_messages = true;
-    set_dissector(c, d);
-    if (!c->d) {
-        free(c);
-        return NULL;
-    }
-    c->inner_next = parent->inner;
-    parent->inner = c;
-    return c;
+    return inner_find_or_make(parent, d, key, true);
 }
 
 void dt_engine_inner_msg_feed(dt_engine *e, dt_conv *inner, dt_dir dir, const uint8_t *data, size_t len)
