@@ -3,6 +3,7 @@ stdout, the exit status (and 128+signal) passed on, stderr relayed and on the
 timeline as lines, SIGTERM/SIGINT/SIGHUP forwarded to the command."""
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -43,7 +44,16 @@ def binary_stdout(wd):
     check(conv["client"] == "ide" and conv["server"] == "cat", "conversation %s" % conv)
     for d in ("c2s", "s2c"):
         n = sum(e["raw_len"] for e in ev if e["kind"] == "pdu" and e["dir"] == d)
-        check(n == len(data), "%s: %d bytes on the timeline, expected %d" % (d, n, len(data)))
+        # On a loaded machine the decoder may fall behind the relay: those
+        # bytes are relayed and recorded, and the timeline says how many were
+        # not decoded. Every byte is either on the timeline or accounted for.
+        behind = 0
+        for e in ev:
+            m = re.match(r"decoder behind: (\d+) bytes not decoded", e.get("summary") or "")
+            if m and e["dir"] == d:
+                behind += int(m.group(1))
+        check(n + behind == len(data), "%s: %d bytes on the timeline and %d reported not decoded, expected %d"
+              % (d, n, behind, len(data)))
     # -w: both directions recorded losslessly, with their direction
     recorded = {"c2s": bytearray(), "s2c": bytearray()}
 
