@@ -1,10 +1,10 @@
 /* UDP and TCP flows: which side is the client, TCP reassembly per
  * direction, and the bounded table of open conversations. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/platform.h"
 #include "netdec_impl.h"
 
 #define TH_FIN 0x01
@@ -44,12 +44,12 @@ static void make_key(const dt_ip_pkt *ip, uint16_t sport, uint16_t dport, dt_flo
 
 static void endpoint_text(const dt_flow_key *k, int end, char *out, size_t outsz)
 {
-    char a[INET6_ADDRSTRLEN];
+    char a[DT_IP_TEXT_MAX];
     if (k->version == 4) {
-        inet_ntop(AF_INET, k->addr[end], a, sizeof a);
+        dt_ip_text(4, k->addr[end], a, sizeof a);
         snprintf(out, outsz, "%s:%u", a, k->port[end]);
     } else {
-        inet_ntop(AF_INET6, k->addr[end], a, sizeof a);
+        dt_ip_text(6, k->addr[end], a, sizeof a);
         snprintf(out, outsz, "[%s]:%u", a, k->port[end]);
     }
 }

@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +88,23 @@ fail:
     return NULL;
 }
 
-int dt_live_fd(const dt_live *l) { return pcap_get_selectable_fd(l->p); }
+int dt_live_wait(dt_live *const *l, int n, int stop, int timeout_ms, char *err, size_t errsz)
+{
+    struct pollfd pf[65];
+    if (n > 64)
+        n = 64;
+    pf[0] = (struct pollfd){ stop, POLLIN, 0 };
+    for (int i = 0; i < n; i++)
+        pf[i + 1] = (struct pollfd){ pcap_get_selectable_fd(l[i]->p), POLLIN, 0 };
+    int r = poll(stop >= 0 ? pf : pf + 1, (nfds_t)n + (stop >= 0 ? 1 : 0), timeout_ms);
+    if (r < 0 && errno != EINTR) {
+        snprintf(err, errsz, "poll: %s", strerror(errno));
+        return -1;
+    }
+    return r > 0 && stop >= 0 && (pf[0].revents & POLLIN) ? 1 : 0;
+}
+
+const char *dt_live_lib_version(void) { return pcap_lib_version(); }
 int dt_live_linktype(const dt_live *l) { return dt_dlt_to_linktype(pcap_datalink(l->p)); }
 const char *dt_live_description(const dt_live *l) { return l->description; }
 

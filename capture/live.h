@@ -17,8 +17,12 @@ typedef void (*dt_live_cb)(void *ctx, uint64_t ts_ns, const uint8_t *data, size_
 /* bpf may be NULL; snaplen and buffer_mib 0 for the defaults. NULL with
  * "IFACE: why" in err. */
 dt_live *dt_live_open(const char *iface, const char *bpf, int snaplen, int buffer_mib, char *err, size_t errsz);
-/* The descriptor to poll for readability. */
-int dt_live_fd(const dt_live *l);
+/* Waits up to timeout_ms for packets on any of the n captures or a stop
+ * request on stop (from dt_stopsig_open, -1: none). 1: stop requested; 0:
+ * packets may be ready (or timeout); -1 with the error in err. */
+int dt_live_wait(dt_live *const *l, int n, int stop, int timeout_ms, char *err, size_t errsz);
+/* "libpcap version 1.10.3", or on Windows what Npcap says (or that it is missing). */
+const char *dt_live_lib_version(void);
 /* LINKTYPE_* of the interface. */
 int dt_live_linktype(const dt_live *l);
 /* The interface's description from the system, or NULL. */

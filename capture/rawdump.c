@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "core/platform.h"
 #include "rawdump.h"
 #include "zread.h"
 
@@ -24,7 +26,7 @@ static int raw_open(raw_file *f, const char *path, char *err, size_t errsz)
     f->path = path;
     if (!path)
         return 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = dt_open_read(path);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
         snprintf(err, errsz, "%s: %s", path, strerror(errno));
@@ -37,7 +39,7 @@ static int raw_open(raw_file *f, const char *path, char *err, size_t errsz)
         close(fd);
         return -1;
     }
-    f->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+    f->mtime_ns = dt_stat_mtime_ns(&st);
     f->open = true;
     if (dt_zread_open(&f->z, fd) < 0) {
         snprintf(err, errsz, "%s: cannot read: %s", path, dt_zread_error(&f->z));
@@ -50,8 +52,7 @@ static int raw_open(raw_file *f, const char *path, char *err, size_t errsz)
 
 static const char *base_name(const char *p)
 {
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
+    return dt_path_base(p);
 }
 
 static int feed(dt_engine *e, dt_conv *c, dt_dir dir, raw_file *f, uint8_t *buf, char *err, size_t errsz)

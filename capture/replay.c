@@ -1,11 +1,12 @@
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/platform.h"
 #include "linktype.h"
 #include "replay.h"
 #include "source.h"
+#include "stopsig.h"
 
 typedef struct input {
     dt_source *src;
@@ -50,8 +51,8 @@ dt_replay *dt_replay_new(dt_engine *e, const dt_registry *reg, const dt_replay_o
 
 static const char *base_name(const char *p)
 {
-    const char *s = strrchr(p, '/');
-    return s && s[1] ? s + 1 : p;
+    const char *s = dt_path_base(p);
+    return *s ? s : p;
 }
 
 static const dt_channel *channel_for(dt_replay *r, input *in, uint32_t idx)
@@ -173,8 +174,7 @@ int dt_replay_files(dt_replay *r, char *const *paths, int n)
         r->packets++;
         if ((r->packets & 4095) == 0) {
             progress(r, ins, n, false);
-            struct pollfd pf = { r->o.stop_fd ? *r->o.stop_fd : -1, POLLIN, 0 };
-            if (r->o.stop_fd && *r->o.stop_fd >= 0 && poll(&pf, 1, 0) > 0) {
+            if (r->o.stop_fd && dt_stopsig_pending(*r->o.stop_fd)) {
                 r->stopped = true; /* what was read is finished and flushed as usual */
                 break;
             }

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/platform.h"
+
 #include "linktype.h"
 #include "source_impl.h"
 
@@ -112,7 +114,7 @@ dt_source *dt_source_open(const char *path, char *err, size_t errsz)
     s->display = s->path;
     /* "-": standard input, a pipe as often as not; the reader never seeks
      * (the format is told from bytes zread buffers) */
-    s->fd = strcmp(path, "-") == 0 ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : open(path, O_RDONLY | O_CLOEXEC);
+    s->fd = strcmp(path, "-") == 0 ? dt_dup_stdin() : dt_open_read(path);
     if (s->fd < 0) {
         snprintf(err, errsz, "%s: %s", path, strerror(errno));
         goto fail;
@@ -124,7 +126,7 @@ dt_source *dt_source_open(const char *path, char *err, size_t errsz)
             goto fail;
         }
         s->file_size = (uint64_t)st.st_size;
-        s->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+        s->mtime_ns = dt_stat_mtime_ns(&st);
     }
     int fd = s->fd;
     s->fd = -1; /* owned by the reader now */

@@ -39,6 +39,8 @@ struct dt_source {
     /* classic pcap through libpcap */
     FILE *cookie;
     struct pcap *pcap;
+    /* classic pcap, own reader (pcap_file_own.c) */
+    bool pcap_nsec;
     /* pcapng */
     bool swap;                  /* this section is in the other byte order */
     uint32_t section_base;      /* first iface index of this section */

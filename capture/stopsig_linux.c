@@ -1,4 +1,5 @@
 /* Linux: signalfd. */
+#include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -36,4 +37,10 @@ void dt_stopsig_close(int fd)
     sigset_t s;
     stop_set(&s);
     sigprocmask(SIG_UNBLOCK, &s, NULL);
+}
+
+bool dt_stopsig_pending(int fd)
+{
+    struct pollfd pf = { fd, POLLIN, 0 };
+    return fd >= 0 && poll(&pf, 1, 0) > 0;
 }

@@ -1,6 +1,5 @@
 /* diagtap capture: live network capture through libpcap. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,16 +101,16 @@ static int capture_loop(live_run *lr, uint64_t max_count, double duration, int s
             if (left_ms < (uint64_t)timeout)
                 timeout = (int)left_ms;
         }
-        struct pollfd pf[MAX_IFACES + 1];
-        pf[0] = (struct pollfd){ sigfd, POLLIN, 0 };
+        dt_live *lives[MAX_IFACES];
         for (int i = 0; i < lr->n_ifs; i++)
-            pf[i + 1] = (struct pollfd){ dt_live_fd(lr->ifs[i].live), POLLIN, 0 };
-        int r = poll(sigfd >= 0 ? pf : pf + 1, (nfds_t)lr->n_ifs + (sigfd >= 0 ? 1 : 0), timeout);
-        if (r < 0 && errno != EINTR) {
-            fprintf(stderr, "diagtap: poll: %s\n", strerror(errno));
+            lives[i] = lr->ifs[i].live;
+        char werr[512];
+        int r = dt_live_wait(lives, lr->n_ifs, sigfd, timeout, werr, sizeof werr);
+        if (r < 0) {
+            fprintf(stderr, "diagtap: %s\n", werr);
             return -1;
         }
-        if (r > 0 && sigfd >= 0 && (pf[0].revents & POLLIN))
+        if (r > 0)
             return 0;
         /* every interface, also on timeout: libpcap may hold packets without waking poll */
         for (int i = 0; i < lr->n_ifs; i++) {

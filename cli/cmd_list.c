@@ -1,9 +1,9 @@
 /* diagtap dissectors | fields [PROTO] | --version */
-#include <pcap/pcap.h>
 #include <strings.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "capture/live.h"
 #include "commands.h"
 #include "common.h"
 
@@ -115,6 +115,6 @@ int dt_cmd_fields(int argc, char **argv)
 
 int dt_cmd_version(void)
 {
-    printf("diagtap %s\n%s\n", DIAGTAP_VERSION, pcap_lib_version());
+    printf("diagtap %s\n%s\nfeatures: %s\n", DIAGTAP_VERSION, dt_live_lib_version(), DIAGTAP_FEATURES);
     return 0;
 }

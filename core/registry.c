@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <stddef.h>
+#ifndef _WIN32
 #include <dlfcn.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,9 @@ void dt_registry_free(dt_registry *reg)
         free(reg->upgraded[i]);
     free(reg->upgraded);
     for (size_t i = 0; i < reg->n_handles; i++) {
+#ifndef _WIN32
         dlclose(reg->handles[i]);
+#endif
         close(reg->handle_fds[i]);
     }
     free(reg->handles);
@@ -84,6 +88,7 @@ int dt_register(dt_registry *reg, const dt_dissector *d)
     return 0;
 }
 
+#ifndef _WIN32
 static int keep_handle(dt_registry *reg, void *h, int fd)
 {
     if (reg->n_handles == reg->cap_handles) {
@@ -104,6 +109,7 @@ static int keep_handle(dt_registry *reg, void *h, int fd)
     reg->handles[reg->n_handles++] = h;
     return 0;
 }
+#endif
 
 /* Appends one more "plugin …: why" line to err (the CLI prefixes each). */
 static void add_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -132,6 +138,10 @@ int dt_registry_load_plugins(dt_registry *reg, const char *dir, char *err, size_
         add_err(err, errsz, "plugins in %s refused: %s", dir, why);
         return 0;
     }
+#ifdef _WIN32
+    (void)reg;
+    return 0; /* not reached: plugin_trust_win32.c refuses every folder */
+#else
     DIR *dp = opendir(dir);
     if (!dp)
         return 0;
@@ -179,6 +189,7 @@ int dt_registry_load_plugins(dt_registry *reg, const char *dir, char *err, size_
     }
     closedir(dp);
     return loaded;
+#endif
 }
 
 size_t dt_registry_count(const dt_registry *reg) { return reg->n; }

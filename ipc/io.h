@@ -180,6 +180,15 @@ typedef void (*dt_io_accept_cb)(void *ctx, dt_io_listener *l, dt_io_stream *s, c
  * the platform's permission rules). The handle is not closed by the loop. */
 dt_io_listener *dt_io_listen_handle(dt_io *io, dt_io_handle h, dt_io_accept_cb cb, void *ctx, char *err,
                                     size_t errsz);
+#ifdef _WIN32
+/* Windows: listens on the named pipe NAME ("\\.\pipe\X"), made with the
+ * security descriptor and the type (byte or message) of the existing pipe
+ * LIKE, so it never admits anyone LIKE would refuse. Accepted streams carry
+ * the client's process id in the peer. NULL with err set. */
+dt_io_listener *dt_io_listen_pipe(dt_io *io, const char *name, const char *like, dt_io_accept_cb cb, void *ctx,
+                                  char *err, size_t errsz);
+bool dt_io_listener_message_mode(const dt_io_listener *l);
+#endif
 /* Stops accepting for a while (out of descriptors, or the decoder's queue
  * has no room for another connection) or starts again. */
 void dt_io_listener_pause(dt_io_listener *l, bool paused);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/platform.h"
 #include "format.h"
 #include "sink_util.h"
 
@@ -101,8 +102,9 @@ static void update_clock(text_sink *t, uint64_t ts_ns)
     if (!t->opts.utc) {
         time_t tt = (time_t)sec;
         struct tm tm;
-        if (localtime_r(&tt, &tm)) {
-            t->utc_off = tm.tm_gmtoff;
+        long off;
+        if (dt_localtime(tt, &tm, &off)) {
+            t->utc_off = off;
             t->civil = (dt_civil){ tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec };
             return;
         }

@@ -1,0 +1,49 @@
+/* The few operating-system services the portable code needs, each with one
+ * implementation per platform (platform_posix.c, platform_win32.c), so that
+ * core/, capture/ and cli/ carry no #ifdef per system. */
+#ifndef DIAGTAP_CORE_PLATFORM_H
+#define DIAGTAP_CORE_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* Opens path for reading in binary mode, not inherited by children. */
+int dt_open_read(const char *path);
+
+/* A private duplicate of standard input, binary, not inherited. */
+int dt_dup_stdin(void);
+
+/* Creates (or truncates) path for writing in binary mode, owner-only (0600
+ * on POSIX; on Windows the file is new and inherits its folder's ACL, or an
+ * existing file keeps its ACL). live is set when it is a FIFO or socket (the
+ * writer then flushes early). -1 with "why" in err. */
+int dt_open_output(const char *path, bool *live, char *err, size_t errsz);
+
+/* The last component of a path ("C:\\x\\t.pcap" → "t.pcap" on Windows), or
+ * "" when the path ends in a separator. */
+const char *dt_path_base(const char *path);
+
+/* A stat's modification time in ns since the Unix epoch. */
+uint64_t dt_stat_mtime_ns(const struct stat *st);
+
+/* Local civil time of t and its offset from UTC in seconds; false when the
+ * system cannot say. */
+bool dt_localtime(time_t t, struct tm *tm, long *utc_offset);
+
+/* Loadable modules (plugins .so / .dll; Npcap's wpcap.dll). */
+extern const char dt_dynlib_suffix[]; /* ".so", ".dll" */
+void *dt_dynlib_open(const char *path, char *err, size_t errsz);
+void *dt_dynlib_sym(void *h, const char *name);
+void dt_dynlib_close(void *h);
+
+/* An IPv4 (version 4) or IPv6 (6) address as text. */
+#define DT_IP_TEXT_MAX 46
+void dt_ip_text(int version, const void *addr, char *out, size_t outsz);
+
+/* Standard output and input as raw bytes (Windows: no CRLF translation). */
+void dt_stdio_binary(void);
+
+#endif

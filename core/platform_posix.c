@@ -1,0 +1,87 @@
+#include "platform.h"
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const char dt_dynlib_suffix[] = ".so";
+
+int dt_open_read(const char *path)
+{
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int dt_dup_stdin(void)
+{
+    return fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+}
+
+int dt_open_output(const char *path, bool *live, char *err, size_t errsz)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errsz, "%s", strerror(errno));
+        return -1;
+    }
+    /* An existing file keeps its mode through O_TRUNC: make it private too.
+     * Devices and FIFOs (an extcap pipe, /dev/full) are left alone. */
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) != 0600 && fchmod(fd, 0600) != 0) {
+        snprintf(err, errsz, "cannot make it private: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    *live = fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    return fd;
+}
+
+const char *dt_path_base(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+uint64_t dt_stat_mtime_ns(const struct stat *st)
+{
+    return (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+}
+
+bool dt_localtime(time_t t, struct tm *tm, long *utc_offset)
+{
+    if (!localtime_r(&t, tm))
+        return false;
+    *utc_offset = tm->tm_gmtoff;
+    return true;
+}
+
+void *dt_dynlib_open(const char *path, char *err, size_t errsz)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        snprintf(err, errsz, "%s", dlerror());
+    return h;
+}
+
+void *dt_dynlib_sym(void *h, const char *name)
+{
+    return dlsym(h, name);
+}
+
+void dt_dynlib_close(void *h)
+{
+    dlclose(h);
+}
+
+void dt_stdio_binary(void)
+{
+}
+
+void dt_ip_text(int version, const void *addr, char *out, size_t outsz)
+{
+    if (!inet_ntop(version == 4 ? AF_INET : AF_INET6, addr, out, outsz))
+        snprintf(out, outsz, "?");
+}
