@@ -26,3 +26,13 @@ $SUDO apt-get install -y -qq --no-install-recommends chromium python3-websocket 
 command -v npm >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 $SUDO mkdir -p /opt/diagtap-npm
 $SUDO npm install --prefix /opt/diagtap-npm --no-audit --no-fund --ignore-scripts mermaid@11 >/dev/null
+# The Windows build (docs/windows.md): mingw-w64, zlib for mingw, wine64 for
+# its tests, and Debian's source packages of PCRE2, jansson and cmocka
+# (scripts/fetch-win-deps.sh), which need deb-src.
+$SUDO apt-get install -y -qq --no-install-recommends \
+    gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine64 dpkg-dev >/dev/null
+if [ -f /etc/apt/sources.list.d/debian.sources ] && ! grep -q 'deb-src' /etc/apt/sources.list.d/debian.sources; then
+    $SUDO sed -i 's/^Types: deb$/Types: deb deb-src/' /etc/apt/sources.list.d/debian.sources
+    $SUDO apt-get update -qq
+fi
+sh "$(dirname "$0")/fetch-win-deps.sh"

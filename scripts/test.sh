@@ -77,6 +77,24 @@ left=0
 leftovers build-test || { left=$((left + 1)); echo "FAIL: processes left behind by the tests in build-test"; }
 set -- $(summary build-test)
 passed=$1 fails=$2
+# The Windows build (mingw cross build, tests under wine64; plain build only,
+# docs/windows.md). Its results count in the total.
+if [ -z "$suite_args" ] && command -v x86_64-w64-mingw32-gcc >/dev/null && [ -x /usr/lib/wine/wine64 ]; then
+    if sh scripts/fetch-win-deps.sh; then
+        export WINEPREFIX="$PWD/build-win/wineprefix" WINEDEBUG=-all DIAGTAP_LINUX="$PWD/build-test/diagtap"
+        [ -f build-win/build.ninja ] ||
+            meson setup build-win --cross-file cross/x86_64-w64-mingw32.txt >/dev/null || failed=1
+        # the first boot of a prefix is slow: once, before the tests run in parallel
+        [ -f "$WINEPREFIX/system.reg" ] || /usr/lib/wine/wine64 wineboot -i >/dev/null 2>&1
+        run build-win -Dwerror=true -Dwireshark=disabled -Dwrap_mode=nodownload \
+            -Dcorpus="$(realpath -m "$corpus")" || failed=1
+        set -- $(summary build-win)
+        passed=$((passed + $1)) fails=$((fails + $2))
+        unset WINEPREFIX DIAGTAP_LINUX
+    else
+        failed=1
+    fi
+fi
 if [ -n "$suite_args" ]; then
     fails=$((fails + left))
     echo "tests: $passed passed, $fails failed"
