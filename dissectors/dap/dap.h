@@ -7,9 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "clen.h"
+#include "jsonx.h"
 #include "diagtap/dissector.h"
 
 enum dap_fid {
@@ -104,8 +103,8 @@ typedef struct dap_conv {
 /* One message being decoded. */
 typedef struct dap_msg {
     dt_ctx *ctx;
-    const json_t *root;
-    const json_t *part;  /* arguments (request) or body (response, event); may be NULL */
+    const jx_node *root;
+    const jx_node *part;  /* arguments (request) or body (response, event); may be NULL */
     dt_field *tree;      /* dap.arguments / dap.body subtree, or NULL */
     dap_pending *pend;   /* request: blob to fill; response: the request's, or NULL */
     dap_conv *conv;      /* this conversation's state, or NULL */
