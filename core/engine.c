@@ -603,7 +603,9 @@ static size_t frame_run(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const
 static int buf_append(dir_state *b, const uint8_t *data, size_t len)
 {
     if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
+        /* from 512 bytes up to what the PDU needs (it was 4 KiB at least:
+         * 64 MiB for 16 k conversations each holding part of a 1.5 KB PDU) */
+        size_t cap = b->cap ? b->cap : 512;
         while (cap < b->len + len)
             cap *= 2;
         uint8_t *nb = realloc(b->buf, cap);
@@ -621,6 +623,11 @@ static void buf_consume(dir_state *b, size_t n)
 {
     memmove(b->buf, b->buf + n, b->len - n);
     b->len -= n;
+    if (b->len == 0 && b->cap > 64u * 1024u) { /* a big PDU passed: do not keep its buffer while idle */
+        free(b->buf);
+        b->buf = NULL;
+        b->cap = 0;
+    }
 }
 
 static void feed(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonx.h"
@@ -114,6 +115,8 @@ static void copy_text(char *dst, size_t dstsz, const char *s)
 
 static void remember_early_reply(dap_conv *c, uint64_t key)
 {
+    if (!c->early && !(c->early = malloc(DAP_MAX_EARLY * sizeof *c->early)))
+        return; /* not remembered: its request will be listed as unanswered */
     c->early[c->early_next] = key;
     c->early_next = (c->early_next + 1) % DAP_MAX_EARLY;
     if (c->n_early < DAP_MAX_EARLY)
@@ -309,6 +312,13 @@ static void dap_dissect(dt_ctx *ctx)
     jx_doc_free(&doc);
 }
 
+static void dap_conv_free(void *state)
+{
+    dap_conv *c = state;
+    free(c->bps);
+    free(c->early);
+}
+
 static const dt_dissector dap_dissector = {
     .abi_version = DT_ABI_VERSION,
     .name = "dap",
@@ -321,6 +331,7 @@ static const dt_dissector dap_dissector = {
     .frame = dap_frame,
     .dissect = dap_dissect,
     .conv_size = sizeof(dap_conv),
+    .conv_free = dap_conv_free,
 };
 
 int dt_builtin_lsp(dt_registry *reg);

@@ -93,10 +93,13 @@ typedef struct dap_bp {
  * request, when it comes, is not listed as unanswered. */
 #define DAP_MAX_EARLY 32
 
+/* Both tables are allocated when first needed (most conversations never set
+ * a breakpoint or see an early reply), and freed by conv_free: an open
+ * conversation costs a few dozen bytes here, not 8.5 KiB. */
 typedef struct dap_conv {
-    dap_bp bps[DAP_MAX_BPS];
-    size_t n_bps, next;
-    uint64_t early[DAP_MAX_EARLY];
+    dap_bp *bps; /* cap_bps entries, grown up to DAP_MAX_BPS */
+    size_t n_bps, next, cap_bps;
+    uint64_t *early; /* DAP_MAX_EARLY entries, or NULL */
     size_t n_early, early_next;
 } dap_conv;
 

@@ -2,6 +2,7 @@
  * in the summary. Unknown commands and events keep the generic fields. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dap.h"
@@ -89,6 +90,14 @@ static void bp_remember(dap_msg *m, int64_t id, const char *file, int64_t line)
     dap_bp *b = bp_find(m, id);
     if (!b) {
         dap_conv *c = m->conv;
+        if (c->n_bps == c->cap_bps && c->cap_bps < DAP_MAX_BPS) {
+            size_t cap = c->cap_bps ? c->cap_bps * 2 : 8;
+            dap_bp *nb = realloc(c->bps, cap * sizeof *nb);
+            if (!nb)
+                return; /* not remembered: a stopped event says less */
+            c->bps = nb;
+            c->cap_bps = cap;
+        }
         if (c->n_bps < DAP_MAX_BPS) {
             b = &c->bps[c->n_bps++];
         } else {
