@@ -169,9 +169,10 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         add_sink(r, dt_stats_sink_new(strcmp(o->format, "text") != 0 && !o->quiet ? stderr : r->out));
     if (o->live)  /* a proxy's timeline read through a pipe must not wait for 4 KiB */
         setvbuf(r->out, NULL, _IOLBF, 0);
-    else if (r->out != stderr && (r->out_buf = malloc(DT_CLI_OUT_BUF)) != NULL)
-        /* a replay's timeline: one write(2) per 256 KiB, not per 4 KiB
-         * (glibc ignores a size without a buffer) */
+    else if (r->out != stderr && !isatty(fileno(r->out)) && (r->out_buf = malloc(DT_CLI_OUT_BUF)) != NULL)
+        /* a timeline to a file or pipe: one write(2) per 256 KiB, not per
+         * 4 KiB (glibc ignores a size without a buffer); a terminal stays
+         * line-buffered */
         setvbuf(r->out, r->out_buf, _IOFBF, DT_CLI_OUT_BUF);
     return 0;
 fail:
