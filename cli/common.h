@@ -44,6 +44,8 @@ typedef struct dt_cli_opts {
     dt_cli_ch_opts ch;        /* -o clickhouse://..., --clickhouse-* */
 } dt_cli_opts;
 
+#define DT_CLI_OUT_BUF (256u * 1024u)
+
 typedef struct dt_cli_run {
     dt_registry *reg;
     dt_engine *eng;
@@ -52,6 +54,7 @@ typedef struct dt_cli_run {
     int n_sinks;
     FILE *out;                /* timeline stream */
     bool close_out;
+    char *out_buf;            /* its stdio buffer (DT_CLI_OUT_BUF bytes), or NULL */
 } dt_cli_run;
 
 void dt_cli_opts_init(dt_cli_opts *o);

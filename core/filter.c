@@ -124,6 +124,16 @@ static bool proto_ok(const dt_filter *f, const dt_event *ev)
     return false;
 }
 
+bool dt_filter_passes_proto(const dt_filter *f, const char *name)
+{
+    if (!f->n_protos)
+        return true;
+    for (size_t i = 0; i < f->n_protos; i++)
+        if (name && !strcasecmp(name, f->protos[i]))
+            return true;
+    return false;
+}
+
 static bool re_match(dt_filter *f, const char *s, size_t len)
 {
     return pcre2_match(f->re, (PCRE2_SPTR)s, len, 0, 0, f->md, NULL) >= 0;

@@ -18,5 +18,8 @@ int dt_filter_set_protos(dt_filter *f, const char *list, char *err, size_t errsz
 /* --from / --to (core/timerange.h); either may be NULL. */
 int dt_filter_set_time(dt_filter *f, const char *from, const char *to, char *err, size_t errsz);
 bool dt_filter_match(dt_filter *f, const dt_event *ev);
+/* False when --proto is given and does not list name (an event's proto or
+ * proto_name): no event of that protocol can match. */
+bool dt_filter_passes_proto(const dt_filter *f, const char *name);
 
 #endif
