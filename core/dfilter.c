@@ -209,7 +209,7 @@ static void next(parser *p)
         return;
     }
     struct { const char *text; tok_type type; } puncts[] = {
-        { "===", T_ALL_EQ }, { "!==", T_ANY_NE }, { "==", T_EQ }, { "!=", T_NE }, { "~=", T_ANY_NE },
+        { "===", T_ALL_EQ }, { "!==", T_ANY_NE }, { "==", T_EQ }, { "!=", T_NE }, { "~=", T_ANY_NE }, { "~", T_MATCHES },
         { "<=", T_LE }, { ">=", T_GE }, { "&&", T_AND }, { "||", T_OR }, { "..", T_DOTDOT }, { "<", T_LT },
         { ">", T_GT }, { "!", T_NOT }, { "(", T_LPAREN }, { ")", T_RPAREN }, { "{", T_LBRACE },
         { "}", T_RBRACE }, { ",", T_COMMA }, { "=", T_EQ },
