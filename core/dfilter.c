@@ -989,6 +989,8 @@ static int compare(const occ *o, const value *v)
 
 static bool test_one(const node *n, occ *o)
 {
+    if (n->op == OP_EXISTS)
+        return true;
     if (o->fl && (o->fl->flags & DT_FLD_REDACTED))
         return false; /* a withheld secret: present, but its value cannot be probed */
     uint8_t buf16[16];
@@ -1187,6 +1189,8 @@ static bool eval_test(const node *n, const dt_event *ev)
         occ o;
         if (!occ_of_event(n, ev, &o))
             return false;
+        if (n->op == OP_EXISTS && (n->ef == EF_IS_ERROR || n->ef == EF_MALFORMED))
+            return o.u != 0; /* always present: alone, they mean "is true" */
         bool r = test_one(n, &o);
         return negate ? !r : r;
     }
