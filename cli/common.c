@@ -105,13 +105,21 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         goto fail;
     }
 
-    if (o->grep || o->protos || o->from || o->to) {
+    if (o->grep || o->protos || o->from || o->to || o->display_filter) {
         r->filter = dt_filter_new();
         if (!r->filter)
             goto fail;
         if (o->grep && dt_filter_set_grep(r->filter, o->grep, err, sizeof err) != 0) {
             fprintf(stderr, "diagtap: --grep: %s\n", err);
             goto fail;
+        }
+        if (o->display_filter) {
+            char derr[4096]; /* three lines: what, the expression, the caret */
+            if (dt_filter_set_display(r->filter, o->display_filter, r->reg, derr, sizeof derr) != 0) {
+                fprintf(stderr, "diagtap: -Y: %s\n", derr);
+                goto fail;
+            }
+            dt_filter_set_pair_partner(r->filter, !o->no_pair_partner);
         }
         if (o->protos && dt_filter_set_protos(r->filter, o->protos, err, sizeof err) != 0) {
             fprintf(stderr, "diagtap: --proto: %s\n", err);

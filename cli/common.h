@@ -20,6 +20,8 @@ typedef struct dt_cli_opts {
     const char *format;       /* -T text|json (default text) */
     const char *output_path;  /* -o FILE: timeline to a file instead of stdout */
     const char *grep;         /* --grep REGEX */
+    const char *display_filter; /* -Y EXPR */
+    bool no_pair_partner;     /* --no-pair-partner */
     const char *protos;       /* --proto NAME[,NAME] */
     const char *from, *to;    /* --from / --to TIME (core/timerange.h) */
     const char *plugin_dir;   /* --plugin-dir DIR */

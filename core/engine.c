@@ -948,6 +948,7 @@ static void emit_pending(dt_engine *e, dt_conv *c, uint64_t ts)
         int k = snprintf(buf, sizeof buf, "no reply after %.3f s: %s", age, p->summary);
         if (k > 0)
             e->ev.summary = dt_arena_strndup(&e->arena, buf, (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1);
+        e->partner = p; /* -Y: shown when its request was, and releases it when it matches */
         dt_ev_commit(e);
     }
     while (c->pending)

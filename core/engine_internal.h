@@ -115,6 +115,7 @@ struct dt_engine {
     dt_event ev;          /* the event being built */
     size_t summary_len;
     dt_dissect_state *ds; /* set while a dissector runs */
+    dt_pending *partner;  /* the event being built answers (or gives up on) this request: -Y pairing */
     char input_fault[256];
 };
 
