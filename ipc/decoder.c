@@ -11,6 +11,10 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sched.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -446,9 +450,28 @@ static bool all_empty(dt_decoder *d)
     return true;
 }
 
+/* The relay must never wait for the decoder, not even for a CPU: on a
+ * machine with few cores the peers, the relay and the decoder compete, and
+ * a decoder at the relay's priority took half of it (relayed DAP ran at
+ * socat's speed minus the decoding). At nice DECODER_NICE the decoder gets
+ * what the relay leaves; when that is not enough it falls behind and says
+ * so (see decoder.h), exactly as when decoding is slower than the wire. */
+#define DECODER_NICE 19
+
+static void lower_priority(void)
+{
+#ifdef __linux__
+    /* Linux: nice is per thread (the thread id names it). */
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), DECODER_NICE) != 0) {
+        /* not fatal: the decoder just competes with the relay */
+    }
+#endif
+}
+
 static void *decoder_main(void *arg)
 {
     dt_decoder *d = arg;
+    lower_priority();
     for (;;) {
         bool any = false;
         for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = f->next)
