@@ -88,6 +88,8 @@ struct dt_decoder {
     atomic_bool idle;
     atomic_bool stopping;
     _Atomic(dt_feed *) feeds_pub;
+    void (*idle_fn)(void *ctx); /* under mu */
+    void *idle_ctx;
 };
 
 /* ---- Ring ------------------------------------------------------------------------- */
@@ -479,6 +481,12 @@ static void *decoder_main(void *arg)
         if (any)
             continue;
         pthread_mutex_lock(&d->mu);
+        void (*idle_fn)(void *) = d->idle_fn;
+        void *idle_ctx = d->idle_ctx;
+        pthread_mutex_unlock(&d->mu);
+        if (idle_fn)
+            idle_fn(idle_ctx);
+        pthread_mutex_lock(&d->mu);
         atomic_store(&d->idle, true);
         while (atomic_load(&d->idle) && all_empty(d) && !atomic_load(&d->stopping))
             pthread_cond_wait(&d->cv, &d->mu);
@@ -539,6 +547,14 @@ dt_feed *dt_decoder_feed(dt_decoder *d, dt_io *io, const char *name, size_t cap)
     f->next = atomic_load(&d->feeds_pub);
     atomic_store(&d->feeds_pub, f);
     return f;
+}
+
+void dt_decoder_on_idle(dt_decoder *d, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&d->mu);
+    d->idle_fn = fn;
+    d->idle_ctx = ctx;
+    pthread_mutex_unlock(&d->mu);
 }
 
 void dt_decoder_interrupt(dt_decoder *d, int sig)
