@@ -390,6 +390,8 @@ static int object_source(dt_session_spec *s, json_t *o, size_t idx, const char *
     return -1;
 }
 
+static int load_root(dt_session_spec *s, json_t *root, const char *path, char *err, size_t errsz);
+
 int dt_session_load_file(dt_session_spec *s, const char *path, char *err, size_t errsz)
 {
     json_error_t je;
@@ -399,6 +401,24 @@ int dt_session_load_file(dt_session_spec *s, const char *path, char *err, size_t
         snprintf(err, errsz, "%s: line %d, column %d (offset %d): %s", path, je.line, je.column, je.position, je.text);
         return -1;
     }
+    return load_root(s, root, path, err, errsz);
+}
+
+int dt_session_load_buffer(dt_session_spec *s, const char *name, const char *data, size_t len, char *err,
+                           size_t errsz)
+{
+    json_error_t je;
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, errsz, "%s: line %d, column %d (offset %d): %s", name, je.line, je.column, je.position, je.text);
+        return -1;
+    }
+    return load_root(s, root, name, err, errsz);
+}
+
+/* Takes root's reference. */
+static int load_root(dt_session_spec *s, json_t *root, const char *path, char *err, size_t errsz)
+{
     int rc = -1;
     if (!json_is_object(root)) {
         snprintf(err, errsz, "%s: expected a JSON object with \"sources\"", path);
@@ -482,5 +502,13 @@ int dt_session_load_file(dt_session_spec *s, const char *path, char *err, size_t
     (void)s;
     snprintf(err, errsz, "%s: session files need the JSON feature (diagtap was built without jansson)", path);
     return -1;
+}
+
+int dt_session_load_buffer(dt_session_spec *s, const char *name, const char *data, size_t len, char *err,
+                           size_t errsz)
+{
+    (void)data;
+    (void)len;
+    return dt_session_load_file(s, name, err, errsz);
 }
 #endif

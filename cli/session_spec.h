@@ -45,6 +45,9 @@ int dt_session_add_word(dt_session_spec *s, const char *word, char *err, size_t 
 int dt_session_set_wrap_argv(dt_session_spec *s, char *const *argv, int n, char *err, size_t errsz);
 /* Reads a session file. -1 with one line in err (file, and where). */
 int dt_session_load_file(dt_session_spec *s, const char *path, char *err, size_t errsz);
+/* The same from memory (name for messages). */
+int dt_session_load_buffer(dt_session_spec *s, const char *name, const char *data, size_t len, char *err,
+                           size_t errsz);
 /* Checks the whole: at least one source, at most one wrap with a command. */
 int dt_session_check(const dt_session_spec *s, char *err, size_t errsz);
 void dt_session_spec_free(dt_session_spec *s);
