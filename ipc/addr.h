@@ -19,15 +19,11 @@ int dt_addr_unix(const char *path, struct sockaddr_storage *ss, socklen_t *len);
 /* A non-blocking listening TCP socket, or -1 with a message in err. */
 int dt_listen_tcp(const struct sockaddr *sa, socklen_t len, char *err, size_t errsz);
 
-/* A non-blocking listening Unix socket at path, owned like the socket at
- * like_path and never wider than who can reach it: its mode is like_path's
- * narrowed to the classes (owner, group, other) that can search every
- * directory on the way to it. It is made and given its owner and mode in a
- * private 0700 directory beside path, then moved into place, so it cannot
- * be swapped for a link meanwhile. When the group cannot be given, group
- * bits are dropped. A dead socket of ours at path (left by SIGKILL: it
- * refuses connections) is replaced; anything else there is refused.
- * Returns the fd, or -1 with a one-line message in err. */
+/* A non-blocking listening Unix socket at path whose owner, group and mode
+ * are those of the socket at like_path, never wider: it is created under a
+ * umask that leaves it owner-only, then given like_path's owner and mode.
+ * When the group cannot be given, group bits are dropped. Fails when path
+ * already exists. Returns the fd, or -1 with a message in err. */
 int dt_listen_unix_like(const char *path, const char *like_path, struct stat *made, char *err, size_t errsz);
 /* Removes the socket at path if it is still the one that was made (same
  * device and inode), so cleanup never deletes someone else's file. */

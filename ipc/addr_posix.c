@@ -1,12 +1,12 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,111 +130,99 @@ int dt_listen_tcp(const struct sockaddr *sa, socklen_t len, char *err, size_t er
     return fd;
 }
 
-/* Whether uid belongs to gid (primary or supplementary). */
-static int uid_in_group(uid_t uid, gid_t gid)
+/* The search (x) bits of one directory, seen by the socket's owner, by
+ * members of the socket's group and by everyone else, folded into the
+ * class bits of a socket mode: a class keeps its bits on the tap only if
+ * every directory above the target lets it through. Conservative: a user
+ * who reaches the target through some other group of theirs gets no access
+ * through the tap (narrower is allowed, wider never). ACLs are not read. */
+static mode_t dir_lets_through(const struct stat *dir, const struct stat *sock)
 {
-    struct passwd pw, *found = NULL;
-    char buf[4096];
-    if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) != 0 || !found)
-        return 0;
-    if (pw.pw_gid == gid)
-        return 1;
-    gid_t groups[256];
-    int n = (int)(sizeof groups / sizeof groups[0]);
-    if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
-        return 0; /* more groups than we look at: count as not a member (narrower) */
-    for (int i = 0; i < n; i++)
-        if (groups[i] == gid)
-            return 1;
+    mode_t keep = 0;
+    if (sock->st_uid == 0 || (dir->st_uid == sock->st_uid ? (dir->st_mode & S_IXUSR)
+                                                         : dir->st_gid == sock->st_gid ? (dir->st_mode & S_IXGRP)
+                                                                                       : (dir->st_mode & S_IXOTH)))
+        keep |= 0700;
+    if ((dir->st_gid == sock->st_gid && (dir->st_mode & S_IXGRP)) || (dir->st_mode & S_IXOTH))
+        keep |= 0070;
+    if (dir->st_mode & S_IXOTH)
+        keep |= 0007;
+    return keep;
+}
+
+/* The access the target really gives: its own mode narrowed by every
+ * directory on the way to it (the /run/user/UID pattern: a 0666 socket in
+ * a 0700 directory is private). Returns -1 with err set. */
+static int effective_mode(const char *like_path, const struct stat *like, mode_t *mode, char *err, size_t errsz)
+{
+    char real[PATH_MAX];
+    if (!realpath(like_path, real)) {
+        snprintf(err, errsz, "%s: %s", like_path, strerror(errno));
+        return -1;
+    }
+    mode_t m = like->st_mode & 0777;
+    for (char *slash = strrchr(real, '/'); slash; slash = strrchr(real, '/')) {
+        if (slash == real)
+            slash[1] = '\0'; /* the root directory itself */
+        else
+            *slash = '\0';
+        struct stat dir;
+        if (stat(real, &dir) < 0) {
+            snprintf(err, errsz, "%s: %s", real, strerror(errno));
+            return -1;
+        }
+        m &= dir_lets_through(&dir, like);
+        if (slash == real)
+            break;
+    }
+    *mode = m;
     return 0;
 }
 
-/* Which of the target socket's permission classes (owner 0700, group 0070,
- * other 0007) can search every directory on the way to it: a 0666 socket in
- * a 0700 directory (the /run/user/UID pattern) reaches its owner only. The
- * path is resolved (realpath) and each directory's mode bits are read; when
- * a class's membership of a directory's group cannot be known (members of
- * the socket's group in another group), it is not counted: the result is
- * never wider. ACLs are not read (out of scope: docs/security.md). */
-static mode_t reach_mask(const char *like_path, const struct stat *sock, char *err, size_t errsz)
-{
-    char *real = realpath(like_path, NULL);
-    if (!real) {
-        snprintf(err, errsz, "%s: %s", like_path, strerror(errno));
-        return (mode_t)-1;
-    }
-    mode_t mask = 0777;
-    for (char *slash = strchr(real, '/'); slash; slash = strchr(slash + 1, '/')) {
-        char saved = slash[1];
-        slash[1] = '\0'; /* the prefix up to and including this slash */
-        struct stat d;
-        int rc = stat(real, &d);
-        slash[1] = saved;
-        if (rc < 0) {
-            snprintf(err, errsz, "%s: %s", real, strerror(errno));
-            free(real);
-            return (mode_t)-1;
-        }
-        if (!(d.st_mode & S_IXOTH))
-            mask &= ~(mode_t)0007;
-        /* group members (not the directory's owner) pass by its group bits
-         * when it has the socket's group, else by its other bits */
-        if (!(d.st_gid == sock->st_gid ? d.st_mode & S_IXGRP : d.st_mode & S_IXOTH))
-            mask &= ~(mode_t)0070;
-        int owner_ok;
-        if (d.st_uid == sock->st_uid) {
-            owner_ok = (d.st_mode & S_IXUSR) != 0;
-        } else {
-            int owner_in_group = uid_in_group(sock->st_uid, d.st_gid);
-            owner_ok = (owner_in_group ? d.st_mode & S_IXGRP : d.st_mode & S_IXOTH) != 0;
-        }
-        if (!owner_ok && sock->st_uid != 0)
-            mask &= ~(mode_t)0700;
-    }
-    free(real);
-    return mask;
-}
-
-/* What is at path now: 0 nothing; 1 our dead socket (a socket owned by us
- * or by the target's owner that refuses connections: a proxy killed with
- * SIGKILL left it) which may be replaced; -1 anything else, refused with a
- * message. */
-static int existing_listener(const char *path, uid_t target_uid, char *err, size_t errsz)
+/* An existing socket at name in dirfd that nothing listens on any more (left
+ * by a proxy that was killed) and that belongs to us or to owner. */
+static bool stale_socket(int dirfd, const char *path, const char *name, uid_t owner)
 {
     struct stat st;
-    if (lstat(path, &st) < 0) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, errsz, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISSOCK(st.st_mode)) {
-        snprintf(err, errsz, "%s: already exists and is not a socket: refusing to replace it", path);
-        return -1;
-    }
-    if (st.st_uid != geteuid() && st.st_uid != target_uid) {
-        snprintf(err, errsz, "%s: a socket of another user (uid %u) is there: refusing to replace it", path,
-                 (unsigned)st.st_uid);
-        return -1;
-    }
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode))
+        return false;
+    if (st.st_uid != geteuid() && st.st_uid != owner)
+        return false;
     struct sockaddr_storage ss;
     socklen_t len;
+    if (dt_addr_unix(path, &ss, &len) < 0)
+        return false;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || dt_addr_unix(path, &ss, &len) < 0) {
-        snprintf(err, errsz, "%s: cannot probe the socket there", path);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
+    if (fd < 0)
+        return false;
     int rc = connect(fd, (struct sockaddr *)&ss, len);
-    int connect_errno = errno;
+    int e = errno;
     close(fd);
-    if (rc == 0 || connect_errno != ECONNREFUSED) {
-        snprintf(err, errsz, "%s: a socket that is in use is there (%s): refusing to replace it", path,
-                 rc == 0 ? "something listens" : strerror(connect_errno));
+    return rc < 0 && e == ECONNREFUSED;
+}
+
+/* Splits path into its directory (opened, never through a symlink at the
+ * last component) and its last component. */
+static int open_parent(const char *path, char *base, size_t basesz, char *err, size_t errsz)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    if (!*name || strlen(name) >= basesz || (size_t)(name - path) >= sizeof dir) {
+        snprintf(err, errsz, "%s: not a socket path", path);
         return -1;
     }
-    return 1;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    snprintf(base, basesz, "%s", name);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        snprintf(err, errsz, "%s: %s", dir, strerror(errno));
+    return fd;
 }
 
 int dt_listen_unix_like(const char *path, const char *like_path, struct stat *made, char *err, size_t errsz)
@@ -248,44 +236,76 @@ int dt_listen_unix_like(const char *path, const char *like_path, struct stat *ma
         snprintf(err, errsz, "%s: not a socket", like_path);
         return -1;
     }
-    mode_t reach = reach_mask(like_path, &like, err, errsz);
-    if (reach == (mode_t)-1)
+    mode_t mode;
+    if (effective_mode(like_path, &like, &mode, err, errsz) < 0)
         return -1;
-    int replace = existing_listener(path, like.st_uid, err, errsz);
-    if (replace < 0)
+    struct sockaddr_storage check;
+    socklen_t check_len;
+    if (dt_addr_unix(path, &check, &check_len) < 0) {
+        snprintf(err, errsz, "%s: path too long for a Unix socket", path);
+        return -1;
+    }
+    char base[256];
+    int parent = open_parent(path, base, sizeof base, err, errsz);
+    if (parent < 0)
         return -1;
 
-    /* The socket is made in a fresh 0700 directory beside path that nobody
-     * else can enter, given its owner and mode there, and only then moved
-     * to path: there is no moment at which someone could swap it for a link
-     * between bind() and chown()/chmod(). (fchmod/fchown on a socket fd
-     * succeed on Linux but change the socket's own inode, not the file
-     * bind() made, so they cannot be used.) The directory is held by fd and
-     * reached through /proc/self/fd, so renaming it away does not help. */
-    char priv[4096];
-    const char *slash = strrchr(path, '/');
-    int dirlen = slash ? (int)(slash - path) + 1 : 0;
-    if (snprintf(priv, sizeof priv, "%.*s.diagtap-XXXXXX", dirlen, path) >= (int)sizeof priv) {
-        snprintf(err, errsz, "%s: path too long", path);
+    /* What is at path now decides how the socket may be put there: nothing
+     * (rename refuses to replace), our own dead socket (replaced), anything
+     * else (refused, untouched). */
+    bool replace = false;
+    struct stat existing;
+    if (fstatat(parent, base, &existing, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (!stale_socket(parent, path, base, like.st_uid)) {
+            snprintf(err, errsz, "%s: already exists%s", path,
+                     S_ISSOCK(existing.st_mode) ? " and something listens there (or it is not ours)"
+                                                : " and is not a socket: not replaced");
+            close(parent);
+            return -1;
+        }
+        replace = true;
+    }
+
+    /* The socket is born in a private directory (0700, ours) beside path,
+     * where nobody else can reach it or swap it for a symlink while its owner
+     * and mode are set; only then is it renamed into place. The private
+     * directory is held open and the socket bound through /proc/self/fd, so
+     * renaming the directory away does not redirect anything. */
+    char priv[64];
+    int privfd = -1, fd = -1;
+    for (int tries = 0; tries < 100 && privfd < 0; tries++) {
+        unsigned r;
+        if (getentropy(&r, sizeof r) < 0)
+            r = (unsigned)getpid() * 2654435761u + (unsigned)tries;
+        snprintf(priv, sizeof priv, ".diagtap-%08x", r);
+        if (mkdirat(parent, priv, 0700) < 0) {
+            if (errno == EEXIST)
+                continue;
+            snprintf(err, errsz, "%s: cannot create a private directory beside it: %s", path, strerror(errno));
+            close(parent);
+            return -1;
+        }
+        privfd = openat(parent, priv, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (privfd < 0) {
+            snprintf(err, errsz, "%s: %s", path, strerror(errno));
+            unlinkat(parent, priv, AT_REMOVEDIR);
+            close(parent);
+            return -1;
+        }
+    }
+    if (privfd < 0) {
+        snprintf(err, errsz, "%s: cannot create a private directory beside it", path);
+        close(parent);
         return -1;
     }
-    if (!mkdtemp(priv)) {
-        snprintf(err, errsz, "%s: cannot create a private directory beside it: %s", path, strerror(errno));
-        return -1;
-    }
-    int fd = -1, bound = 0;
-    int dfd = open(priv, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    struct stat ds;
-    if (dfd < 0 || fstat(dfd, &ds) < 0 || ds.st_uid != geteuid() || (ds.st_mode & 077)) {
-        snprintf(err, errsz, "%s: private directory was tampered with", priv);
-        goto fail;
-    }
+    struct stat pst;
     char inner[64];
-    snprintf(inner, sizeof inner, "/proc/self/fd/%d/s", dfd);
+    snprintf(inner, sizeof inner, "/proc/self/fd/%d/s", privfd);
     struct sockaddr_storage ss;
     socklen_t len;
-    if (dt_addr_unix(path, &ss, &len) < 0 || dt_addr_unix(inner, &ss, &len) < 0) {
-        snprintf(err, errsz, "%s: path too long for a Unix socket", path);
+    if (fstat(privfd, &pst) < 0 || pst.st_uid != geteuid() || (pst.st_mode & 077) ||
+        dt_addr_unix(inner, &ss, &len) < 0) {
+        snprintf(err, errsz, "%s: the private directory beside it is not ours", path);
         goto fail;
     }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -301,15 +321,20 @@ int dt_listen_unix_like(const char *path, const char *like_path, struct stat *ma
         snprintf(err, errsz, "%s: cannot create: %s", path, strerror(bind_errno));
         goto fail;
     }
-    bound = 1;
-    mode_t mode = like.st_mode & reach & 0777;
-    if (fchownat(dfd, "s", like.st_uid, like.st_gid, AT_SYMLINK_NOFOLLOW) < 0) {
-        /* Could not give the target's owner: keep ours but without any group
-         * access, so no one gets in who could not reach the target. */
-        if (fchownat(dfd, "s", (uid_t)-1, like.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
-            mode &= ~(mode_t)0070;
+    struct stat born;
+    if (fstatat(privfd, "s", &born, AT_SYMLINK_NOFOLLOW) < 0) {
+        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+        goto fail;
     }
-    if (fchmodat(dfd, "s", mode, 0) < 0 || fstatat(dfd, "s", made, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (born.st_uid != like.st_uid || born.st_gid != like.st_gid) {
+        if (fchownat(privfd, "s", like.st_uid, like.st_gid, AT_SYMLINK_NOFOLLOW) < 0) {
+            /* Could not give the target's owner: keep ours, and group
+             * access only with the target's group. */
+            if (fchownat(privfd, "s", (uid_t)-1, like.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                mode &= ~(mode_t)0070;
+        }
+    }
+    if (fchmodat(privfd, "s", mode, 0) < 0) {
         snprintf(err, errsz, "%s: chmod: %s", path, strerror(errno));
         goto fail;
     }
@@ -317,29 +342,26 @@ int dt_listen_unix_like(const char *path, const char *like_path, struct stat *ma
         snprintf(err, errsz, "%s: listen: %s", path, strerror(errno));
         goto fail;
     }
-    /* Into place: a new name never replaces what appeared meanwhile (link
-     * fails with EEXIST); a dead socket of ours is replaced atomically. */
-    rc = replace ? renameat(dfd, "s", AT_FDCWD, path) : linkat(dfd, "s", AT_FDCWD, path, 0);
-    if (rc < 0) {
-        if (errno == EEXIST)
-            snprintf(err, errsz, "%s: appeared while the socket was being made: refusing to replace it", path);
-        else
-            snprintf(err, errsz, "%s: cannot create: %s", path, strerror(errno));
+    if (fstatat(privfd, "s", made, AT_SYMLINK_NOFOLLOW) < 0) {
+        snprintf(err, errsz, "%s: %s", path, strerror(errno));
         goto fail;
     }
-    if (!replace)
-        unlinkat(dfd, "s", 0);
-    close(dfd);
-    rmdir(priv);
+    if (replace ? renameat(privfd, "s", parent, base) < 0
+                : renameat2(privfd, "s", parent, base, RENAME_NOREPLACE) < 0) {
+        snprintf(err, errsz, "%s: %s", path, errno == EEXIST ? "already exists" : strerror(errno));
+        goto fail;
+    }
+    unlinkat(parent, priv, AT_REMOVEDIR);
+    close(privfd);
+    close(parent);
     return fd;
 fail:
-    if (bound)
-        unlinkat(dfd, "s", 0);
+    unlinkat(privfd, "s", 0);
+    unlinkat(parent, priv, AT_REMOVEDIR);
+    close(privfd);
+    close(parent);
     if (fd >= 0)
         close(fd);
-    if (dfd >= 0)
-        close(dfd);
-    rmdir(priv);
     return -1;
 }
 
