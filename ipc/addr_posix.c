@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,20 +132,46 @@ int dt_listen_tcp(const struct sockaddr *sa, socklen_t len, char *err, size_t er
     return fd;
 }
 
+/* Whether uid belongs to gid (primary or supplementary group). */
+static bool uid_in_group(uid_t uid, gid_t gid)
+{
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) != 0 || !found)
+        return false;
+    if (pw.pw_gid == gid)
+        return true;
+    gid_t groups[256];
+    int n = (int)(sizeof groups / sizeof groups[0]);
+    if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+        return false; /* more groups than we look at: counted as not a member (narrower) */
+    for (int i = 0; i < n; i++)
+        if (groups[i] == gid)
+            return true;
+    return false;
+}
+
 /* The search (x) bits of one directory, seen by the socket's owner, by
  * members of the socket's group and by everyone else, folded into the
  * class bits of a socket mode: a class keeps its bits on the tap only if
- * every directory above the target lets it through. Conservative: a user
- * who reaches the target through some other group of theirs gets no access
- * through the tap (narrower is allowed, wider never). ACLs are not read. */
+ * every directory above the target lets it through. The kernel applies
+ * exactly one class of the directory's bits: the owner's if the user owns
+ * it, else the group's if the user is in its group, else the others'. So
+ * a member of the socket's group passes a directory of that same group
+ * only through its group bits (a 0701 directory shuts them out even though
+ * others may pass), and the socket's owner is looked up in the directory's
+ * group. Conservative: a user who reaches the target through some other
+ * group of theirs gets no access through the tap (narrower is allowed,
+ * wider never). ACLs are not read. */
 static mode_t dir_lets_through(const struct stat *dir, const struct stat *sock)
 {
     mode_t keep = 0;
-    if (sock->st_uid == 0 || (dir->st_uid == sock->st_uid ? (dir->st_mode & S_IXUSR)
-                                                         : dir->st_gid == sock->st_gid ? (dir->st_mode & S_IXGRP)
-                                                                                       : (dir->st_mode & S_IXOTH)))
+    bool owner_passes = dir->st_uid == sock->st_uid ? (dir->st_mode & S_IXUSR) != 0
+                        : uid_in_group(sock->st_uid, dir->st_gid) ? (dir->st_mode & S_IXGRP) != 0
+                                                                   : (dir->st_mode & S_IXOTH) != 0;
+    if (sock->st_uid == 0 || owner_passes)
         keep |= 0700;
-    if ((dir->st_gid == sock->st_gid && (dir->st_mode & S_IXGRP)) || (dir->st_mode & S_IXOTH))
+    if (dir->st_gid == sock->st_gid ? (dir->st_mode & S_IXGRP) : (dir->st_mode & S_IXOTH))
         keep |= 0070;
     if (dir->st_mode & S_IXOTH)
         keep |= 0007;

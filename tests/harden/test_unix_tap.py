@@ -83,6 +83,31 @@ def private_chain(wd):
     F.check(can_connect_as_nobody(front2), "nobody cannot connect to the tap of a reachable target")
     dt.stop()
     srv.close()
+    # A directory of the socket's own group that shuts that group out
+    # (0701: others may pass, the group may not): a member of the group
+    # cannot reach the target, so it must not reach the tap either. daemon,
+    # given nogroup as a supplementary group, plays the member.
+    gdir = os.path.join(wd, "group-shut")
+    os.mkdir(gdir)
+    os.chown(gdir, 0, NOBODY_UID)  # nogroup
+    os.chmod(gdir, 0o701)
+    gtarget = os.path.join(gdir, "app.sock")
+    srv = serve(gtarget, 0o660, 0, NOBODY_UID)
+    member = ["setpriv", "--reuid=daemon", "--regid=daemon", "--groups=%d" % NOBODY_UID, "/usr/bin/python3", "-c",
+              CONNECT]
+
+    def member_connects(path):
+        return "connected" in subprocess.run(member + [path], capture_output=True, text=True, timeout=30).stdout
+    F.check(not member_connects(gtarget), "setup: the group member reaches the target through a 0701 directory")
+    front3 = front + "3"
+    dt = Diagtap(["proxy", "unix", front3, gtarget], wd, name="chain3")
+    dt.wait_listening()
+    mode = stat.S_IMODE(os.lstat(front3).st_mode)
+    F.check(mode & 0o070 == 0, "tap of a 0660 socket in a 0701 directory of its group is %o" % mode)
+    F.check(not member_connects(front3), "a member of the target's group, shut out by its directory, connects to the tap")
+    F.check(can_connect(front3), "the owner cannot connect to the tap")
+    dt.stop()
+    srv.close()
     print("directory chain ok")
 
 
