@@ -326,6 +326,7 @@ static int open_sources(session *ss, dt_session_spec *spec)
                 return -1;
             }
             ps->listen_fd = -1;
+            ps->who = s->word;
             ss->pxs[ss->n_proxies++] = ps;
             int r = s->kind == DT_SRC_UNIX  ? dt_proxy_setup_unix(ps, s->a, s->b)
                     : s->kind == DT_SRC_TCP ? dt_proxy_setup_tcp(ps, s->a, s->b)
@@ -447,6 +448,17 @@ int dt_cmd_session(int argc, char **argv)
     if (!ss->io || dt_io_on_stop_signal(ss->io, on_stop, ss, err, sizeof err) < 0) {
         fprintf(stderr, "diagtap: %s\n", err);
         goto out;
+    }
+    /* a forced dissector is checked before anything listens */
+    const char *forced = dt_cli_forced_proto(&opts);
+    if (forced) {
+        dt_registry *reg = dt_cli_registry(&opts);
+        int bad = !reg || dt_cli_check_forced(reg, forced, "the byte streams of proxied and wrapped sources") != 0;
+        dt_registry_free(reg);
+        if (bad) {
+            rc = 2;
+            goto out;
+        }
     }
     if (open_sources(ss, &spec) < 0) {
         rc = 2;

@@ -16,6 +16,7 @@ typedef struct proxy_setup {
     char prefix[4200];
     char target_name[4096];
     char listen_name[4096];
+    const char *who; /* a session's source word: names it in error lines */
 } proxy_setup;
 
 /* unix LISTEN_PATH TARGET_PATH */

@@ -370,6 +370,8 @@ def bad_sources(wd):
         (["pipe:a=b"], "pipe:a=b"),
         (["x@tcp:127.0.0.1:0=127.0.0.1:1", "x@tcp:127.0.0.1:0=127.0.0.1:2"], "'x'"),
         (["wrap:"], "wrap:"),
+        (["tcp:127.0.0.1:99999=127.0.0.1:1"], "tcp:127.0.0.1:99999=127.0.0.1:1: "),
+        (["-d", "nosuchproto", "tcp:127.0.0.1:0=127.0.0.1:1"], "nosuchproto"),
         (["-f", os.path.join(wd, "missing.json")], "missing.json"),
     ]
     bad_json = os.path.join(wd, "bad.json")
