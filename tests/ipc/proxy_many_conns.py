@@ -58,6 +58,8 @@ def run(kind, dt, connect):
     grew = after - before
     print("%s: %d connections, VmRSS %d KiB after %d, %d KiB after all (+%d KiB)"
           % (kind, TOTAL, before, WARMUP, after, grew))
+    if os.environ.get("DIAGTAP_SANITIZED"):
+        return  # ASan's quarantine holds freed memory on purpose: the connections ran, memory says nothing
     check(grew < BOUND_KIB, "%s: memory grew %d KiB over %d closed connections" % (kind, grew, TOTAL - WARMUP))
 
 
