@@ -47,6 +47,9 @@ const char dt_session_usage[] =
 
 #define DEFAULT_WINDOW_MS 200.0
 
+/* What feed calls that carry no bytes point at (never NULL: it is copied). */
+static const uint8_t no_payload[1];
+
 typedef struct session session;
 
 /* One live capture: its handle, channel and feed. */
@@ -177,9 +180,8 @@ static void on_tick(void *ctx, dt_io_timer *t)
     for (int i = 0; i < ss->n_caps; i++)
         if (ss->caps[i].watch)
             dispatch(&ss->caps[i]);
-    static const uint8_t none[1];
     if (ss->nd)
-        dt_feed_call(ss->tick_feed, decode_tick, ss, dt_io_now_ns(), none, 0, true);
+        dt_feed_call(ss->tick_feed, decode_tick, ss, dt_io_now_ns(), no_payload, 0, true);
 }
 
 static void on_deadline(void *ctx, dt_io_timer *t)
@@ -203,19 +205,6 @@ static void on_wrap_done(void *ctx, dt_wrap *w, int status)
     ss->wrap_done = true;
     ss->wrap_status = status;
     dt_io_stop(ss->io); /* the debug session it carried is over */
-}
-
-static bool parse_seconds(const char *opt, const char *v, double *out)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (errno || end == v || *end || d < 0) {
-        fprintf(stderr, "diagtap: %s takes a non-negative number, not '%s'\n", opt, v);
-        return false;
-    }
-    *out = d;
-    return true;
 }
 
 /* Options from a session file, then the command line's. */
@@ -259,10 +248,10 @@ static int parse_args(int argc, char **argv, dt_session_spec *spec, dt_cli_opts 
                     if (spec->duration > 0)
                         *duration = spec->duration;
                 } else if (pass == 1 && strcmp(a, "--reorder-window") == 0) {
-                    if (!parse_seconds(a, v, window_ms))
+                    if (!dt_cli_parse_number(a, v, window_ms))
                         return -1;
                 } else if (pass == 1 && strcmp(a, "--duration") == 0) {
-                    if (!parse_seconds(a, v, duration))
+                    if (!dt_cli_parse_number(a, v, duration))
                         return -1;
                 }
                 continue;
@@ -402,12 +391,11 @@ static int start_sources(session *ss, dt_session_spec *spec, dt_decoder *dec, co
                 return -1;
         }
     }
-    static const uint8_t none[1];
     for (int i = 0; i < ss->n_files; i++) {
         /* read whole at the start, on the decoder thread; a file's events
          * carry the times it recorded, so they sort before live ones */
         dt_feed *feed = dt_decoder_feed(dec, ss->io, ss->files[i].path, 0);
-        if (!feed || !dt_feed_call(feed, decode_file, &ss->files[i], 0, none, 0, false)) {
+        if (!feed || !dt_feed_call(feed, decode_file, &ss->files[i], 0, no_payload, 0, false)) {
             fprintf(stderr, "diagtap session: %s: out of memory\n", ss->files[i].path);
             return -1;
         }
@@ -532,7 +520,6 @@ stop:
     ss->tick = ss->deadline = NULL;
     dt_decoder_interrupt(dec, dt_io_stop_signal(ss->io));
     dt_decoder_stop(dec);
-    dec = NULL;
     /* the engine is ours again */
     for (int i = 0; i < ss->n_caps; i++)
         if (ss->caps[i].refused)
@@ -545,9 +532,6 @@ stop:
     if (ss->nd)
         dt_netdec_finish(ss->nd, dt_engine_last_ts(ss->run.eng));
 out:
-    if (dec) {
-        dt_decoder_stop(dec);
-    }
     if (run_started && dt_cli_run_finish(&ss->run, dt_now_ns()) < 0)
         rc = 1;
     dt_netdec_free(ss->nd);

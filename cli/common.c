@@ -222,3 +222,16 @@ uint64_t dt_now_ns(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+bool dt_cli_parse_number(const char *opt, const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || d < 0) {
+        fprintf(stderr, "diagtap: %s takes a non-negative number, not '%s'\n", opt, v);
+        return false;
+    }
+    *out = d;
+    return true;
+}

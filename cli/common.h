@@ -85,6 +85,10 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o);
  * an output could not be written. */
 int dt_cli_run_finish(dt_cli_run *r, uint64_t end_ts_ns);
 
+/* A non-negative number (decimals allowed) given to option opt; prints one
+ * line and returns false otherwise. */
+bool dt_cli_parse_number(const char *opt, const char *v, double *out);
+
 /* Nanoseconds since the Unix epoch, from the real-time clock. */
 uint64_t dt_now_ns(void);
 
