@@ -1,33 +1,77 @@
 #!/bin/sh
-# Replay throughput and peak memory on synthetic DAP-over-TCP captures of
-# growing size: MB/s should stay flat and peak RSS should not grow with the
-# input (it depends on concurrent conversations only).
+# Replay speed and peak memory next to tshark, on the same files, in the same
+# run, as one table (docs/performance.md). The machine is shared, so the
+# ratios are of CPU time (user + system, /usr/bin/time), not wall time.
 #
-# usage: bench/run.sh [BUILD_DIR]      (default: build)
+#   bench/run.sh [BUILD_DIR]      (default: build; use a release build)
+#
+# Inputs (written to a temporary directory, removed at the end):
+#   dap    bench/gen_dap_pcap.py: DAP over TCP, 64 conversations interleaved
+#   smb2   bench/gen_smb2_pcap.py: the real smbd/smbclient recording
+#          tests/smb2/smb-session.pcapng repeated with new addresses
+#   kdnet  the KDNET corpus capture (../shared/corpus) decompressed and
+#          concatenated to >= 100 MB (skipped when the corpus is absent)
+#   dap + --proto nosuch: a filter that matches nothing
+# Env: BENCH_DAP_MIB (64), BENCH_SMB2_MIB (32), BENCH_KDNET_MB (100),
+#      DIAGTAP_CORPUS (default: ../shared/corpus beside the source tree).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
 diagtap=$(cd "$build" && pwd)/diagtap
+corpus=${DIAGTAP_CORPUS:-$here/../../shared/corpus}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-printf '%-10s %-8s %-12s %-12s %-10s %s\n' "INPUT_MiB" "CONVS" "SECONDS" "MB/s" "EVENTS" "PEAK_RSS_MiB"
-for size in 64 256; do
-  for convs in 64 1024; do
-    f="$tmp/dap-$size-$convs.pcap"
-    /usr/bin/python3 "$here/gen_dap_pcap.py" "$f" "$size" "$convs"
-    bytes=$(stat -c %s "$f")
-    for fmt in text json; do
-      start=$(date +%s.%N)
-      /usr/bin/time -f '%M' -o "$tmp/rss" "$diagtap" replay "$f" -T "$fmt" > "$tmp/out"
-      end=$(date +%s.%N)
-      secs=$(echo "$end - $start" | bc -l)
-      events=$(wc -l < "$tmp/out")
-      rss=$(( $(cat "$tmp/rss") / 1024 ))
-      printf '%-10s %-8s %-12.2f %-12.1f %-10s %s (%s)\n' "$size" "$convs" "$secs" \
-        "$(echo "$bytes / 1000000 / $secs" | bc -l)" "$events" "$rss" "$fmt"
-    done
-  done
-done
 
-# WinRM next to tshark (bench/winrm.sh: a >= 100 MB capture from the pypsrp corpus)
-"$here/winrm.sh" "$build"
+dap=$tmp/dap.pcap
+/usr/bin/python3 "$here/gen_dap_pcap.py" "$dap" "${BENCH_DAP_MIB:-64}" 64
+smb=$tmp/smb2.pcap
+/usr/bin/python3 "$here/gen_smb2_pcap.py" "$here/../tests/smb2/smb-session.pcapng" "$smb" "${BENCH_SMB2_MIB:-32}"
+kd=
+kdsrc=$corpus/kdnet/windbg-uncut.pcapng.gz
+if [ -f "$kdsrc" ]; then
+  kd=$tmp/kdnet.pcapng
+  gzip -dc "$kdsrc" > "$tmp/kd1.pcapng"
+  want=$(( ${BENCH_KDNET_MB:-100} * 1000000 ))
+  while [ "$(stat -c %s "$kd" 2>/dev/null || echo 0)" -lt "$want" ]; do
+    cat "$tmp/kd1.pcapng" "$tmp/kd1.pcapng" "$tmp/kd1.pcapng" "$tmp/kd1.pcapng" >> "$kd"
+  done
+else
+  echo "kdnet: corpus not found at $kdsrc, row skipped" >&2
+fi
+
+# measure LABEL FILE CMD...: runs CMD with stdout to a file; prints
+# "cpu_s wall_s rss_mib events"
+measure() {
+  /usr/bin/time -f '%U %S %e %M' -o "$tmp/time" "$@" > "$tmp/out" 2>/dev/null || true
+  events=$(wc -l < "$tmp/out")
+  awk -v ev="$events" '{ printf "%.2f %.2f %.1f %s\n", $1 + $2, $3, $4 / 1024, ev }' "$tmp/time"
+}
+
+printf '| input | MB | tool | command | wall s | CPU s | MB per CPU s | peak RSS MiB | output lines | CPU vs tshark | RSS vs tshark |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
+# row INPUT FILE TSHARK_ARGS -- DIAGTAP_ARGS...
+row() {
+  name=$1 file=$2 targs=$3
+  shift 3
+  mb=$(awk -v b="$(stat -c %s "$file")" 'BEGIN { printf "%.1f", b / 1e6 }')
+  set -- $(measure tshark -r "$file" $targs) "$@"
+  t_cpu=$1 t_wall=$2 t_rss=$3 t_ev=$4
+  shift 4
+  printf '| %s | %s | tshark | `tshark %s` | %s | %s | %.1f | %s | %s | 1× | 1× |\n' "$name" "$mb" "$targs" "$t_wall" \
+    "$t_cpu" "$(awk -v m="$mb" -v c="$t_cpu" 'BEGIN { print (c > 0 ? m / c : 0) }')" "$t_rss" "$t_ev"
+  for dargs in "$@"; do
+    set -- $(measure "$diagtap" replay "$file" $dargs)
+    printf '| %s | %s | diagtap | `diagtap replay %s` | %s | %s | %.1f | %s | %s | %s× | %s× |\n' "$name" "$mb" "$dargs" \
+      "$2" "$1" "$(awk -v m="$mb" -v c="$1" 'BEGIN { print (c > 0 ? m / c : 0) }')" "$3" "$4" \
+      "$(awk -v t="$t_cpu" -v c="$1" 'BEGIN { printf "%.1f", (c > 0 ? t / c : 0) }')" \
+      "$(awk -v t="$t_rss" -v r="$3" 'BEGIN { printf "%.1f", (r > 0 ? t / r : 0) }')"
+  done
+}
+
+row dap "$dap" "-T ek" "-T json" "-T text"
+row smb2 "$smb" "-T json" "-T json" "-T text"
+[ -n "$kd" ] && row kdnet "$kd" "-T json" "-T json" "-T text"
+row "dap, nothing matches" "$dap" "-Y frame.number==0 -T json" "--proto nosuch -T json"
+printf '\nMachine: %s CPUs (%s), %s; diagtap %s\n' "$(nproc)" \
+  "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$(date -u +%Y-%m-%d)" \
+  "$(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo '?')"

@@ -74,7 +74,11 @@ static const dt_channel *channel_for(dt_replay *r, input *in, uint32_t idx)
     if (!f)
         return NULL;
     char name[512];
-    if (f->name && f->name[0])
+    if (r->o.channel && dt_source_n_ifaces(in->src) > 1)
+        snprintf(name, sizeof name, "%s#%u", r->o.channel, idx);
+    else if (r->o.channel)
+        snprintf(name, sizeof name, "%s", r->o.channel);
+    else if (f->name && f->name[0])
         snprintf(name, sizeof name, "%s", f->name);
     else if (dt_source_n_ifaces(in->src) > 1)
         snprintf(name, sizeof name, "%s#%u", base_name(in->path), idx);

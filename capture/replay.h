@@ -18,6 +18,7 @@ typedef struct dt_replay_opts {
     FILE *progress;  /* NULL: no progress; else shown when the inputs exceed 64 MiB */
     const dt_netdec_limits *limits;
     const int *stop_fd; /* NULL, or a descriptor that becomes readable to stop early (SIGTERM) */
+    const char *channel; /* NULL, or the channel name to give the file's interfaces (NAME, NAME#N) */
 } dt_replay_opts;
 
 dt_replay *dt_replay_new(dt_engine *e, const dt_registry *reg, const dt_replay_opts *o);

@@ -72,19 +72,6 @@ static uint64_t mono_ns(void)
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-static bool parse_number(const char *opt, const char *v, double *out)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (errno || end == v || *end || d < 0) {
-        fprintf(stderr, "diagtap: %s takes a non-negative number, not '%s'\n", opt, v);
-        return false;
-    }
-    *out = d;
-    return true;
-}
-
 /* Polls every interface and the stop signal until a limit or a stop. */
 static int capture_loop(live_run *lr, uint64_t max_count, double duration, int sigfd)
 {
@@ -162,7 +149,7 @@ int dt_cmd_capture(int argc, char **argv)
             }
             else if (a[1] == 'f')
                 bpf = v;
-            else if (!parse_number(a, v,
+            else if (!dt_cli_parse_number(a, v,
                                    a[1] == 'c'   ? &count
                                    : a[1] == 's' ? &snaplen
                                    : a[1] == 'B' ? &buffer_mib

@@ -105,13 +105,21 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         goto fail;
     }
 
-    if (o->grep || o->protos || o->from || o->to) {
+    if (o->grep || o->protos || o->from || o->to || o->display_filter) {
         r->filter = dt_filter_new();
         if (!r->filter)
             goto fail;
         if (o->grep && dt_filter_set_grep(r->filter, o->grep, err, sizeof err) != 0) {
             fprintf(stderr, "diagtap: --grep: %s\n", err);
             goto fail;
+        }
+        if (o->display_filter) {
+            char derr[4096]; /* three lines: what, the expression, the caret */
+            if (dt_filter_set_display(r->filter, o->display_filter, r->reg, derr, sizeof derr) != 0) {
+                fprintf(stderr, "diagtap: -Y: %s\n", derr);
+                goto fail;
+            }
+            dt_filter_set_pair_partner(r->filter, !o->no_pair_partner);
         }
         if (o->protos && dt_filter_set_protos(r->filter, o->protos, err, sizeof err) != 0) {
             fprintf(stderr, "diagtap: --proto: %s\n", err);
@@ -169,6 +177,11 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         add_sink(r, dt_stats_sink_new(strcmp(o->format, "text") != 0 && !o->quiet ? stderr : r->out));
     if (o->live)  /* a proxy's timeline read through a pipe must not wait for 4 KiB */
         setvbuf(r->out, NULL, _IOLBF, 0);
+    else if (r->out != stderr && !isatty(fileno(r->out)) && (r->out_buf = malloc(DT_CLI_OUT_BUF)) != NULL)
+        /* a timeline to a file or pipe: one write(2) per 256 KiB, not per
+         * 4 KiB (glibc ignores a size without a buffer); a terminal stays
+         * line-buffered */
+        setvbuf(r->out, r->out_buf, _IOFBF, DT_CLI_OUT_BUF);
     return 0;
 fail:
     dt_cli_run_finish(r, 0);
@@ -196,6 +209,9 @@ int dt_cli_run_finish(dt_cli_run *r, uint64_t end_ts_ns)
         rc = -1;
     if (r->close_out && fclose(r->out) != 0)
         rc = -1;
+    else if (r->out && r->out_buf)
+        setvbuf(r->out, NULL, _IONBF, 0); /* stdout lives on: off our buffer before it is freed */
+    free(r->out_buf);
     memset(r, 0, sizeof *r);
     return rc;
 }
@@ -205,4 +221,17 @@ uint64_t dt_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool dt_cli_parse_number(const char *opt, const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || d < 0) {
+        fprintf(stderr, "diagtap: %s takes a non-negative number, not '%s'\n", opt, v);
+        return false;
+    }
+    *out = d;
+    return true;
 }

@@ -20,6 +20,8 @@ typedef struct dt_cli_opts {
     const char *format;       /* -T text|json (default text) */
     const char *output_path;  /* -o FILE: timeline to a file instead of stdout */
     const char *grep;         /* --grep REGEX */
+    const char *display_filter; /* -Y EXPR */
+    bool no_pair_partner;     /* --no-pair-partner */
     const char *protos;       /* --proto NAME[,NAME] */
     const char *from, *to;    /* --from / --to TIME (core/timerange.h) */
     const char *plugin_dir;   /* --plugin-dir DIR */
@@ -44,6 +46,8 @@ typedef struct dt_cli_opts {
     dt_cli_ch_opts ch;        /* -o clickhouse://..., --clickhouse-* */
 } dt_cli_opts;
 
+#define DT_CLI_OUT_BUF (256u * 1024u)
+
 typedef struct dt_cli_run {
     dt_registry *reg;
     dt_engine *eng;
@@ -52,6 +56,7 @@ typedef struct dt_cli_run {
     int n_sinks;
     FILE *out;                /* timeline stream */
     bool close_out;
+    char *out_buf;            /* its stdio buffer (DT_CLI_OUT_BUF bytes), or NULL */
 } dt_cli_run;
 
 void dt_cli_opts_init(dt_cli_opts *o);
@@ -79,6 +84,10 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o);
 /* Finishes the engine and sinks, frees everything. Returns 0, or -1 when
  * an output could not be written. */
 int dt_cli_run_finish(dt_cli_run *r, uint64_t end_ts_ns);
+
+/* A non-negative number (decimals allowed) given to option opt; prints one
+ * line and returns false otherwise. */
+bool dt_cli_parse_number(const char *opt, const char *v, double *out);
 
 /* Nanoseconds since the Unix epoch, from the real-time clock. */
 uint64_t dt_now_ns(void);

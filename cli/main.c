@@ -15,6 +15,7 @@ static const struct {
     { "capture", dt_cmd_capture, "live network capture through libpcap", dt_capture_usage },
     { "proxy", dt_cmd_proxy, "interpose on a Unix socket, TCP endpoint or .NET process", dt_proxy_usage },
     { "wrap", dt_cmd_wrap, "launch a program and tap its stdin/stdout/stderr", dt_wrap_usage },
+    { "session", dt_cmd_session, "tap several sources at once into one timeline", dt_session_usage },
     { "dissectors", dt_cmd_dissectors, "list the protocols diagtap decodes", NULL },
     { "fields", dt_cmd_fields, "list the fields of every (or one) protocol", NULL },
     { "schema", dt_cmd_schema, "print the CREATE TABLE statements for the ClickHouse output", dt_schema_usage },

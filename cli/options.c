@@ -51,6 +51,8 @@ CH_SETTER(set_ch_format, "--clickhouse-format")
 CH_SETTER(set_ch_cacert, "--clickhouse-cacert")
 CH_SETTER(set_host_label, "--host-label")
 static int set_grep(dt_cli_opts *o, const char *v) { o->grep = v; return 0; }
+static int set_display_filter(dt_cli_opts *o, const char *v) { o->display_filter = v; return 0; }
+static int set_no_pair_partner(dt_cli_opts *o, const char *v) { (void)v; o->no_pair_partner = true; return 0; }
 static int set_proto(dt_cli_opts *o, const char *v) { o->protos = v; return 0; }
 static int set_from(dt_cli_opts *o, const char *v) { o->from = v; return 0; }
 static int set_to(dt_cli_opts *o, const char *v) { o->to = v; return 0; }
@@ -136,6 +138,10 @@ const dt_cli_optdef dt_cli_common_options[] = {
       set_stats, 0, NULL },
     { "-q", "--quiet", NULL, "output", "no timeline (with --stats: the table alone; with -w: record only)",
       set_quiet, 0, NULL },
+    { "-Y", "--filter", "EXPR", "filtering", "display filter, Wireshark syntax: 'smb2.nt_status != 0 && latency > 100ms' "
+      "(docs/filters.md; field names: diagtap fields)", set_display_filter, 0, NULL },
+    { "--no-pair-partner", NULL, NULL, "filtering", "with -Y: do not also show the request or response paired with a "
+      "matching event", set_no_pair_partner, 0, NULL },
     { "--grep", NULL, "REGEX", "filtering", "only events whose summary or a field value matches (PCRE2)",
       set_grep, 0, NULL },
     { "--proto", NULL, "NAME[,NAME]", "filtering", "only events of these protocols",

@@ -72,7 +72,30 @@ void dt_engine_add_sink(dt_engine *e, dt_sink *s)
         e->sinks[e->n_sinks++] = s;
 }
 
-void dt_engine_set_filter(dt_engine *e, dt_filter *f) { e->filter = f; }
+/* True when --proto rejects every protocol an event can carry: the
+ * registered dissectors' and the engine's own. Then no event can reach a
+ * sink, and dissecting (fields, summaries, pairing) would be work thrown
+ * away; framing and recordings (-w) go on as before. */
+static bool filter_drops_all(const dt_engine *e, const dt_filter *f)
+{
+    const char *own[] = { "diagtap", "TCP", "UDP", raw_dissector.name, raw_dissector.display_name,
+                          dt_unclaimed_dissector.name, dt_unclaimed_dissector.display_name };
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (dt_filter_passes_proto(f, own[i]))
+            return false;
+    for (size_t i = 0; i < dt_registry_count(e->reg); i++) {
+        const dt_dissector *d = dt_registry_at(e->reg, i);
+        if (dt_filter_passes_proto(f, d->name) || (d->display_name && dt_filter_passes_proto(f, d->display_name)))
+            return false;
+    }
+    return true;
+}
+
+void dt_engine_set_filter(dt_engine *e, dt_filter *f)
+{
+    e->filter = f;
+    e->filter_drops_all = f && filter_drops_all(e, f);
+}
 void dt_engine_set_show_credentials(dt_engine *e, bool show) { e->show_credentials = show; }
 void dt_engine_set_input(dt_engine *e, const char *input) { e->input = input; }
 uint64_t dt_engine_last_ts(const dt_engine *e) { return e->last_ts; }
@@ -447,6 +470,8 @@ static void add_garbage(dir_state *b, uint64_t offset, size_t n)
 void dt_engine_dissect_pdu(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *pdu, size_t len,
                            uint64_t offset)
 {
+    if (e->filter_drops_all)
+        return;
     dt_dissect_state ds = { .e = e, .conv = c };
     dt_dissect_state *outer = e->ds;
     e->ds = &ds;
@@ -578,7 +603,9 @@ static size_t frame_run(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const
 static int buf_append(dir_state *b, const uint8_t *data, size_t len)
 {
     if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
+        /* from 512 bytes up to what the PDU needs (it was 4 KiB at least:
+         * 64 MiB for 16 k conversations each holding part of a 1.5 KB PDU) */
+        size_t cap = b->cap ? b->cap : 512;
         while (cap < b->len + len)
             cap *= 2;
         uint8_t *nb = realloc(b->buf, cap);
@@ -596,6 +623,11 @@ static void buf_consume(dir_state *b, size_t n)
 {
     memmove(b->buf, b->buf + n, b->len - n);
     b->len -= n;
+    if (b->len == 0 && b->cap > 64u * 1024u) { /* a big PDU passed: do not keep its buffer while idle */
+        free(b->buf);
+        b->buf = NULL;
+        b->cap = 0;
+    }
 }
 
 static void feed(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, const uint8_t *data, size_t len)
@@ -916,6 +948,7 @@ static void emit_pending(dt_engine *e, dt_conv *c, uint64_t ts)
         int k = snprintf(buf, sizeof buf, "no reply after %.3f s: %s", age, p->summary);
         if (k > 0)
             e->ev.summary = dt_arena_strndup(&e->arena, buf, (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1);
+        e->partner = p; /* -Y: shown when its request was, and releases it when it matches */
         dt_ev_commit(e);
     }
     while (c->pending)

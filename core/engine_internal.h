@@ -91,6 +91,7 @@ struct dt_engine {
     dt_sink *sinks[DT_MAX_SINKS];
     int n_sinks;
     dt_filter *filter;
+    bool filter_drops_all; /* --proto lists no protocol any event can have: nothing is dissected */
     dt_option_kv *opts;
     size_t n_opts;
     bool show_credentials;
@@ -114,6 +115,7 @@ struct dt_engine {
     dt_event ev;          /* the event being built */
     size_t summary_len;
     dt_dissect_state *ds; /* set while a dissector runs */
+    dt_pending *partner;  /* the event being built answers (or gives up on) this request: -Y pairing */
     char input_fault[256];
 };
 

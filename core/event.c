@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "held_event.h"
 
 static const dt_field_def core_fields[] = {
     { "diagtap.malformed", "Malformed", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0, "why the bytes could not be decoded" },
@@ -28,6 +29,7 @@ void dt_ev_begin(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kin
     e->ev.raw_offset = raw_offset;
     e->ev.input = e->input;
     e->summary_len = 0;
+    e->partner = NULL;
     if (ts > e->last_ts)
         e->last_ts = ts;
 }
@@ -43,8 +45,31 @@ void dt_ev_commit(dt_engine *e)
         if (s)
             ev->summary = s;
     }
+    bool pass = !e->filter || dt_filter_match(e->filter, ev);
+    bool pairs = dt_filter_pair_partner(e->filter);
+    if (pairs && e->partner) {
+        /* a reply (or "no reply"): it passes when its request did; when it
+         * matches and its request was held back, the request goes first */
+        dt_pending *req = e->partner;
+        if (req->filter_pass)
+            pass = true;
+        else if (pass && req->held_valid) {
+            const dt_event *held = req->held;
+            for (int i = 0; i < e->n_sinks; i++)
+                if (e->sinks[i]->event)
+                    e->sinks[i]->event(e->sinks[i], held);
+            req->held_valid = false;
+        }
+        if (pass)
+            req->filter_pass = true;
+    }
+    e->partner = NULL;
     if (e->ds && e->ds->request) {
         dt_pending *p = e->ds->request;
+        p->filter_pass = pass;
+        /* a request that did not match waits, bounded by the open pairing
+         * entries, in case its reply matches */
+        p->held_valid = pairs && !pass && dt_held_event_copy(&p->held, &p->held_cap, ev) != NULL;
         p->req_seq = ev->seq;
         p->ts_ns = ev->ts_ns;
         p->dir = ev->dir;
@@ -53,7 +78,7 @@ void dt_ev_commit(dt_engine *e)
         snprintf(p->stats_key, sizeof p->stats_key, "%s", ev->stats_key ? ev->stats_key : "");
         e->ds->request = NULL;
     }
-    if (!e->filter || dt_filter_match(e->filter, ev))
+    if (pass)
         for (int i = 0; i < e->n_sinks; i++)
             if (e->sinks[i]->event)
                 e->sinks[i]->event(e->sinks[i], ev);
@@ -347,6 +372,7 @@ void *dt_pair_response(dt_ctx *ctx, uint64_t key, bool final)
     if (!p || p->req_seq == 0)
         return NULL;
     e->ev.req_seq = p->req_seq;
+    e->partner = p;
     e->ev.latency_ns = ctx->ts_ns >= p->ts_ns ? ctx->ts_ns - p->ts_ns : 0;
     e->ev.has_latency = true;
     if (final) {

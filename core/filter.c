@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dfilter.h"
 #include "sinks/format.h"
 #include "timerange.h"
 
@@ -22,6 +23,8 @@ struct dt_filter {
     size_t n_protos;
     dt_timerange time;    /* --from / --to */
     bool has_time;
+    dt_dfilter *display;  /* -Y */
+    bool pair_partner;
 };
 
 dt_filter *dt_filter_new(void) { return calloc(1, sizeof(dt_filter)); }
@@ -33,6 +36,7 @@ void dt_filter_free(dt_filter *f)
     pcre2_match_data_free(f->md);
     pcre2_code_free(f->re);
     free(f->protos_buf);
+    dt_dfilter_free(f->display);
     free(f);
 }
 
@@ -102,6 +106,21 @@ int dt_filter_set_time(dt_filter *f, const char *from, const char *to, char *err
     return 0;
 }
 
+int dt_filter_set_display(dt_filter *f, const char *expr, const dt_registry *reg, char *err, size_t errsz)
+{
+    dt_dfilter *d = dt_dfilter_compile(expr, reg, err, errsz);
+    if (!d)
+        return -1;
+    dt_dfilter_free(f->display);
+    f->display = d;
+    f->pair_partner = true;
+    return 0;
+}
+
+void dt_filter_set_pair_partner(dt_filter *f, bool on) { f->pair_partner = on; }
+
+bool dt_filter_pair_partner(const dt_filter *f) { return f && f->display && f->pair_partner; }
+
 /* A pending request belongs where it was sent, not where it was given up. */
 static bool time_ok(dt_filter *f, const dt_event *ev)
 {
@@ -120,6 +139,16 @@ static bool proto_ok(const dt_filter *f, const dt_event *ev)
     for (size_t i = 0; i < f->n_protos; i++)
         if ((ev->proto_name && !strcasecmp(ev->proto_name, f->protos[i])) ||
             (ev->proto && !strcasecmp(ev->proto, f->protos[i])))
+            return true;
+    return false;
+}
+
+bool dt_filter_passes_proto(const dt_filter *f, const char *name)
+{
+    if (!f->n_protos)
+        return true;
+    for (size_t i = 0; i < f->n_protos; i++)
+        if (name && !strcasecmp(name, f->protos[i]))
             return true;
     return false;
 }
@@ -152,6 +181,8 @@ bool dt_filter_match(dt_filter *f, const dt_event *ev)
     if (!f)
         return true;
     if (!time_ok(f, ev) || !proto_ok(f, ev))
+        return false;
+    if (f->display && !dt_dfilter_match(f->display, ev))
         return false;
     if (!f->re)
         return true;

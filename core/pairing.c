@@ -39,6 +39,7 @@ static void free_entry(dt_pending *e)
 {
     if (e->user && e->user != (void *)e->inline_user)
         free(e->user);
+    free(e->held);
     free(e);
 }
 
@@ -56,7 +57,7 @@ void dt_pairing_free(dt_pairing *p)
     }
     while (p->free_list) {
         dt_pending *n = p->free_list->hnext;
-        free(p->free_list);
+        free_entry(p->free_list);
         p->free_list = n;
     }
     free(p->buckets);
@@ -108,6 +109,8 @@ dt_pending *dt_pairing_add(dt_pairing *p, const void *conv, dt_pending **conv_he
         e = malloc(sizeof *e);
         if (!e)
             return NULL;
+        e->held = NULL;
+        e->held_cap = 0;
     }
     memset(e, 0, offsetof(dt_pending, inline_user));
     if (user_len > DT_PENDING_INLINE_USER) {

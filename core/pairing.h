@@ -24,7 +24,13 @@ struct dt_pending {
     size_t user_len;
     dt_pending *hnext;            /* hash chain */
     dt_pending *cprev, *cnext;    /* the conversation's list */
+    bool filter_pass;  /* -Y: the request reached the sinks, so its replies do too */
+    bool held_valid;   /* -Y: held holds the request, which did not match */
     _Alignas(16) unsigned char inline_user[DT_PENDING_INLINE_USER];
+    /* kept when the entry is reused, so holding requests does not allocate
+     * in the steady state (core/held_event.h) */
+    void *held;
+    size_t held_cap;
 };
 
 typedef struct dt_pairing dt_pairing;

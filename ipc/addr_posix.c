@@ -1,10 +1,14 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +132,127 @@ int dt_listen_tcp(const struct sockaddr *sa, socklen_t len, char *err, size_t er
     return fd;
 }
 
+/* Whether uid belongs to gid (primary or supplementary group). */
+static bool uid_in_group(uid_t uid, gid_t gid)
+{
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) != 0 || !found)
+        return false;
+    if (pw.pw_gid == gid)
+        return true;
+    gid_t groups[256];
+    int n = (int)(sizeof groups / sizeof groups[0]);
+    if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+        return false; /* more groups than we look at: counted as not a member (narrower) */
+    for (int i = 0; i < n; i++)
+        if (groups[i] == gid)
+            return true;
+    return false;
+}
+
+/* The search (x) bits of one directory, seen by the socket's owner, by
+ * members of the socket's group and by everyone else, folded into the
+ * class bits of a socket mode: a class keeps its bits on the tap only if
+ * every directory above the target lets it through. The kernel applies
+ * exactly one class of the directory's bits: the owner's if the user owns
+ * it, else the group's if the user is in its group, else the others'. So
+ * a member of the socket's group passes a directory of that same group
+ * only through its group bits (a 0701 directory shuts them out even though
+ * others may pass), and the socket's owner is looked up in the directory's
+ * group. Conservative: a user who reaches the target through some other
+ * group of theirs gets no access through the tap (narrower is allowed,
+ * wider never). ACLs are not read. */
+static mode_t dir_lets_through(const struct stat *dir, const struct stat *sock)
+{
+    mode_t keep = 0;
+    bool owner_passes = dir->st_uid == sock->st_uid ? (dir->st_mode & S_IXUSR) != 0
+                        : uid_in_group(sock->st_uid, dir->st_gid) ? (dir->st_mode & S_IXGRP) != 0
+                                                                   : (dir->st_mode & S_IXOTH) != 0;
+    if (sock->st_uid == 0 || owner_passes)
+        keep |= 0700;
+    if (dir->st_gid == sock->st_gid ? (dir->st_mode & S_IXGRP) : (dir->st_mode & S_IXOTH))
+        keep |= 0070;
+    if (dir->st_mode & S_IXOTH)
+        keep |= 0007;
+    return keep;
+}
+
+/* The access the target really gives: its own mode narrowed by every
+ * directory on the way to it (the /run/user/UID pattern: a 0666 socket in
+ * a 0700 directory is private). Returns -1 with err set. */
+static int effective_mode(const char *like_path, const struct stat *like, mode_t *mode, char *err, size_t errsz)
+{
+    char real[PATH_MAX];
+    if (!realpath(like_path, real)) {
+        snprintf(err, errsz, "%s: %s", like_path, strerror(errno));
+        return -1;
+    }
+    mode_t m = like->st_mode & 0777;
+    for (char *slash = strrchr(real, '/'); slash; slash = strrchr(real, '/')) {
+        if (slash == real)
+            slash[1] = '\0'; /* the root directory itself */
+        else
+            *slash = '\0';
+        struct stat dir;
+        if (stat(real, &dir) < 0) {
+            snprintf(err, errsz, "%s: %s", real, strerror(errno));
+            return -1;
+        }
+        m &= dir_lets_through(&dir, like);
+        if (slash == real)
+            break;
+    }
+    *mode = m;
+    return 0;
+}
+
+/* An existing socket at name in dirfd that nothing listens on any more (left
+ * by a proxy that was killed) and that belongs to us or to owner. */
+static bool stale_socket(int dirfd, const char *path, const char *name, uid_t owner)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode))
+        return false;
+    if (st.st_uid != geteuid() && st.st_uid != owner)
+        return false;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (dt_addr_unix(path, &ss, &len) < 0)
+        return false;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    int rc = connect(fd, (struct sockaddr *)&ss, len);
+    int e = errno;
+    close(fd);
+    return rc < 0 && e == ECONNREFUSED;
+}
+
+/* Splits path into its directory (opened, never through a symlink at the
+ * last component) and its last component. */
+static int open_parent(const char *path, char *base, size_t basesz, char *err, size_t errsz)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    if (!*name || strlen(name) >= basesz || (size_t)(name - path) >= sizeof dir) {
+        snprintf(err, errsz, "%s: not a socket path", path);
+        return -1;
+    }
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    snprintf(base, basesz, "%s", name);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        snprintf(err, errsz, "%s: %s", dir, strerror(errno));
+    return fd;
+}
+
 int dt_listen_unix_like(const char *path, const char *like_path, struct stat *made, char *err, size_t errsz)
 {
     struct stat like;
@@ -139,59 +264,132 @@ int dt_listen_unix_like(const char *path, const char *like_path, struct stat *ma
         snprintf(err, errsz, "%s: not a socket", like_path);
         return -1;
     }
-    struct sockaddr_storage ss;
-    socklen_t len;
-    if (dt_addr_unix(path, &ss, &len) < 0) {
+    mode_t mode;
+    if (effective_mode(like_path, &like, &mode, err, errsz) < 0)
+        return -1;
+    struct sockaddr_storage check;
+    socklen_t check_len;
+    if (dt_addr_unix(path, &check, &check_len) < 0) {
         snprintf(err, errsz, "%s: path too long for a Unix socket", path);
         return -1;
     }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errsz, "%s: socket: %s", path, strerror(errno));
+    char base[256];
+    int parent = open_parent(path, base, sizeof base, err, errsz);
+    if (parent < 0)
+        return -1;
+
+    /* What is at path now decides how the socket may be put there: nothing
+     * (rename refuses to replace), our own dead socket (replaced), anything
+     * else (refused, untouched). */
+    bool replace = false;
+    struct stat existing;
+    if (fstatat(parent, base, &existing, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (!stale_socket(parent, path, base, like.st_uid)) {
+            snprintf(err, errsz, "%s: already exists%s", path,
+                     S_ISSOCK(existing.st_mode) ? " and something listens there (or it is not ours)"
+                                                : " and is not a socket: not replaced");
+            close(parent);
+            return -1;
+        }
+        replace = true;
+    }
+
+    /* The socket is born in a private directory (0700, ours) beside path,
+     * where nobody else can reach it or swap it for a symlink while its owner
+     * and mode are set; only then is it renamed into place. The private
+     * directory is held open and the socket bound through /proc/self/fd, so
+     * renaming the directory away does not redirect anything. */
+    char priv[64];
+    int privfd = -1, fd = -1;
+    for (int tries = 0; tries < 100 && privfd < 0; tries++) {
+        unsigned r;
+        if (getentropy(&r, sizeof r) < 0)
+            r = (unsigned)getpid() * 2654435761u + (unsigned)tries;
+        snprintf(priv, sizeof priv, ".diagtap-%08x", r);
+        if (mkdirat(parent, priv, 0700) < 0) {
+            if (errno == EEXIST)
+                continue;
+            snprintf(err, errsz, "%s: cannot create a private directory beside it: %s", path, strerror(errno));
+            close(parent);
+            return -1;
+        }
+        privfd = openat(parent, priv, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (privfd < 0) {
+            snprintf(err, errsz, "%s: %s", path, strerror(errno));
+            unlinkat(parent, priv, AT_REMOVEDIR);
+            close(parent);
+            return -1;
+        }
+    }
+    if (privfd < 0) {
+        snprintf(err, errsz, "%s: cannot create a private directory beside it", path);
+        close(parent);
         return -1;
     }
-    /* Owner-only from the start: nobody can connect before the mode is set. */
+    struct stat pst;
+    char inner[64];
+    snprintf(inner, sizeof inner, "/proc/self/fd/%d/s", privfd);
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (fstat(privfd, &pst) < 0 || pst.st_uid != geteuid() || (pst.st_mode & 077) ||
+        dt_addr_unix(inner, &ss, &len) < 0) {
+        snprintf(err, errsz, "%s: the private directory beside it is not ours", path);
+        goto fail;
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errsz, "%s: socket: %s", path, strerror(errno));
+        goto fail;
+    }
     mode_t old = umask(0177);
     int rc = bind(fd, (struct sockaddr *)&ss, len);
     int bind_errno = errno;
     umask(old);
     if (rc < 0) {
-        if (bind_errno == EADDRINUSE)
-            snprintf(err, errsz, "%s: already exists (a stale socket? remove it if nothing listens there)", path);
-        else
-            snprintf(err, errsz, "%s: cannot create: %s", path, strerror(bind_errno));
-        close(fd);
-        return -1;
+        snprintf(err, errsz, "%s: cannot create: %s", path, strerror(bind_errno));
+        goto fail;
     }
-    if (stat(path, made) < 0) {
+    struct stat born;
+    if (fstatat(privfd, "s", &born, AT_SYMLINK_NOFOLLOW) < 0) {
         snprintf(err, errsz, "%s: %s", path, strerror(errno));
         goto fail;
     }
-    mode_t mode = like.st_mode & 0777;
-    if (made->st_uid != like.st_uid || made->st_gid != like.st_gid) {
-        if (chown(path, like.st_uid, like.st_gid) < 0) {
-            /* Could not give the target's group: keep ours but without any
-             * group access, so no one gets in who could not reach the target. */
-            if (chown(path, (uid_t)-1, like.st_gid) < 0)
+    if (born.st_uid != like.st_uid || born.st_gid != like.st_gid) {
+        if (fchownat(privfd, "s", like.st_uid, like.st_gid, AT_SYMLINK_NOFOLLOW) < 0) {
+            /* Could not give the target's owner: keep ours, and group
+             * access only with the target's group. */
+            if (fchownat(privfd, "s", (uid_t)-1, like.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
                 mode &= ~(mode_t)0070;
         }
     }
-    if (chmod(path, mode) < 0) {
+    if (fchmodat(privfd, "s", mode, 0) < 0) {
         snprintf(err, errsz, "%s: chmod: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (stat(path, made) < 0) {
-        snprintf(err, errsz, "%s: %s", path, strerror(errno));
         goto fail;
     }
     if (listen(fd, SOMAXCONN) < 0) {
         snprintf(err, errsz, "%s: listen: %s", path, strerror(errno));
         goto fail;
     }
+    if (fstatat(privfd, "s", made, AT_SYMLINK_NOFOLLOW) < 0) {
+        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (replace ? renameat(privfd, "s", parent, base) < 0
+                : renameat2(privfd, "s", parent, base, RENAME_NOREPLACE) < 0) {
+        snprintf(err, errsz, "%s: %s", path, errno == EEXIST ? "already exists" : strerror(errno));
+        goto fail;
+    }
+    unlinkat(parent, priv, AT_REMOVEDIR);
+    close(privfd);
+    close(parent);
     return fd;
 fail:
-    unlink(path);
-    close(fd);
+    unlinkat(privfd, "s", 0);
+    unlinkat(parent, priv, AT_REMOVEDIR);
+    close(privfd);
+    close(parent);
+    if (fd >= 0)
+        close(fd);
     return -1;
 }
 

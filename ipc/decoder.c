@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { R_OPEN, R_DATA, R_GAP, R_END, R_NOTE, R_CLOSE, R_CALL, R_WRAP };
 enum { REC_SKIP = 1 }; /* R_DATA flag: record, do not decode */
@@ -74,6 +75,9 @@ struct dt_feed {
     uint64_t notes_lost;
     uint64_t unkicked;     /* bytes queued since the decoder was last woken */
     dt_io_timer *kick;
+    /* decoder only: records that came after the reorder window had passed */
+    uint64_t late, late_max_ns;
+    bool late_run;         /* the last record of this feed was late (noted once per run) */
 };
 
 struct dt_decoder {
@@ -84,6 +88,9 @@ struct dt_decoder {
     atomic_bool idle;
     atomic_bool stopping;
     _Atomic(dt_feed *) feeds_pub;
+    /* time-ordered merge (dt_decoder_set_reorder); decoder thread after start */
+    uint64_t window_ns;    /* 0: feeds drained in turn, no merge */
+    uint64_t last_run_ts;  /* newest record decoded so far */
 };
 
 /* ---- Ring ------------------------------------------------------------------------- */
@@ -446,9 +453,108 @@ static bool all_empty(dt_decoder *d)
     return true;
 }
 
+/* The next record of f (R_WRAP padding skipped), or false when empty. */
+static bool peek(dt_feed *f, rec *r, const uint8_t **payload)
+{
+    uint64_t head = atomic_load_explicit(&f->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&f->tail, memory_order_acquire);
+    while (head != tail) {
+        size_t pos = (size_t)(head % f->cap);
+        if (f->cap - pos >= sizeof(rec)) {
+            memcpy(r, f->buf + pos, sizeof *r);
+            if (r->type != R_WRAP) {
+                *payload = f->buf + pos + sizeof *r;
+                return true;
+            }
+            head += r->size;
+        } else {
+            head += f->cap - pos;
+        }
+        atomic_store_explicit(&f->head, head, memory_order_release);
+    }
+    return false;
+}
+
+static uint64_t real_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* Runs the oldest head record of all feeds if it is older than the reorder
+ * window (or its feed is filling up, or we are stopping). Returns 1 when it
+ * ran one, 0 when every feed is empty, or the time (ns) at which the oldest
+ * held record becomes due, so the caller sleeps until then. */
+static uint64_t merge_step(dt_decoder *d)
+{
+    dt_feed *best = NULL;
+    rec r, br;
+    const uint8_t *p, *bp = NULL;
+    for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = f->next)
+        if (peek(f, &r, &p) && (!best || r.ts < br.ts)) {
+            best = f;
+            br = r;
+            bp = p;
+        }
+    if (!best)
+        return 0;
+    uint64_t due = br.ts + d->window_ns;
+    bool pressed = used(best) > best->cap / 4; /* holding more would push it behind */
+    if (!atomic_load(&d->stopping) && !pressed && due > real_now_ns())
+        return due;
+    bool late = br.ts + 1000000u < d->last_run_ts; /* a millisecond of slack: clocks are not finer */
+    if (late && (br.type == R_DATA || br.type == R_CALL)) {
+        uint64_t by = d->last_run_ts - br.ts;
+        best->late++;
+        if (by > best->late_max_ns)
+            best->late_max_ns = by;
+        if (!best->late_run)
+            dt_engine_note(d->eng, br.c && br.type == R_DATA ? br.c->conv : NULL, br.ts, DT_EV_NOTE,
+                           "%s: late: what follows arrived %.1f ms after newer events of other sources "
+                           "(beyond the %.0f ms reorder window)",
+                           best->name, (double)by / 1e6, (double)d->window_ns / 1e6);
+        best->late_run = true;
+    } else if (br.type == R_DATA || br.type == R_CALL) {
+        best->late_run = false;
+    }
+    if (br.ts > d->last_run_ts)
+        d->last_run_ts = br.ts;
+    run_record(d->eng, &br, bp);
+    uint64_t head = atomic_load_explicit(&best->head, memory_order_relaxed) + br.size;
+    atomic_store_explicit(&best->head, head, memory_order_release);
+    return 1;
+}
+
+static void *merge_main(dt_decoder *d)
+{
+    for (;;) {
+        uint64_t r = merge_step(d);
+        if (r == 1)
+            continue;
+        pthread_mutex_lock(&d->mu);
+        atomic_store(&d->idle, true);
+        if (r == 0) {
+            while (atomic_load(&d->idle) && all_empty(d) && !atomic_load(&d->stopping))
+                pthread_cond_wait(&d->cv, &d->mu);
+        } else if (!atomic_load(&d->stopping)) { /* a record held: until it is due, or news */
+            struct timespec until = { .tv_sec = (time_t)(r / 1000000000u), .tv_nsec = (long)(r % 1000000000u) };
+            pthread_cond_timedwait(&d->cv, &d->mu, &until);
+        }
+        atomic_store(&d->idle, false);
+        bool stop = atomic_load(&d->stopping) && all_empty(d);
+        pthread_mutex_unlock(&d->mu);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
 static void *decoder_main(void *arg)
 {
     dt_decoder *d = arg;
+    if (d->window_ns)
+        return merge_main(d);
     for (;;) {
         bool any = false;
         for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = f->next)
@@ -470,12 +576,18 @@ static void *decoder_main(void *arg)
 
 dt_decoder *dt_decoder_start(dt_engine *eng, char *err, size_t errsz)
 {
+    return dt_decoder_start_merged(eng, 0, err, errsz);
+}
+
+dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *err, size_t errsz)
+{
     dt_decoder *d = calloc(1, sizeof *d);
     if (!d) {
         snprintf(err, errsz, "out of memory");
         return NULL;
     }
     d->eng = eng;
+    d->window_ns = window_ns;
     atomic_init(&d->idle, false);
     atomic_init(&d->stopping, false);
     atomic_init(&d->feeds_pub, NULL);
@@ -539,6 +651,11 @@ void dt_decoder_stop(dt_decoder *d)
     dt_feed *next;
     for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = next) {
         next = f->next;
+        if (f->late)
+            dt_engine_note(d->eng, NULL, dt_engine_last_ts(d->eng), DT_EV_NOTE,
+                           "%s: %llu records arrived after the %.0f ms reorder window (up to %.1f ms late); "
+                           "they are shown where they arrived, marked late", f->name, (unsigned long long)f->late,
+                           (double)d->window_ns / 1e6, (double)f->late_max_ns / 1e6);
         if (f->notes_lost)
             dt_engine_note(d->eng, NULL, dt_engine_last_ts(d->eng), DT_EV_ERROR,
                            "%s: %llu notes not shown: the decoder was too far behind", f->name,

@@ -37,6 +37,12 @@ typedef struct dt_feed_conv dt_feed_conv;
 /* Starts the decoder thread over eng. Start it after dt_io_on_stop_signal
  * (the thread inherits the blocked signals). NULL with a message in err. */
 dt_decoder *dt_decoder_start(dt_engine *eng, char *err, size_t errsz);
+/* The same, merging its feeds in time order (diagtap session): a record is
+ * decoded once it is window_ns old (wall clock) and no older record waits in
+ * another feed; a feed filling past a quarter, and the stop, release records
+ * at once. A record older than one already decoded is "late": decoded
+ * where it arrived, with a note marking the run, counted at the stop. */
+dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *err, size_t errsz);
 /* A new source's queue of cap bytes (0: DT_FEED_CAP_DEFAULT). io is the
  * producer's loop: the feed keeps a timer there, so that a trickle of small
  * messages wakes the decoder after a few milliseconds instead of on every

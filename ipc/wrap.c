@@ -230,6 +230,12 @@ static void flow_setup(dt_wrap *w, flow *f, dt_io_stream *src, dt_io_stream *dst
 dt_wrap *dt_wrap_start(dt_io *io, dt_feed *feed, char *const argv[], const char *dissector, dt_wrap_done_cb done,
                        void *ctx, int *status)
 {
+    return dt_wrap_start_named(io, feed, argv, dissector, NULL, done, ctx, status);
+}
+
+dt_wrap *dt_wrap_start_named(dt_io *io, dt_feed *feed, char *const argv[], const char *dissector,
+                             const char *channel, dt_wrap_done_cb done, void *ctx, int *status)
+{
     dt_wrap *w = calloc(1, sizeof *w);
     char err[256];
     *status = 1;
@@ -266,7 +272,10 @@ dt_wrap *dt_wrap_start(dt_io *io, dt_feed *feed, char *const argv[], const char 
     }
     snprintf(w->server, sizeof w->server, "%s", base_name(argv[0]));
     char name[300], desc[400];
-    snprintf(name, sizeof name, "stdio:%s", w->server);
+    if (channel)
+        snprintf(name, sizeof name, "%s", channel);
+    else
+        snprintf(name, sizeof name, "stdio:%s", w->server);
     snprintf(desc, sizeof desc, "stdin/stdout of %s (pid %ld)", argv[0], dt_io_child_pid(w->child));
     uint64_t now = dt_io_now_ns();
     dt_feed_conv_params cp = {

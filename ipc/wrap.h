@@ -23,6 +23,9 @@ typedef void (*dt_wrap_done_cb)(void *ctx, dt_wrap *w, int status);
  * (not found) or 126, and one line was printed. */
 dt_wrap *dt_wrap_start(dt_io *io, dt_feed *feed, char *const argv[], const char *dissector, dt_wrap_done_cb done,
                        void *ctx, int *status);
+/* The same, its conversation on the channel named channel (NULL: "stdio:NAME"). */
+dt_wrap *dt_wrap_start_named(dt_io *io, dt_feed *feed, char *const argv[], const char *dissector,
+                             const char *channel, dt_wrap_done_cb done, void *ctx, int *status);
 /* Passes a stop signal on to the command. */
 void dt_wrap_signal(dt_wrap *w, int sig);
 /* Ends the conversation (exit status noted), frees everything; kills the

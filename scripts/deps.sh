@@ -9,7 +9,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     gcc libc6-dev pkg-config meson ninja-build git ca-certificates \
     libpcap-dev libpcre2-dev zlib1g-dev libcmocka-dev \
-    libjansson-dev libgcrypt20-dev libwireshark-dev libglib2.0-dev \
+    libjansson-dev libjsmn-dev libgcrypt20-dev libwireshark-dev libglib2.0-dev \
     tshark tcpdump jq socat openssl procps util-linux iproute2 \
     samba smbclient lldb-14 python3 python3-debugpy zsh man-db \
     clang libclang-rt-14-dev libcurl4-openssl-dev clickhouse-server clickhouse-client >/dev/null

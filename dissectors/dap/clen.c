@@ -2,7 +2,7 @@
 #include "clen.h"
 
 #include <inttypes.h>
-#include <jansson.h>
+#include "jsonx.h"
 
 static const char CL_NAME[] = "content-length";
 
@@ -206,15 +206,15 @@ static bool has_key(const uint8_t *p, size_t n, const char *quoted)
     return false;
 }
 
-static clen_body_kind classify_json(const json_t *v)
+static clen_body_kind classify_json(const jx_node *v)
 {
-    if (json_is_array(v) && json_array_size(v) > 0)
-        v = json_array_get(v, 0); /* a JSON-RPC batch */
-    if (!json_is_object(v))
+    if (jx_is_array(v) && jx_size(v) > 0)
+        v = jx_at(v, 0); /* a JSON-RPC batch */
+    if (!jx_is_object(v))
         return CLEN_BODY_OTHER;
-    if (json_object_get(v, "jsonrpc"))
+    if (jx_get(v, "jsonrpc"))
         return CLEN_BODY_JSONRPC;
-    if (json_object_get(v, "seq") && json_object_get(v, "type"))
+    if (jx_get(v, "seq") && jx_get(v, "type"))
         return CLEN_BODY_DAP;
     return CLEN_BODY_OTHER;
 }
@@ -238,11 +238,12 @@ clen_body_kind clen_probe_body(const uint8_t *data, size_t len)
     const uint8_t *body = data + h.header_len;
     size_t seen = len - h.header_len;
     if (h.content_length <= seen) {
-        json_error_t err;
-        json_t *v = json_loadb((const char *)body, (size_t)h.content_length, JSON_ALLOW_NUL, &err);
-        if (v) {
-            clen_body_kind kind = classify_json(v);
-            json_decref(v);
+        /* no ctx: the nodes go on the heap (once per conversation) */
+        jx_doc doc;
+        jx_error err;
+        if (jx_parse(NULL, (const char *)body, (size_t)h.content_length, &doc, &err)) {
+            clen_body_kind kind = classify_json(doc.root);
+            jx_doc_free(&doc);
             return kind;
         }
         seen = (size_t)h.content_length;
@@ -290,7 +291,8 @@ void clen_add_headers(dt_ctx *ctx, const dt_cursor *c, const clen_header *h, con
     clen_each_header(c, h, add_header, &w);
 }
 
-json_t *clen_load_json_body(dt_ctx *ctx, dt_cursor *c, const clen_header *h, const char *proto, size_t *body_off)
+const jx_node *clen_load_json_body(dt_ctx *ctx, dt_cursor *c, const clen_header *h, const char *proto,
+                                   size_t *body_off, jx_doc *doc)
 {
     if (h->content_length > CLEN_ABSURD_BODY) {
         dt_malformed(ctx, h->length_off, "implausible Content-Length %" PRIu64 "; body not framed", h->content_length);
@@ -305,15 +307,14 @@ json_t *clen_load_json_body(dt_ctx *ctx, dt_cursor *c, const clen_header *h, con
         dt_summary(ctx, "truncated message (%zu of %" PRIu64 " body bytes)", have, h->content_length);
         return NULL;
     }
-    json_error_t err;
-    json_t *root = json_loadb((const char *)body, (size_t)h->content_length, JSON_ALLOW_NUL, &err);
-    if (!root) {
-        size_t pos = err.position > 0 ? (size_t)err.position : 0;
+    jx_error err;
+    if (!jx_parse(ctx, (const char *)body, (size_t)h->content_length, doc, &err)) {
+        size_t pos = err.position;
         dt_malformed(ctx, off + pos, "JSON error at body offset %zu (line %d, column %d): %s", pos, err.line,
                      err.column, err.text);
         dt_summary(ctx, "malformed JSON (%" PRIu64 " bytes): %s at offset %zu", h->content_length, err.text, pos);
         return NULL;
     }
     *body_off = off;
-    return root;
+    return doc->root;
 }

@@ -78,10 +78,11 @@ int clen_probe_score(const uint8_t *data, size_t len, clen_body_kind mine, int u
 /* The body after a parsed header block, parsed as JSON: reports an
  * implausible length, a truncated body or a JSON error (with its position)
  * as malformed, with a summary naming proto, and returns NULL; otherwise the
- * root (json_decref it) and the body's PDU offset in *body_off. */
-struct json_t;
-struct json_t *clen_load_json_body(dt_ctx *ctx, dt_cursor *c, const clen_header *h, const char *proto,
-                                   size_t *body_off);
+ * root (in *doc: jx_doc_free it) and the body's PDU offset in *body_off. The
+ * nodes live in the event arena: no dt_next_event while they are in use. */
+struct jx_doc;
+const struct jx_node *clen_load_json_body(dt_ctx *ctx, dt_cursor *c, const clen_header *h, const char *proto,
+                                          size_t *body_off, struct jx_doc *doc);
 
 /* Case-insensitive comparison of an ASCII header name. */
 bool clen_name_is(const uint8_t *p, size_t n, const char *name);

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonx.h"
@@ -114,6 +115,8 @@ static void copy_text(char *dst, size_t dstsz, const char *s)
 
 static void remember_early_reply(dap_conv *c, uint64_t key)
 {
+    if (!c->early && !(c->early = malloc(DAP_MAX_EARLY * sizeof *c->early)))
+        return; /* not remembered: its request will be listed as unanswered */
     c->early[c->early_next] = key;
     c->early_next = (c->early_next + 1) % DAP_MAX_EARLY;
     if (c->n_early < DAP_MAX_EARLY)
@@ -202,7 +205,7 @@ static void decode_response(dap_msg *m)
     char line[200];
     jx_flat(line, sizeof line, msg ? msg : "failed", msg ? mlen : 6, 60);
     dt_status(ctx, line, true);
-    const json_t *err = jx_obj(m->part, "error");
+    const jx_node *err = jx_obj(m->part, "error");
     size_t flen = 0;
     const char *fmt = jx_str(err, "format", &flen);
     int64_t id;
@@ -241,15 +244,15 @@ static void decode_event(dap_msg *m)
     dap_event_details(m, name);
 }
 
-static void decode_json(dt_ctx *ctx, const json_t *root, size_t off, size_t len)
+static void decode_json(dt_ctx *ctx, const jx_node *root, size_t off, size_t len)
 {
     dap_msg m = { .ctx = ctx, .root = root, .off = off, .len = len, .conv = ctx->conv };
-    if (!json_is_object(root)) {
+    if (!jx_is_object(root)) {
         dt_malformed(ctx, off, "DAP body is not a JSON object");
-        dt_summary(ctx, "JSON %s, not a DAP message", json_is_array(root) ? "array" : "value");
+        dt_summary(ctx, "JSON %s, not a DAP message", jx_is_array(root) ? "array" : "value");
         return;
     }
-    if (json_object_get(root, "jsonrpc") && !json_object_get(root, "seq")) {
+    if (jx_get(root, "jsonrpc") && !jx_get(root, "seq")) {
         dt_malformed(ctx, off, "JSON-RPC message on a stream decoded as DAP");
         dt_summary(ctx, "JSON-RPC message, not DAP (decode this stream as lsp)");
         return;
@@ -301,11 +304,19 @@ static void dap_dissect(dt_ctx *ctx)
     }
     dt_add_uint(ctx, NULL, DAPF(CONTENT_LENGTH), h.length_off, h.length_len, h.content_length);
     size_t body_off;
-    json_t *root = clen_load_json_body(ctx, &c, &h, "DAP", &body_off);
+    jx_doc doc;
+    const jx_node *root = clen_load_json_body(ctx, &c, &h, "DAP", &body_off, &doc);
     if (!root)
         return;
     decode_json(ctx, root, body_off, (size_t)h.content_length);
-    json_decref(root);
+    jx_doc_free(&doc);
+}
+
+static void dap_conv_free(void *state)
+{
+    dap_conv *c = state;
+    free(c->bps);
+    free(c->early);
 }
 
 static const dt_dissector dap_dissector = {
@@ -320,6 +331,7 @@ static const dt_dissector dap_dissector = {
     .frame = dap_frame,
     .dissect = dap_dissect,
     .conv_size = sizeof(dap_conv),
+    .conv_free = dap_conv_free,
 };
 
 int dt_builtin_lsp(dt_registry *reg);

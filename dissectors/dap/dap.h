@@ -7,9 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "clen.h"
+#include "jsonx.h"
 #include "diagtap/dissector.h"
 
 enum dap_fid {
@@ -94,18 +93,21 @@ typedef struct dap_bp {
  * request, when it comes, is not listed as unanswered. */
 #define DAP_MAX_EARLY 32
 
+/* Both tables are allocated when first needed (most conversations never set
+ * a breakpoint or see an early reply), and freed by conv_free: an open
+ * conversation costs a few dozen bytes here, not 8.5 KiB. */
 typedef struct dap_conv {
-    dap_bp bps[DAP_MAX_BPS];
-    size_t n_bps, next;
-    uint64_t early[DAP_MAX_EARLY];
+    dap_bp *bps; /* cap_bps entries, grown up to DAP_MAX_BPS */
+    size_t n_bps, next, cap_bps;
+    uint64_t *early; /* DAP_MAX_EARLY entries, or NULL */
     size_t n_early, early_next;
 } dap_conv;
 
 /* One message being decoded. */
 typedef struct dap_msg {
     dt_ctx *ctx;
-    const json_t *root;
-    const json_t *part;  /* arguments (request) or body (response, event); may be NULL */
+    const jx_node *root;
+    const jx_node *part;  /* arguments (request) or body (response, event); may be NULL */
     dt_field *tree;      /* dap.arguments / dap.body subtree, or NULL */
     dap_pending *pend;   /* request: blob to fill; response: the request's, or NULL */
     dap_conv *conv;      /* this conversation's state, or NULL */

@@ -2,6 +2,7 @@
  * in the summary. Unknown commands and events keep the generic fields. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dap.h"
@@ -17,12 +18,12 @@ typedef struct dap_handler {
 
 /* ---- small helpers */
 
-static dt_field *str_field(dap_msg *m, dt_field *parent, int fid, const json_t *obj, const char *key)
+static dt_field *str_field(dap_msg *m, dt_field *parent, int fid, const jx_node *obj, const char *key)
 {
     return jx_add_str(m->ctx, parent, &dap_fields[fid], m->off, m->len, obj, key);
 }
 
-static bool int_field(dap_msg *m, dt_field *parent, int fid, const json_t *obj, const char *key, int64_t *out)
+static bool int_field(dap_msg *m, dt_field *parent, int fid, const jx_node *obj, const char *key, int64_t *out)
 {
     int64_t v;
     if (!jx_int(obj, key, &v))
@@ -33,7 +34,7 @@ static bool int_field(dap_msg *m, dt_field *parent, int fid, const json_t *obj, 
     return true;
 }
 
-static bool bool_field(dap_msg *m, dt_field *parent, int fid, const json_t *obj, const char *key, bool *out)
+static bool bool_field(dap_msg *m, dt_field *parent, int fid, const jx_node *obj, const char *key, bool *out)
 {
     bool v;
     if (!jx_bool(obj, key, &v))
@@ -45,7 +46,7 @@ static bool bool_field(dap_msg *m, dt_field *parent, int fid, const json_t *obj,
 }
 
 /* A string member as one line, or NULL. */
-static const char *line_of(const json_t *obj, const char *key, char *buf, size_t bufsz, size_t max)
+static const char *line_of(const jx_node *obj, const char *key, char *buf, size_t bufsz, size_t max)
 {
     size_t n;
     const char *s = jx_str(obj, key, &n);
@@ -56,7 +57,7 @@ static const char *line_of(const json_t *obj, const char *key, char *buf, size_t
 }
 
 /* source.path (or source.name) as a field; its basename into buf. */
-static const char *source_of(dap_msg *m, dt_field *parent, int fid, const json_t *source, char *buf, size_t bufsz)
+static const char *source_of(dap_msg *m, dt_field *parent, int fid, const jx_node *source, char *buf, size_t bufsz)
 {
     size_t n;
     const char *s = jx_str(source, "path", &n);
@@ -89,6 +90,14 @@ static void bp_remember(dap_msg *m, int64_t id, const char *file, int64_t line)
     dap_bp *b = bp_find(m, id);
     if (!b) {
         dap_conv *c = m->conv;
+        if (c->n_bps == c->cap_bps && c->cap_bps < DAP_MAX_BPS) {
+            size_t cap = c->cap_bps ? c->cap_bps * 2 : 8;
+            dap_bp *nb = realloc(c->bps, cap * sizeof *nb);
+            if (!nb)
+                return; /* not remembered: a stopped event says less */
+            c->bps = nb;
+            c->cap_bps = cap;
+        }
         if (c->n_bps < DAP_MAX_BPS) {
             b = &c->bps[c->n_bps++];
         } else {
@@ -120,9 +129,9 @@ static void hit_detail(dap_msg *m, int64_t id, bool first)
 }
 
 /* The basename of obj.source.path (or .name) into buf, or "". */
-static void source_file(const json_t *obj, char *buf, size_t bufsz)
+static void source_file(const jx_node *obj, char *buf, size_t bufsz)
 {
-    const json_t *source = jx_obj(obj, "source");
+    const jx_node *source = jx_obj(obj, "source");
     size_t n, bn;
     const char *s = jx_str(source, "path", &n);
     if (!s)
@@ -144,12 +153,10 @@ static void thread_detail(dap_msg *m)
 /* supports* members that are true, as dap.capability fields. */
 static size_t capabilities(dap_msg *m)
 {
-    const char *key;
-    json_t *v;
     size_t n = 0;
-    json_object_foreach((json_t *)m->part, key, v) {
-        if (strncmp(key, "supports", 8) == 0 && json_is_true(v)) {
-            dt_add_string(m->ctx, m->tree, DAPF(CAPABILITY), m->off, m->len, key, strlen(key));
+    for (const jx_node *k = jx_first_key(m->part); k; k = jx_next_key(m->part, k)) {
+        if (strncmp(k->s, "supports", 8) == 0 && jx_is_true(jx_get(m->part, k->s))) {
+            dt_add_string(m->ctx, m->tree, DAPF(CAPABILITY), m->off, m->len, k->s, k->n);
             n++;
         }
     }
@@ -182,7 +189,7 @@ static void rq_launch_attach(dap_msg *m)
         dap_detail(m, "program=%s", buf);
     else if (line_of(m->part, "module", buf, sizeof buf, 80))
         dap_detail(m, "module=%s", buf);
-    const json_t *args = json_object_get(m->part, "args");
+    const jx_node *args = jx_get(m->part, "args");
     if (args) {
         jx_render(buf, sizeof buf, args, 120);
         dt_add_string(m->ctx, m->tree, DAPF(ARGS), m->off, m->len, buf, strlen(buf));
@@ -193,7 +200,7 @@ static void rq_launch_attach(dap_msg *m)
     if (int_field(m, m->tree, DAP_F_PROCESS_ID, m->part, "processId", &pid) ||
         int_field(m, m->tree, DAP_F_PROCESS_ID, m->part, "pid", &pid))
         dap_detail(m, "pid=%" PRId64, pid);
-    const json_t *conn = jx_obj(m->part, "connect");
+    const jx_node *conn = jx_obj(m->part, "connect");
     int64_t port;
     if (conn && jx_int(conn, "port", &port)) {
         const char *host = line_of(conn, "host", buf, sizeof buf, 60);
@@ -209,17 +216,17 @@ static void rq_set_breakpoints(dap_msg *m)
     if (m->pend)
         snprintf(m->pend->detail, sizeof m->pend->detail, "%s", file);
     /* breakpoints[].line, or the deprecated lines[]. */
-    const json_t *bps = jx_arr(m->part, "breakpoints");
-    const json_t *legacy = bps ? NULL : jx_arr(m->part, "lines");
-    size_t n = bps ? json_array_size(bps) : legacy ? json_array_size(legacy) : 0;
+    const jx_node *bps = jx_arr(m->part, "breakpoints");
+    const jx_node *legacy = bps ? NULL : jx_arr(m->part, "lines");
+    size_t n = bps ? jx_size(bps) : legacy ? jx_size(legacy) : 0;
     size_t used = 0;
     lines[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        const json_t *bp = bps ? json_array_get(bps, i) : NULL;
-        const json_t *lv = bps ? json_object_get(bp, "line") : json_array_get(legacy, i);
-        if (!json_is_integer(lv))
+        const jx_node *bp = bps ? jx_at(bps, i) : NULL;
+        const jx_node *lv = bps ? jx_get(bp, "line") : jx_at(legacy, i);
+        if (!jx_is_integer(lv))
             continue;
-        int64_t line = (int64_t)json_integer_value(lv);
+        int64_t line = (int64_t)jx_ival(lv);
         dt_field *t = i < MAX_LISTED ? dt_add_none(m->ctx, m->tree, DAPF(BREAKPOINT), m->off, m->len) : NULL;
         if (t) {
             dt_add_int(m->ctx, t, DAPF(LINE), m->off, m->len, line);
@@ -278,7 +285,7 @@ static void rq_run_in_terminal(dap_msg *m)
     str_field(m, m->tree, DAP_F_CWD, m->part, "cwd");
     if (line_of(m->part, "kind", buf, sizeof buf, 20))
         dap_detail(m, "kind=%s", buf);
-    const json_t *args = jx_arr(m->part, "args");
+    const jx_node *args = jx_arr(m->part, "args");
     if (args) {
         jx_render(buf, sizeof buf, args, 140);
         dt_add_string(m->ctx, m->tree, DAPF(ARGS), m->off, m->len, buf, strlen(buf));
@@ -292,7 +299,7 @@ static void rq_run_in_terminal(dap_msg *m)
 static void rq_start_debugging(dap_msg *m)
 {
     char how[20], name[100];
-    const json_t *conf = jx_obj(m->part, "configuration");
+    const jx_node *conf = jx_obj(m->part, "configuration");
     if (line_of(m->part, "request", how, sizeof how, 10))
         dap_detail(m, "request=%s", how);
     if (str_field(m, m->tree, DAP_F_NAME, conf, "name") && line_of(conf, "name", name, sizeof name, 80))
@@ -309,7 +316,7 @@ static void rq_disconnect(dap_msg *m)
 static void rq_set_exception_breakpoints(dap_msg *m)
 {
     char buf[160];
-    const json_t *filters = jx_arr(m->part, "filters");
+    const jx_node *filters = jx_arr(m->part, "filters");
     if (filters) {
         jx_render(buf, sizeof buf, filters, 120);
         dap_detail(m, "filters=%s", buf);
@@ -360,11 +367,11 @@ static void rs_set_breakpoints(dap_msg *m)
 {
     char list[200];
     size_t used = 0;
-    const json_t *bps = jx_arr(m->part, "breakpoints");
-    size_t n = bps ? json_array_size(bps) : 0;
+    const jx_node *bps = jx_arr(m->part, "breakpoints");
+    size_t n = bps ? jx_size(bps) : 0;
     list[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        const json_t *bp = json_array_get(bps, i);
+        const jx_node *bp = jx_at(bps, i);
         dt_field *t = i < MAX_LISTED ? dt_add_none(m->ctx, m->tree, DAPF(BREAKPOINT), m->off, m->len) : NULL;
         int64_t line = 0, id = 0;
         bool verified = false, has_line, has_id;
@@ -399,13 +406,13 @@ static void rs_set_breakpoints(dap_msg *m)
 
 static void rs_stack_trace(dap_msg *m)
 {
-    const json_t *frames = jx_arr(m->part, "stackFrames");
-    size_t n = frames ? json_array_size(frames) : 0;
+    const jx_node *frames = jx_arr(m->part, "stackFrames");
+    size_t n = frames ? jx_size(frames) : 0;
     int64_t total = 0;
     dt_add_uint(m->ctx, m->tree, DAPF(COUNT), m->off, m->len, n);
     bool has_total = int_field(m, m->tree, DAP_F_TOTAL_FRAMES, m->part, "totalFrames", &total);
     for (size_t i = 0; i < n && i < MAX_LISTED; i++) {
-        const json_t *f = json_array_get(frames, i);
+        const jx_node *f = jx_at(frames, i);
         dt_field *t = dt_add_none(m->ctx, m->tree, DAPF(FRAME), m->off, m->len);
         char file[80] = "";
         int64_t line = 0;
@@ -430,13 +437,13 @@ static void rs_stack_trace(dap_msg *m)
 }
 
 /* "N things: a, b, c…" from an array of objects with a name member. */
-static void name_list(dap_msg *m, const json_t *arr, const char *what, int name_fid)
+static void name_list(dap_msg *m, const jx_node *arr, const char *what, int name_fid)
 {
     char list[160];
-    size_t used = 0, n = json_array_size(arr);
+    size_t used = 0, n = jx_size(arr);
     list[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        const json_t *o = json_array_get(arr, i);
+        const jx_node *o = jx_at(arr, i);
         if (i < MAX_LISTED)
             str_field(m, m->tree, name_fid, o, "name");
         char name[60];
@@ -449,27 +456,27 @@ static void name_list(dap_msg *m, const json_t *arr, const char *what, int name_
 
 static void rs_scopes(dap_msg *m)
 {
-    const json_t *scopes = jx_arr(m->part, "scopes");
+    const jx_node *scopes = jx_arr(m->part, "scopes");
     if (scopes)
         name_list(m, scopes, "scope", DAP_F_SCOPE_NAME);
 }
 
 static void rs_threads(dap_msg *m)
 {
-    const json_t *threads = jx_arr(m->part, "threads");
+    const jx_node *threads = jx_arr(m->part, "threads");
     if (threads)
         name_list(m, threads, "thread", DAP_F_NAME);
 }
 
 static void rs_variables(dap_msg *m)
 {
-    const json_t *vars = jx_arr(m->part, "variables");
-    size_t n = vars ? json_array_size(vars) : 0;
+    const jx_node *vars = jx_arr(m->part, "variables");
+    size_t n = vars ? jx_size(vars) : 0;
     char list[200];
     size_t used = 0;
     list[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        const json_t *v = json_array_get(vars, i);
+        const jx_node *v = jx_at(vars, i);
         char name[48], value[60];
         if (i < MAX_LISTED) {
             dt_field *t = dt_add_none(m->ctx, m->tree, DAPF(VARIABLE), m->off, m->len);
@@ -546,13 +553,13 @@ static void ev_stopped(dap_msg *m)
     str_field(m, m->tree, DAP_F_DESCRIPTION, m->part, "description");
     thread_detail(m);
     bool_field(m, m->tree, DAP_F_ALL_THREADS, m->part, "allThreadsStopped", NULL);
-    const json_t *hits = jx_arr(m->part, "hitBreakpointIds");
+    const jx_node *hits = jx_arr(m->part, "hitBreakpointIds");
     size_t shown = 0;
-    for (size_t i = 0; hits && i < json_array_size(hits) && i < MAX_LISTED; i++) {
-        const json_t *h = json_array_get(hits, i);
-        if (!json_is_integer(h))
+    for (size_t i = 0; hits && i < jx_size(hits) && i < MAX_LISTED; i++) {
+        const jx_node *h = jx_at(hits, i);
+        if (!jx_is_integer(h))
             continue;
-        int64_t id = (int64_t)json_integer_value(h);
+        int64_t id = (int64_t)jx_ival(h);
         dt_add_int(m->ctx, m->tree, DAPF(HIT_BREAKPOINT_ID), m->off, m->len, id);
         if (shown < 8)
             hit_detail(m, id, shown == 0);
@@ -567,7 +574,7 @@ static void ev_stopped(dap_msg *m)
         dt_add_int(m->ctx, m->tree, DAPF(HIT_BREAKPOINT_ID), m->off, m->len, id);
         hit_detail(m, id, true);
         shown++;
-    } else if (!shown && desc && !json_object_get(m->part, "text")) {
+    } else if (!shown && desc && !jx_get(m->part, "text")) {
         dap_detail(m, "(%s)", desc);
     }
     if (shown > 8)
@@ -632,7 +639,7 @@ static void ev_process(dap_msg *m)
 static void ev_breakpoint(dap_msg *m)
 {
     char reason[40] = "";
-    const json_t *bp = jx_obj(m->part, "breakpoint");
+    const jx_node *bp = jx_obj(m->part, "breakpoint");
     int64_t id, line;
     bool verified;
     if (str_field(m, m->tree, DAP_F_REASON, m->part, "reason") &&
@@ -659,7 +666,7 @@ static void ev_breakpoint(dap_msg *m)
 static void ev_module(dap_msg *m)
 {
     char reason[40], name[100];
-    const json_t *mod = jx_obj(m->part, "module");
+    const jx_node *mod = jx_obj(m->part, "module");
     if (line_of(m->part, "reason", reason, sizeof reason, 30))
         dap_detail(m, "%s", reason);
     if (str_field(m, m->tree, DAP_F_NAME, mod, "name") && line_of(mod, "name", name, sizeof name, 80))

@@ -1,4 +1,4 @@
-/* jansson helpers and one-line text for summaries. */
+/* Member access over parsed JSON (jx_parse.c) and one-line text for summaries. */
 #include "jsonx.h"
 
 #include <inttypes.h>
@@ -6,25 +6,25 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *jx_str(const json_t *obj, const char *key, size_t *len)
+const char *jx_str(const jx_node *obj, const char *key, size_t *len)
 {
-    const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-    if (!json_is_string(v))
+    const jx_node *v = jx_get(obj, key);
+    if (!jx_is_string(v))
         return NULL;
     if (len)
-        *len = json_string_length(v);
-    return json_string_value(v);
+        *len = v->n;
+    return v->s;
 }
 
-bool jx_int(const json_t *obj, const char *key, int64_t *out)
+bool jx_int(const jx_node *obj, const char *key, int64_t *out)
 {
-    const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-    if (json_is_integer(v)) {
-        *out = (int64_t)json_integer_value(v);
+    const jx_node *v = jx_get(obj, key);
+    if (jx_is_integer(v)) {
+        *out = v->i;
         return true;
     }
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
+    if (jx_is_real(v)) {
+        double d = v->d;
         if (d == floor(d) && fabs(d) < 9.0e18) {
             *out = (int64_t)d;
             return true;
@@ -33,25 +33,25 @@ bool jx_int(const json_t *obj, const char *key, int64_t *out)
     return false;
 }
 
-bool jx_bool(const json_t *obj, const char *key, bool *out)
+bool jx_bool(const jx_node *obj, const char *key, bool *out)
 {
-    const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-    if (!json_is_boolean(v))
+    const jx_node *v = jx_get(obj, key);
+    if (!v || (v->type != JX_TRUE && v->type != JX_FALSE))
         return false;
-    *out = json_is_true(v);
+    *out = v->type == JX_TRUE;
     return true;
 }
 
-json_t *jx_obj(const json_t *obj, const char *key)
+const jx_node *jx_obj(const jx_node *obj, const char *key)
 {
-    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-    return json_is_object(v) ? v : NULL;
+    const jx_node *v = jx_get(obj, key);
+    return jx_is_object(v) ? v : NULL;
 }
 
-json_t *jx_arr(const json_t *obj, const char *key)
+const jx_node *jx_arr(const jx_node *obj, const char *key)
 {
-    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-    return json_is_array(v) ? v : NULL;
+    const jx_node *v = jx_get(obj, key);
+    return jx_is_array(v) ? v : NULL;
 }
 
 static const char ELLIPSIS[] = "\xe2\x80\xa6"; /* U+2026 */
@@ -156,51 +156,51 @@ static size_t put(char *out, size_t outsz, size_t n, const char *s)
     return n;
 }
 
-static size_t render_scalar(char *out, size_t outsz, const json_t *v, size_t max)
+static size_t render_scalar(char *out, size_t outsz, const jx_node *v, size_t max)
 {
     char tmp[64];
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        return jx_line(out, outsz, json_string_value(v), json_string_length(v), max);
-    case JSON_INTEGER:
-        snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    switch (v->type) {
+    case JX_STRING:
+        return jx_line(out, outsz, v->s, v->n, max);
+    case JX_INTEGER:
+        snprintf(tmp, sizeof tmp, "%" PRId64, v->i);
         break;
-    case JSON_REAL:
-        snprintf(tmp, sizeof tmp, "%g", json_real_value(v));
+    case JX_REAL:
+        snprintf(tmp, sizeof tmp, "%g", v->d);
         break;
-    case JSON_TRUE:
+    case JX_TRUE:
         snprintf(tmp, sizeof tmp, "true");
         break;
-    case JSON_FALSE:
+    case JX_FALSE:
         snprintf(tmp, sizeof tmp, "false");
         break;
-    case JSON_NULL:
+    case JX_NULL:
         snprintf(tmp, sizeof tmp, "null");
         break;
-    case JSON_OBJECT:
-        snprintf(tmp, sizeof tmp, "{%zu}", json_object_size(v));
+    case JX_OBJECT:
+        snprintf(tmp, sizeof tmp, "{%zu}", v->n);
         break;
-    case JSON_ARRAY:
-        snprintf(tmp, sizeof tmp, "[%zu]", json_array_size(v));
+    case JX_ARRAY:
+        snprintf(tmp, sizeof tmp, "[%zu]", v->n);
         break;
     }
     out[0] = '\0';
     return put(out, outsz, 0, tmp);
 }
 
-size_t jx_render(char *out, size_t outsz, const json_t *v, size_t max)
+size_t jx_render(char *out, size_t outsz, const jx_node *v, size_t max)
 {
     if (outsz == 0)
         return 0;
     out[0] = '\0';
     if (!v)
         return 0;
-    if (!json_is_array(v))
+    if (!jx_is_array(v))
         return render_scalar(out, outsz, v, max);
     size_t n = put(out, outsz, 0, "[");
-    for (size_t i = 0; i < json_array_size(v); i++) {
+    for (size_t i = 0; i < jx_size(v); i++) {
         char item[128];
-        render_scalar(item, sizeof item, json_array_get(v, i), 60);
+        render_scalar(item, sizeof item, jx_at(v, i), 60);
         if (n + strlen(item) + 8 > max || n + strlen(item) + 8 > outsz) {
             n = put(out, outsz, n, i ? ", " : "");
             n = put(out, outsz, n, ELLIPSIS);
@@ -213,7 +213,7 @@ size_t jx_render(char *out, size_t outsz, const json_t *v, size_t max)
     return put(out, outsz, n, "]");
 }
 
-dt_field *jx_add_str(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size_t off, size_t len, const json_t *obj,
+dt_field *jx_add_str(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size_t off, size_t len, const jx_node *obj,
                      const char *key)
 {
     size_t n;

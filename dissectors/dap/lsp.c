@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "clen.h"
 #include "diagtap/dissector.h"
 #include "jsonx.h"
@@ -72,7 +70,7 @@ typedef struct lsp_pending {
 
 typedef struct lsp_msg {
     dt_ctx *ctx;
-    const json_t *obj;
+    const jx_node *obj;
     size_t off, len;
     bool detail_started;
 } lsp_msg;
@@ -113,22 +111,22 @@ static uint64_t id_hash(char tag, const char *s, size_t n)
 }
 
 /* The id as text (for the field and summary) and its pairing hash. */
-static bool read_id(const json_t *id, char *text, size_t textsz, uint64_t *hash)
+static bool read_id(const jx_node *id, char *text, size_t textsz, uint64_t *hash)
 {
-    if (json_is_integer(id)) {
-        snprintf(text, textsz, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+    if (jx_is_integer(id)) {
+        snprintf(text, textsz, "%" PRId64, jx_ival(id));
         *hash = id_hash('n', text, strlen(text));
         return true;
     }
-    if (json_is_real(id)) {
-        snprintf(text, textsz, "%.17g", json_real_value(id));
+    if (jx_is_real(id)) {
+        snprintf(text, textsz, "%.17g", jx_rval(id));
         *hash = id_hash('n', text, strlen(text));
         return true;
     }
-    if (json_is_string(id)) {
-        *hash = id_hash('s', json_string_value(id), json_string_length(id));
+    if (jx_is_string(id)) {
+        *hash = id_hash('s', jx_sval(id), jx_slen(id));
         text[0] = '"';
-        size_t n = jx_line(text + 1, textsz - 2, json_string_value(id), json_string_length(id), 40);
+        size_t n = jx_line(text + 1, textsz - 2, jx_sval(id), jx_slen(id), 40);
         text[n + 1] = '"';
         text[n + 2] = '\0';
         return true;
@@ -142,9 +140,9 @@ static uint64_t pair_key(uint64_t hash, dt_dir requester)
 }
 
 /* params.textDocument.uri and params.position, when present. */
-static void document_position(lsp_msg *m, const json_t *params)
+static void document_position(lsp_msg *m, const jx_node *params)
 {
-    const json_t *doc = jx_obj(params, "textDocument");
+    const jx_node *doc = jx_obj(params, "textDocument");
     size_t n;
     const char *uri = jx_str(doc, "uri", &n);
     if (!uri)
@@ -156,7 +154,7 @@ static void document_position(lsp_msg *m, const json_t *params)
     const char *b = jx_basename(uri, n, &bn);
     char name[100];
     jx_line(name, sizeof name, b, bn, 80);
-    const json_t *pos = jx_obj(params, "position");
+    const jx_node *pos = jx_obj(params, "position");
     int64_t line, ch;
     if (pos && jx_int(pos, "line", &line) && jx_int(pos, "character", &ch)) {
         dt_add_int(m->ctx, NULL, LSPF(LINE), m->off, m->len, line);
@@ -170,11 +168,11 @@ static void document_position(lsp_msg *m, const json_t *params)
 
 static const char *const message_types[] = { "?", "error", "warning", "info", "log", "debug" };
 
-static void params_details(lsp_msg *m, const char *method, const json_t *params)
+static void params_details(lsp_msg *m, const char *method, const jx_node *params)
 {
     char buf[200];
     if (strcmp(method, "initialize") == 0) {
-        const json_t *ci = jx_obj(params, "clientInfo");
+        const jx_node *ci = jx_obj(params, "clientInfo");
         size_t n;
         const char *root;
         if (jx_str(ci, "name", &n)) {
@@ -202,47 +200,47 @@ static void params_details(lsp_msg *m, const char *method, const json_t *params)
     }
     if (strcmp(method, "$/cancelRequest") == 0) {
         uint64_t h;
-        if (read_id(json_object_get(params, "id"), buf, sizeof buf, &h))
+        if (read_id(jx_get(params, "id"), buf, sizeof buf, &h))
             detail(m, "id=%s", buf);
         return;
     }
     document_position(m, params);
-    const json_t *diags = jx_arr(params, "diagnostics");
+    const jx_node *diags = jx_arr(params, "diagnostics");
     if (diags) {
-        dt_add_uint(m->ctx, NULL, LSPF(COUNT), m->off, m->len, json_array_size(diags));
-        detail(m, "%zu diagnostic%s", json_array_size(diags), json_array_size(diags) == 1 ? "" : "s");
+        dt_add_uint(m->ctx, NULL, LSPF(COUNT), m->off, m->len, jx_size(diags));
+        detail(m, "%zu diagnostic%s", jx_size(diags), jx_size(diags) == 1 ? "" : "s");
     }
 }
 
-static void result_details(lsp_msg *m, const char *method, const json_t *result)
+static void result_details(lsp_msg *m, const char *method, const jx_node *result)
 {
-    if (json_is_array(result)) {
-        dt_add_uint(m->ctx, NULL, LSPF(COUNT), m->off, m->len, json_array_size(result));
-        detail(m, "%zu item%s", json_array_size(result), json_array_size(result) == 1 ? "" : "s");
-    } else if (json_is_null(result)) {
+    if (jx_is_array(result)) {
+        dt_add_uint(m->ctx, NULL, LSPF(COUNT), m->off, m->len, jx_size(result));
+        detail(m, "%zu item%s", jx_size(result), jx_size(result) == 1 ? "" : "s");
+    } else if (jx_is_null(result)) {
         detail(m, "null");
     } else if (method && strcmp(method, "initialize") == 0) {
         char buf[100];
         size_t n;
-        const json_t *si = jx_obj(result, "serverInfo");
+        const jx_node *si = jx_obj(result, "serverInfo");
         const char *name = jx_str(si, "name", &n);
         if (name) {
             jx_line(buf, sizeof buf, name, n, 60);
             detail(m, "server=%s", buf);
         }
-        const json_t *caps = jx_obj(result, "capabilities");
+        const jx_node *caps = jx_obj(result, "capabilities");
         if (caps)
-            detail(m, "%zu capabilities", json_object_size(caps));
-    } else if (json_is_object(result)) {
-        const json_t *items = jx_arr(result, "items"); /* completion lists */
+            detail(m, "%zu capabilities", jx_size(caps));
+    } else if (jx_is_object(result)) {
+        const jx_node *items = jx_arr(result, "items"); /* completion lists */
         if (items) {
-            dt_add_uint(m->ctx, NULL, LSPF(COUNT), m->off, m->len, json_array_size(items));
-            detail(m, "%zu item%s", json_array_size(items), json_array_size(items) == 1 ? "" : "s");
+            dt_add_uint(m->ctx, NULL, LSPF(COUNT), m->off, m->len, jx_size(items));
+            detail(m, "%zu item%s", jx_size(items), jx_size(items) == 1 ? "" : "s");
         }
     }
 }
 
-static void decode_error(lsp_msg *m, const json_t *err)
+static void decode_error(lsp_msg *m, const jx_node *err)
 {
     dt_ctx *ctx = m->ctx;
     int64_t code = 0;
@@ -269,10 +267,10 @@ static void decode_error(lsp_msg *m, const json_t *err)
         detail(m, "%s", text);
 }
 
-static void decode_one(dt_ctx *ctx, const json_t *obj, size_t off, size_t len)
+static void decode_one(dt_ctx *ctx, const jx_node *obj, size_t off, size_t len)
 {
     lsp_msg m = { .ctx = ctx, .obj = obj, .off = off, .len = len };
-    if (!json_is_object(obj)) {
+    if (!jx_is_object(obj)) {
         dt_malformed(ctx, off, "JSON-RPC message is not an object");
         dt_summary(ctx, "not a JSON-RPC message");
         return;
@@ -284,13 +282,13 @@ static void decode_one(dt_ctx *ctx, const json_t *obj, size_t off, size_t len)
     if (!ver || strcmp(ver, "2.0") != 0)
         dt_malformed(ctx, off, "\"jsonrpc\" is not \"2.0\"");
 
-    const json_t *id = json_object_get(obj, "id");
+    const jx_node *id = jx_get(obj, "id");
     char idtext[64] = "";
     uint64_t hash = 0;
-    bool has_id = id && !json_is_null(id) && read_id(id, idtext, sizeof idtext, &hash);
+    bool has_id = id && !jx_is_null(id) && read_id(id, idtext, sizeof idtext, &hash);
     if (has_id)
         dt_add_string(ctx, NULL, LSPF(ID), off, len, idtext, strlen(idtext));
-    else if (id && !json_is_null(id))
+    else if (id && !jx_is_null(id))
         dt_malformed(ctx, off, "JSON-RPC id is neither a number nor a string");
 
     size_t mlen;
@@ -300,7 +298,7 @@ static void decode_one(dt_ctx *ctx, const json_t *obj, size_t off, size_t len)
         jx_line(name, sizeof name, method, mlen, sizeof name - 1);
         dt_add_string(ctx, NULL, LSPF(METHOD), off, len, method, mlen);
         dt_stats_key(ctx, name);
-        const json_t *params = json_object_get(obj, "params");
+        const jx_node *params = jx_get(obj, "params");
         if (has_id) {
             const char *kind = "request";
             dt_add_string(ctx, NULL, LSPF(KIND), off, len, kind, strlen(kind));
@@ -317,8 +315,8 @@ static void decode_one(dt_ctx *ctx, const json_t *obj, size_t off, size_t len)
         return;
     }
 
-    const json_t *result = json_object_get(obj, "result");
-    const json_t *err = jx_obj(obj, "error");
+    const jx_node *result = jx_get(obj, "result");
+    const jx_node *err = jx_obj(obj, "error");
     if (!result && !err) {
         dt_malformed(ctx, off, "JSON-RPC message with neither method, result nor error");
         dt_summary(ctx, "JSON-RPC message without method, result or error");
@@ -363,12 +361,22 @@ static void lsp_dissect(dt_ctx *ctx)
     }
     dt_add_uint(ctx, NULL, LSPF(CONTENT_LENGTH), h.length_off, h.length_len, h.content_length);
     size_t off;
-    json_t *root = clen_load_json_body(ctx, &c, &h, "LSP", &off);
+    jx_doc doc;
+    const jx_node *root = clen_load_json_body(ctx, &c, &h, "LSP", &off, &doc);
     if (!root)
         return;
-    if (json_is_array(root)) {
+    if (jx_size(root) > 1 && jx_is_array(root)) {
+        /* dt_next_event resets the event arena the nodes are in: a batch
+         * (rare) is parsed again onto the heap */
+        jx_error err;
+        jx_doc_free(&doc);
+        if (!jx_parse(NULL, (const char *)ctx->pdu + off, (size_t)h.content_length, &doc, &err))
+            return; /* out of memory: it parsed a moment ago */
+        root = doc.root;
+    }
+    if (jx_is_array(root)) {
         /* A JSON-RPC batch: one event per member. */
-        size_t n = json_array_size(root);
+        size_t n = jx_size(root);
         if (n == 0) {
             dt_malformed(ctx, off, "empty JSON-RPC batch");
             dt_summary(ctx, "empty batch");
@@ -376,13 +384,13 @@ static void lsp_dissect(dt_ctx *ctx)
         for (size_t i = 0; i < n; i++) {
             if (i)
                 dt_next_event(ctx);
-            decode_one(ctx, json_array_get(root, i), off, (size_t)h.content_length);
+            decode_one(ctx, jx_at(root, i), off, (size_t)h.content_length);
             dt_summary_append(ctx, " [batch %zu/%zu]", i + 1, n);
         }
     } else {
         decode_one(ctx, root, off, (size_t)h.content_length);
     }
-    json_decref(root);
+    jx_doc_free(&doc);
 }
 
 static const dt_dissector lsp_dissector = {

@@ -391,7 +391,7 @@ static void dcerpc_dissect(dt_ctx *ctx)
         if (ptype == PT_FAULT) {
             const char *sn = dt_value_name_find(dcerpc_fault_vals, status, true);
             if (!sn)
-                sn = dt_value_name_find(smb2_ntstatus_vals, status, true);
+                sn = dt_value_name_bsearch(smb2_ntstatus_vals, smb2_ntstatus_count, status);
             char sb[16];
             if (!sn) {
                 snprintf(sb, sizeof sb, "0x%08x", status);

@@ -48,7 +48,9 @@ void smb2_appendf(char *buf, size_t sz, const char *fmt, ...)
 
 const char *smb2_status_name(uint32_t status, char buf[16])
 {
-    const char *n = dt_value_name_find(smb2_ntstatus_vals, status, true);
+    /* the count is known: dt_value_name_find would walk all 1 792 entries
+     * to count them before each binary search */
+    const char *n = dt_value_name_bsearch(smb2_ntstatus_vals, smb2_ntstatus_count, status);
     if (n)
         return n;
     snprintf(buf, 16, "0x%08x", status);
