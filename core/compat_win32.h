@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 char *strndup(const char *s, size_t n);
+void *memmem(const void *hay, size_t haylen, const void *needle, size_t needlelen);
 #define timegm _mkgmtime   /* <time.h>: UTC struct tm to time_t */
 #define S_ISSOCK(m) 0      /* a descriptor is never a socket here */
 #define SIGKILL 9          /* dt_io_child_signal: TerminateProcess */

@@ -3,7 +3,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "dfilter.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "platform.h"
 #include "sinks/format.h"
 #include "timerange.h"
 
@@ -394,7 +394,13 @@ static bool parse_duration(const char *s, uint64_t *ns)
     return true;
 }
 
-static bool parse_cidr(const char *s, int af, value *v)
+/* A network-order IPv4 address as a number (ordering comparisons). */
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static bool parse_cidr(const char *s, int af /* 4 or 6 */, value *v)
 {
     char buf[64];
     const char *slash = strchr(s, '/');
@@ -403,7 +409,7 @@ static bool parse_cidr(const char *s, int af, value *v)
         return false;
     memcpy(buf, s, n);
     buf[n] = '\0';
-    int bits = af == AF_INET ? 32 : 128;
+    int bits = af == 4 ? 32 : 128;
     v->prefix = bits;
     if (slash) {
         uint64_t pfx;
@@ -411,12 +417,12 @@ static bool parse_cidr(const char *s, int af, value *v)
             return false;
         v->prefix = (int)pfx;
     }
-    if (af == AF_INET) {
+    if (af == 4) {
         v->cls = FC_IP4;
-        return inet_pton(AF_INET, buf, &v->ip4) == 1;
+        return dt_ip_parse(4, buf, &v->ip4);
     }
     v->cls = FC_IP6;
-    return inet_pton(AF_INET6, buf, v->b16) == 1;
+    return dt_ip_parse(6, buf, v->b16);
 }
 
 static bool parse_hexbytes(parser *p, const char *s, value *v)
@@ -506,18 +512,18 @@ static bool literal(parser *p, node *n, const tok *t, value *v)
         v->len = len;
         return true;
     case FC_IP4:
-        if (parse_cidr(s, AF_INET, v))
+        if (parse_cidr(s, 4, v))
             return true;
         fail_at(p, t->pos, t->len, "'%s' is not an IPv4 address or CIDR block", s);
         return false;
     case FC_IP6:
-        if (parse_cidr(s, AF_INET6, v))
+        if (parse_cidr(s, 6, v))
             return true;
         fail_at(p, t->pos, t->len, "'%s' is not an IPv6 address or CIDR block", s);
         return false;
     case FC_ENDPOINT:
         /* an address or CIDR block compares with the host part; anything else with "host:port" as text */
-        if (parse_cidr(s, AF_INET, v) || parse_cidr(s, AF_INET6, v))
+        if (parse_cidr(s, 4, v) || parse_cidr(s, 6, v))
             return true;
         v->cls = FC_STR;
         v->s = s;
@@ -926,11 +932,11 @@ static bool endpoint_addr(const char *s, occ *o, uint8_t *buf16)
         memcpy(host, s, n);
         host[n] = '\0';
     }
-    if (inet_pton(AF_INET, host, &o->ip4) == 1) {
+    if (dt_ip_parse(4, host, &o->ip4)) {
         o->cls = FC_IP4;
         return true;
     }
-    if (inet_pton(AF_INET6, host, buf16) == 1) {
+    if (dt_ip_parse(6, host, buf16)) {
         o->cls = FC_IP6;
         o->b16 = buf16;
         return true;
@@ -975,7 +981,7 @@ static int compare(const occ *o, const value *v)
             return 2;
         if (v->prefix < 32)
             return in_prefix((const uint8_t *)&o->ip4, (const uint8_t *)&v->ip4, v->prefix) ? 0 : 2;
-        return cmp_u(ntohl(o->ip4), ntohl(v->ip4));
+        return cmp_u(be32((const uint8_t *)&o->ip4), be32((const uint8_t *)&v->ip4));
     case FC_IP6:
         if (o->cls != FC_IP6)
             return 2;

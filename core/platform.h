@@ -42,6 +42,8 @@ void dt_dynlib_close(void *h);
 /* An IPv4 (version 4) or IPv6 (6) address as text. */
 #define DT_IP_TEXT_MAX 46
 void dt_ip_text(int version, const void *addr, char *out, size_t outsz);
+/* Text to an IPv4 (4 bytes) or IPv6 (16 bytes) address, network order. */
+bool dt_ip_parse(int version, const char *text, void *out);
 
 /* Standard output and input as raw bytes (Windows: no CRLF translation). */
 void dt_stdio_binary(void);

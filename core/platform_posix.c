@@ -85,3 +85,8 @@ void dt_ip_text(int version, const void *addr, char *out, size_t outsz)
     if (!inet_ntop(version == 4 ? AF_INET : AF_INET6, addr, out, outsz))
         snprintf(out, outsz, "?");
 }
+
+bool dt_ip_parse(int version, const char *text, void *out)
+{
+    return inet_pton(version == 4 ? AF_INET : AF_INET6, text, out) == 1;
+}

@@ -28,6 +28,23 @@ char *strndup(const char *s, size_t n)
     return d;
 }
 
+void *memmem(const void *hay, size_t haylen, const void *needle, size_t needlelen)
+{
+    const unsigned char *h = hay;
+    if (needlelen == 0)
+        return (void *)h;
+    for (; haylen >= needlelen; h++, haylen--) {
+        const unsigned char *first = memchr(h, *(const unsigned char *)needle, haylen - needlelen + 1);
+        if (!first)
+            return NULL;
+        haylen -= (size_t)(first - h);
+        h = first;
+        if (memcmp(h, needle, needlelen) == 0)
+            return (void *)h;
+    }
+    return NULL;
+}
+
 int dt_dup_stdin(void)
 {
     int fd = _dup(0);
@@ -106,4 +123,9 @@ void dt_ip_text(int version, const void *addr, char *out, size_t outsz)
 {
     if (!inet_ntop(version == 4 ? AF_INET : AF_INET6, (void *)addr, out, outsz))
         snprintf(out, outsz, "?");
+}
+
+bool dt_ip_parse(int version, const char *text, void *out)
+{
+    return inet_pton(version == 4 ? AF_INET : AF_INET6, text, out) == 1;
 }
