@@ -87,7 +87,10 @@ int dt_safe_create(const char *path, char *err, size_t errsz)
     HANDLE h = INVALID_HANDLE_VALUE;
     for (unsigned i = 0; i < 100 && h == INVALID_HANDLE_VALUE; i++) {
         snprintf(tmp, len + 32, "%s.%lu.%u.tmp", path, (unsigned long)GetCurrentProcessId(), i);
-        h = CreateFileA(tmp, GENERIC_WRITE | DELETE, 0, &sa, CREATE_NEW,
+        /* FILE_SHARE_DELETE: MoveFileEx below opens the file again to
+         * rename it while this handle stays open; the owner-only DACL keeps
+         * everyone else from using that share. */
+        h = CreateFileA(tmp, GENERIC_WRITE | DELETE, FILE_SHARE_DELETE, &sa, CREATE_NEW,
                         FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
         if (h == INVALID_HANDLE_VALUE && GetLastError() != ERROR_FILE_EXISTS)
             break;
