@@ -104,6 +104,7 @@ int dt_live_wait(dt_live *const *l, int n, int stop, int timeout_ms, char *err, 
     return r > 0 && stop >= 0 && (pf[0].revents & POLLIN) ? 1 : 0;
 }
 
+int dt_live_fd(const dt_live *l) { return pcap_get_selectable_fd(l->p); }
 const char *dt_live_lib_version(void) { return pcap_lib_version(); }
 int dt_live_linktype(const dt_live *l) { return dt_dlt_to_linktype(pcap_datalink(l->p)); }
 const char *dt_live_description(const dt_live *l) { return l->description; }

@@ -21,6 +21,9 @@ dt_live *dt_live_open(const char *iface, const char *bpf, int snaplen, int buffe
  * request on stop (from dt_stopsig_open, -1: none). 1: stop requested; 0:
  * packets may be ready (or timeout); -1 with the error in err. */
 int dt_live_wait(dt_live *const *l, int n, int stop, int timeout_ms, char *err, size_t errsz);
+/* The descriptor to poll for readability (POSIX only: `diagtap session`
+ * puts it on its I/O loop; Npcap has no such descriptor). */
+int dt_live_fd(const dt_live *l);
 /* "libpcap version 1.10.3", or on Windows what Npcap says (or that it is missing). */
 const char *dt_live_lib_version(void);
 /* LINKTYPE_* of the interface. */

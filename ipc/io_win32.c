@@ -563,6 +563,43 @@ static void listener_free(dt_io_listener *l)
 
 static void instance_arm(dt_io_listener *l, instance *in);
 
+/* "DOMAIN\\name" of a token's user, or "" when it cannot be read. */
+static void token_user(HANDLE tok, char *out, size_t outsz)
+{
+    union { TOKEN_USER tu; char raw[256]; } u;
+    DWORD got = 0;
+    char name[64], dom[64];
+    DWORD nn = sizeof name, dn = sizeof dom;
+    SID_NAME_USE use;
+    if (GetTokenInformation(tok, TokenUser, &u, sizeof u, &got) &&
+        LookupAccountSidA(NULL, u.tu.User.Sid, name, &nn, dom, &dn, &use))
+        snprintf(out, outsz, "%s%s%s", dom, dom[0] ? "\\" : "", name);
+}
+
+/* The pipe client's user: its process's token when we may open it, else
+ * the client's own security context through impersonation (dropped again
+ * at once; PIPE_REJECT_REMOTE_CLIENTS keeps clients local). */
+static void pipe_client_user(HANDLE pipe, DWORD pid, char *out, size_t outsz)
+{
+    out[0] = 0;
+    HANDLE proc = pid ? OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid) : NULL, tok;
+    if (proc) {
+        if (OpenProcessToken(proc, TOKEN_QUERY, &tok)) {
+            token_user(tok, out, outsz);
+            CloseHandle(tok);
+        }
+        CloseHandle(proc);
+    }
+    if (out[0] || !ImpersonateNamedPipeClient(pipe))
+        return;
+    if (OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &tok)) {
+        token_user(tok, out, outsz);
+        CloseHandle(tok);
+    }
+    if (!RevertToSelf())
+        abort(); /* never go on as someone else */
+}
+
 static void hand_over(dt_io_listener *l, instance *in)
 {
     in->connected = false;
@@ -575,6 +612,7 @@ static void hand_over(dt_io_listener *l, instance *in)
     ULONG pid = 0;
     if (GetNamedPipeClientProcessId(h, &pid) && pid)
         peer.pid = (long)pid;
+    pipe_client_user(h, pid, peer.user, sizeof peer.user);
     char err[200];
     dt_io_stream *s = stream_new(l->io, h, 0, false, err, sizeof err); /* already on the port */
     if (!s) {

@@ -72,7 +72,14 @@ def byte_mode(wd, lin):
     many = wd.run("many", [PEER, "client", front, "bulk:65536:9", "--clients", "50"])
     check(many.wait(300) == 0, "50 clients: " + many.text() + many.text("err"))
     check("clients 50 failed 0" in many.text(), many.text())
-    n_ok = len([h for h in hashes(srv.text()) if h[2] == 65536])
+    # a client is done when it has read everything; the server side ends
+    # when the proxy has passed the client's close on: wait for that
+    end = time.time() + 60
+    while True:
+        n_ok = len([h for h in hashes(srv.text()) if h[2] == 65536])
+        if n_ok == 50 or time.time() > end:
+            break
+        time.sleep(0.2)
     check(n_ok == 50, "the server completed %d of 50 clients" % n_ok)
 
     # the target killed mid-stream: the client's connection ends, the proxy lives on
@@ -88,8 +95,12 @@ def byte_mode(wd, lin):
 
     check(dt.stop() == 0, "proxy exit after Ctrl+C: " + dt.text("err"))
     ev = [json.loads(l) for l in dt.text().splitlines() if l.strip()]
-    pids = {e["conv"]["client"] for e in ev if e.get("conv") and e["conv"]["client"].startswith("pid ")}
+    # "client#N (pid P, DOMAIN\\user) connected": the client process's id and user
+    who = [re.search(r"\(pid (\d+), ([^)]+)\) connected", e["summary"]) for e in ev if e["kind"] == "note"]
+    who = [m for m in who if m]
+    pids = {m.group(1) for m in who}
     check(len(pids) >= 3, "client process ids on the timeline: %s" % pids)
+    check(all("\\" in m.group(2) for m in who), "client users on the timeline: %s" % {m.group(2) for m in who})
     # The killed target's connection ended mid-stream (a dead process and a
     # clean close look alike on a pipe: an error or a short close note).
     ends = [e["summary"] for e in ev if e["kind"] == "error" or "connection closed" in e["summary"]]
