@@ -322,6 +322,7 @@ dt_conv *dt_engine_conv_open(dt_engine *e, const dt_conv_params *p)
     c->server_port = p->server_port;
     c->show_undecoded = p->show_undecoded;
     c->whole_file = p->whole_file;
+    c->messages = p->messages;
     c->counts.first_ts = p->ts_ns;
     if (p->dissector && strcmp(p->dissector, "data") != 0) {
         const dt_dissector *d = dt_registry_find(e->reg, p->dissector);
@@ -668,6 +669,8 @@ static bool decide_stream(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, con
     }
     if (!b->len && buf_append(b, data, len) != 0)
         set_dissector(c, NULL);
+    else if (c->messages && b->n_held < DT_PROBE_BYTES)
+        b->held_cut[b->n_held++] = (uint8_t)len; /* n < DT_PROBE_BYTES here */
     (void)ts;
     return c->decided;
 }
@@ -684,7 +687,14 @@ static void replay_held(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts)
     b->len = b->cap = 0;
     bool was = c->replaying;
     c->replaying = true;
-    dt_engine_stream(e, c, dir, ts, held, blen);
+    size_t off = 0;
+    uint8_t n_cuts = b->n_held;
+    b->n_held = 0;
+    for (uint8_t i = 0; i < n_cuts && off + b->held_cut[i] <= blen; i++) { /* message by message */
+        dt_engine_stream(e, c, dir, ts, held + off, b->held_cut[i]);
+        off += b->held_cut[i];
+    }
+    dt_engine_stream(e, c, dir, ts, held + off, blen - off);
     c->replaying = was;
     free(held);
 }

@@ -39,6 +39,8 @@ typedef struct dt_conv_params {
     bool show_undecoded;      /* no dissector found: emit raw "N bytes" events (IPC) */
     bool whole_file;          /* the stream is a file's own content (.nettrace): an
                                  incomplete message at its end means the file was cut short */
+    bool messages;            /* a message-mode pipe: each dt_engine_stream call is one
+                                 message, kept apart while no dissector is chosen yet */
     uint64_t ts_ns;
 } dt_conv_params;
 

@@ -35,6 +35,10 @@ typedef struct dir_state {
     uint64_t undecoded;    /* bytes recorded but not decoded since the last decoded ones */
     uint64_t undecoded_off;
     uint64_t undecoded_ts;
+    /* message conversations: the lengths of the chunks held in buf while
+     * no dissector is chosen (each shorter than DT_PROBE_BYTES) */
+    uint8_t held_cut[DT_PROBE_BYTES];
+    uint8_t n_held;
 } dir_state;
 
 struct dt_conv {
@@ -47,6 +51,7 @@ struct dt_conv {
     bool decided;          /* dissector chosen, or given up */
     bool show_undecoded;
     bool whole_file;
+    bool messages;   /* dt_conv_params.messages */
     int probe_tries;
     dir_state dirs[2];
     dt_pending *pending;   /* this conversation's unanswered requests */

@@ -44,7 +44,7 @@ typedef struct rec {
 typedef struct open_payload {
     dt_transport transport;
     uint16_t client_port, server_port;
-    bool show_undecoded, release_channel;
+    bool show_undecoded, release_channel, messages;
     uint16_t off[5]; /* channel, description, client, server, dissector (0xffff: NULL) */
 } open_payload;
 
@@ -223,6 +223,7 @@ dt_feed_conv *dt_feed_open(dt_feed *f, const dt_feed_conv_params *p, uint64_t ts
         .server_port = p->server_port,
         .show_undecoded = p->show_undecoded,
         .release_channel = p->release_channel,
+        .messages = p->messages,
     };
     size_t len = sizeof op;
     for (int i = 0; i < 5; i++) {
@@ -249,6 +250,48 @@ dt_feed_conv *dt_feed_open(dt_feed *f, const dt_feed_conv_params *p, uint64_t ts
     f->reserved += CONV_RESERVE;
     published(f, rec_size(len), true);
     return c;
+}
+
+/* One data record of a + b (n bytes in all); false when it could not be
+ * queued (counted as lost). */
+static bool feed_record(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *a, size_t na,
+                        const uint8_t *b, size_t nb)
+{
+    size_t n = na + nb, u = used(f);
+    if (f->behind && u <= f->cap / 4)
+        f->behind = false;
+    else if (!f->behind && u >= f->cap / 2)
+        f->behind = true;
+    if (c->skipped[dir])
+        flush_gap(f, c, dir);
+    if (c->skipped[dir] || cost(f, rec_size(n)) + f->reserved + HEADROOM > f->cap - u) {
+        if (!c->skipped[dir])
+            c->skipped_ts[dir] = ts_ns;
+        c->skipped[dir] += n;
+        f->lost_bytes += n;
+        f->behind_bytes += n;
+        return false;
+    }
+    rec h = { .type = R_DATA, .dir = (uint8_t)dir, .ts = ts_ns, .c = c, .flags = f->behind ? REC_SKIP : 0 };
+    uint8_t *p = put(f, &h, NULL, n);
+    memcpy(p, a, na);
+    if (nb)
+        memcpy(p + na, b, nb);
+    if (f->behind)
+        f->behind_bytes += n;
+    published(f, rec_size(n), f->behind);
+    return true;
+}
+
+void dt_feed_message(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *a, size_t na,
+                     const uint8_t *b, size_t nb)
+{
+    if (na + nb <= f->cap / 8) {
+        feed_record(f, c, dir, ts_ns, a, na, b, nb);
+        return;
+    }
+    dt_feed_stream(f, c, dir, ts_ns, a, na); /* too long to queue whole: in pieces */
+    dt_feed_stream(f, c, dir, ts_ns, b, nb);
 }
 
 void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len)
@@ -380,6 +423,7 @@ static void run_record(dt_engine *eng, const rec *r, const uint8_t *p)
             .server_port = op.server_port,
             .dissector = open_str(p, &op, 4),
             .show_undecoded = op.show_undecoded,
+            .messages = op.messages,
             .ts_ns = r->ts,
         };
         c->conv = c->chan ? dt_engine_conv_open(eng, &cp) : NULL;

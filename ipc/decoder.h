@@ -68,6 +68,7 @@ typedef struct dt_feed_conv_params {
     bool show_undecoded;
     bool release_channel;     /* free the channel when the conversation closes
                                  (one channel per proxied connection) */
+    bool messages;            /* fed with dt_feed_message (message-mode pipe) */
 } dt_feed_conv_params;
 
 /* Opens a conversation (and its channel) on the decoder's side. NULL when
@@ -78,6 +79,12 @@ dt_feed_conv *dt_feed_open(dt_feed *f, const dt_feed_conv_params *p, uint64_t ts
  * only when the decoder is behind, or counted as lost when the feed is
  * full. Never blocks. */
 void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
+/* One whole message of a message-mode pipe (two segments: a ring's
+ * wrap-around), decoded and recorded as one piece of the stream (one
+ * record, cut only at the recording's own record limit) when it is at most
+ * an eighth of the feed (2 MiB by default); longer ones go as dt_feed_stream. */
+void dt_feed_message(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *a, size_t na,
+                     const uint8_t *b, size_t nb);
 /* One direction ended. */
 void dt_feed_end(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns);
 /* A note or error on the conversation's timeline (c NULL: the source's).

@@ -126,6 +126,9 @@ dt_io_handle dt_io_stdio(int n);
 int dt_io_read(dt_io_stream *s, uint8_t *buf, size_t cap);
 /* True while a read is armed. */
 bool dt_io_reading(const dt_io_stream *s);
+/* A message-mode named pipe: reads end messages with DT_IO_MSG_END and each
+ * dt_io_write of one segment is one message (never on POSIX). */
+bool dt_io_stream_messages(const dt_io_stream *s);
 /* Starts one write of the bytes a[0..na) then b[0..nb) (two segments: a
  * ring's wrap-around, written with one writev/WSASend). Returns 0, or -1
  * when a write is already outstanding. */

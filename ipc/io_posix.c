@@ -446,6 +446,7 @@ int dt_io_read(dt_io_stream *s, uint8_t *buf, size_t cap)
 
 bool dt_io_reading(const dt_io_stream *s) { return s->reading; }
 bool dt_io_writing(const dt_io_stream *s) { return s->writing; }
+bool dt_io_stream_messages(const dt_io_stream *s) { (void)s; return false; }
 
 int dt_io_write(dt_io_stream *s, const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
 {

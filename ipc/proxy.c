@@ -5,7 +5,15 @@
  * "read from s into ring[s], write ring[s] to !s". A side is read only
  * while its ring has room (backpressure: a peer that stops reading stops
  * the other peer, as a direct connection would); the decoder gets a copy
- * of every chunk through the feed and never holds the relay up. */
+ * of every chunk through the feed and never holds the relay up.
+ *
+ * Message-mode named pipes (dt_io_stream_messages): direction s is relayed
+ * message by message. ring[s] then holds whole messages (their lengths in
+ * msgq[s]) and the one still arriving (open[s] bytes); only whole messages
+ * are written, each with one write (one message on the other pipe), and
+ * handed to the decoder whole. A message longer than the ring grows it, up
+ * to DT_PROXY_MSG_MAX; past that the bytes are passed on as a message of
+ * that size (the boundary is lost, said on the timeline; no byte is). */
 #include "proxy.h"
 
 #include <errno.h>
@@ -21,6 +29,16 @@ enum { CLIENT = 0, SERVER = 1 };
 
 #define MAX_LISTENERS 8
 #define RESUME_MS 50 /* accept paused for want of descriptors: look again after this */
+#define MSGQ 64      /* whole messages held per direction before reading stops */
+
+typedef struct msgq {
+    uint32_t len[MSGQ];
+    unsigned head, n;
+    size_t open;    /* bytes of the message still arriving, at the ring's tail */
+    uint8_t *flat;  /* a whole message that wraps around the ring, copied to be written in one piece */
+    size_t flat_cap;
+    bool cut_noted;
+} msgq;
 
 typedef struct conn conn;
 
@@ -39,6 +57,8 @@ struct conn {
     dt_ring ring[2];
     bool eof[2];   /* side s has sent EOF (or can no longer be heard) */
     bool ended[2]; /* direction s is over: its end was passed on */
+    bool msgs[2];  /* side s is a message-mode pipe: direction s goes message by message */
+    msgq mq[2];
     dt_feed_conv *fc; /* NULL: relayed without decoding (no room in the feed) */
     uint64_t bytes[2];
     char client[128];
@@ -75,6 +95,7 @@ static void conn_free(conn *c)
     for (int s = 0; s < 2; s++) {
         dt_io_close(c->s[s], false);
         dt_ring_free(&c->ring[s]);
+        free(c->mq[s].flat);
     }
     if (c->prev)
         c->prev->next = c->next;
@@ -120,10 +141,34 @@ static void conn_close(conn *c, const char *why)
     conn_free(c);
 }
 
+/* A message longer than the ring: room for more of it (see the top). */
+static void msg_make_room(conn *c, int s)
+{
+    dt_ring *r = &c->ring[s];
+    msgq *q = &c->mq[s];
+    if (!dt_ring_full(r) || q->n) /* n 0: no write in flight from this ring either */
+        return;
+    if (r->cap < DT_PROXY_MSG_MAX && dt_ring_resize(r, r->cap * 2 > DT_PROXY_MSG_MAX ? DT_PROXY_MSG_MAX : r->cap * 2) == 0)
+        return;
+    /* at the limit (or out of memory): what is held goes on as one message */
+    if (!q->cut_noted && c->fc)
+        dt_feed_note(c->px->feed, c->fc, dt_io_now_ns(), DT_EV_ERROR,
+                     "%s sent a message longer than %zu bytes: relayed in pieces (message boundary lost)",
+                     side_name(s), r->cap);
+    q->cut_noted = true;
+    q->len[(q->head + q->n++) % MSGQ] = (uint32_t)q->open;
+    q->open = 0;
+}
+
 static void arm_read(conn *c, int s)
 {
     if (!c->s[s] || c->eof[s] || c->ended[s] || dt_io_reading(c->s[s]))
         return;
+    if (c->msgs[s]) {
+        if (c->mq[s].n == MSGQ)
+            return; /* read on when messages went out */
+        msg_make_room(c, s);
+    }
     uint8_t *p;
     size_t n = dt_ring_space(&c->ring[s], &p);
     if (n)
@@ -139,7 +184,41 @@ static void arm_write(conn *c, int d)
     const uint8_t *a, *b;
     size_t na, nb;
     dt_ring_held(&c->ring[d], &a, &na, &b, &nb);
+    if (c->msgs[d]) {
+        msgq *q = &c->mq[d];
+        if (!q->n)
+            return; /* no whole message yet */
+        size_t len = q->len[q->head];
+        if (len <= na) {
+            na = len;
+            nb = 0;
+        } else { /* wraps around: one message is one write */
+            if (q->flat_cap < len) {
+                uint8_t *f = realloc(q->flat, len);
+                if (!f)
+                    return; /* tried again at the next event */
+                q->flat = f;
+                q->flat_cap = len;
+            }
+            memcpy(q->flat, a, na);
+            memcpy(q->flat + na, b, len - na);
+            a = q->flat;
+            na = len;
+            nb = 0;
+        }
+    }
     dt_io_write(to, a, na, b, nb);
+}
+
+/* Direction s's newest message, just completed (len bytes at the ring's
+ * tail), to the decoder whole. */
+static void msg_feed(conn *c, int s, size_t len)
+{
+    dt_ring *r = &c->ring[s];
+    if (!c->fc || !len)
+        return;
+    size_t start = (r->head + r->len - len) % r->cap, first = r->cap - start < len ? r->cap - start : len;
+    dt_feed_message(c->px->feed, c->fc, (dt_dir)s, dt_io_now_ns(), r->buf + start, first, r->buf, len - first);
 }
 
 /* Passes on finished directions; returns true when the connection closed. */
@@ -194,6 +273,26 @@ static void on_read(void *ctx, dt_io_stream *st, uint8_t *data, size_t n, unsign
     }
     if (flags & DT_IO_EOF) {
         c->eof[s] = true;
+        msgq *q = &c->mq[s];
+        if (c->msgs[s] && q->open) { /* cannot happen: a pipe ends between messages */
+            q->len[(q->head + q->n++) % MSGQ] = (uint32_t)q->open;
+            msg_feed(c, s, q->open);
+            q->open = 0;
+            arm_write(c, s);
+        }
+    } else if (c->msgs[s]) {
+        msgq *q = &c->mq[s];
+        dt_ring_produced(&c->ring[s], n);
+        c->bytes[s] += n;
+        q->open += n;
+        if (flags & DT_IO_MSG_END) {
+            size_t len = q->open;
+            q->len[(q->head + q->n++) % MSGQ] = (uint32_t)len;
+            q->open = 0;
+            arm_write(c, s);
+            msg_feed(c, s, len);
+        }
+        arm_read(c, s);
     } else {
         dt_ring_produced(&c->ring[s], n);
         c->bytes[s] += n;
@@ -212,6 +311,18 @@ static void on_write(void *ctx, dt_io_stream *st, size_t n, int err)
     conn *c = e->c;
     int s = e->side, d = !s; /* side s took n bytes of direction d */
     dt_ring_consumed(&c->ring[d], n, !dt_io_reading(c->s[d]));
+    if (c->msgs[d] && !err) {
+        msgq *q = &c->mq[d];
+        if (q->n && n >= q->len[q->head]) {
+            q->head = (q->head + 1) % MSGQ;
+            q->n--;
+        } else if (q->n) {
+            q->len[q->head] -= (uint32_t)n; /* a pipe writes a message whole; should it not, the rest goes next */
+        }
+        /* back to the usual size once a long message went through */
+        if (dt_ring_empty(&c->ring[d]) && !dt_io_reading(c->s[d]) && c->ring[d].cap > c->px->buf_size)
+            dt_ring_resize(&c->ring[d], c->px->buf_size);
+    }
     if (err) {
         direction_dead(c, s, err);
     } else {
@@ -235,6 +346,7 @@ static void on_connected(void *ctx, dt_io_stream *s, int err)
         return;
     }
     c->s[SERVER] = s;
+    c->msgs[SERVER] = dt_io_stream_messages(s);
     dt_io_stream_set_cbs(s, &relay_cbs, &c->ends[SERVER]);
     arm_read(c, CLIENT);
     arm_read(c, SERVER);
@@ -282,6 +394,7 @@ void dt_proxy_accept(void *ctx, dt_io_listener *l, dt_io_stream *s, const dt_io_
     c->px = px;
     c->num = ++px->next_num;
     c->s[CLIENT] = s;
+    c->msgs[CLIENT] = dt_io_stream_messages(s);
     for (int i = 0; i < 2; i++)
         c->ends[i] = (end){ c, i };
     c->next = px->conns;
@@ -313,6 +426,7 @@ void dt_proxy_accept(void *ctx, dt_io_listener *l, dt_io_stream *s, const dt_io_
         .dissector = sp->dissector,
         .show_undecoded = true,
         .release_channel = true,
+        .messages = c->msgs[CLIENT],
     };
     c->fc = dt_feed_open(px->feed, &cp, now);
     if (c->fc) {

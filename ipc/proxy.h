@@ -19,6 +19,7 @@
 
 #define DT_PROXY_BUF_DEFAULT (256u * 1024u)
 #define DT_PROXY_CONNECT_TIMEOUT_MS 10000u
+#define DT_PROXY_MSG_MAX (64u * 1024u * 1024u) /* longest message-mode pipe message relayed whole */
 
 typedef struct dt_proxy_spec {
     dt_io_endpoint target;

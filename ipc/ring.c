@@ -1,6 +1,7 @@
 #include "ring.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int dt_ring_init(dt_ring *r, size_t cap)
 {
@@ -44,6 +45,23 @@ void dt_ring_consumed(dt_ring *r, size_t n, bool idle)
     r->len -= n;
     if (r->len == 0 && idle)
         r->head = 0;
+}
+
+int dt_ring_resize(dt_ring *r, size_t cap)
+{
+    uint8_t *nb = malloc(cap);
+    if (!nb)
+        return -1;
+    const uint8_t *a, *b;
+    size_t na, nbytes;
+    dt_ring_held(r, &a, &na, &b, &nbytes);
+    memcpy(nb, a, na);
+    memcpy(nb + na, b, nbytes);
+    free(r->buf);
+    r->buf = nb;
+    r->cap = cap;
+    r->head = 0;
+    return 0;
 }
 
 void dt_ring_clear(dt_ring *r)

@@ -34,5 +34,9 @@ void dt_ring_held(const dt_ring *r, const uint8_t **a, size_t *na, const uint8_t
 void dt_ring_consumed(dt_ring *r, size_t n, bool idle);
 /* Drops everything held. */
 void dt_ring_clear(dt_ring *r);
+/* Moves the held bytes, in order from offset 0, into a new buffer of cap
+ * bytes (>= len). Only while no read or write is in flight on the ring.
+ * -1 when out of memory (the ring is unchanged). */
+int dt_ring_resize(dt_ring *r, size_t cap);
 
 #endif
