@@ -3,8 +3,7 @@ pipe (target) and WinDbg (host), replaying in lockstep the same KD packets
 with KDCOM framing, garbage and break-in that the Linux test
 tests/kd/kd_serial_proxy.py sends through `proxy unix`, here through
 `diagtap.exe proxy pipe`. The KD events must be those of the Linux build's
-replay of the KDNET corpus capture, and of diagtap.exe's own replay of it
-(KDNET decrypted through BCrypt)."""
+replay of the KDNET corpus capture."""
 import json
 import os
 import subprocess
@@ -14,24 +13,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "kd"))
 import kdoracle  # noqa: E402
 from kd_serial_proxy import GARBAGE, kd_summaries, session  # noqa: E402
-from wintest import DIAGTAP, PEER, WINE, Workdir, boot, check, env, fail, linux_diagtap, skip, winpath  # noqa: E402
+from wintest import DIAGTAP, PEER, Workdir, boot, check, fail, linux_diagtap, skip, winpath  # noqa: E402
 
 
 def main():
     if not os.path.exists(kdoracle.CAPTURE):
         skip("corpus not found at %s" % os.path.dirname(os.path.dirname(kdoracle.CAPTURE)))
     boot()
-    r = subprocess.run([WINE, DIAGTAP, "replay", winpath(kdoracle.CAPTURE), "-T", "json", "--kdnet-key", "8.8.8.8"],
-                       env=env(), capture_output=True, timeout=300)
-    check(r.returncode == 0, "diagtap.exe replay of the KDNET capture: " + r.stderr.decode())
-    want_win = kd_summaries(json.loads(l) for l in r.stdout.decode().splitlines() if l.strip())
-    check(len(want_win) == 526, "diagtap.exe replay (BCrypt) showed %d KD packets" % len(want_win))
+    # The reference: the Linux build's decode of the KDNET corpus capture
+    # (decrypted with libgcrypt; the Windows build has no KDNET decryption
+    # yet: no BCrypt backend of crypto/, docs/windows.md).
     lin = linux_diagtap()
-    if lin:
-        r = subprocess.run([lin, "replay", kdoracle.CAPTURE, "-T", "json", "--kdnet-key", "8.8.8.8"],
-                           capture_output=True, timeout=300)
-        want_lin = kd_summaries(json.loads(l) for l in r.stdout.decode().splitlines() if l.strip())
-        check(want_lin == want_win, "diagtap.exe and the Linux build decode the KDNET capture differently")
+    if not lin:
+        skip("no Linux build to decode the reference (DIAGTAP_LINUX)")
+    r = subprocess.run([lin, "replay", kdoracle.CAPTURE, "-T", "json", "--kdnet-key", "8.8.8.8"],
+                       capture_output=True, timeout=300)
+    want_lin = kd_summaries(json.loads(l) for l in r.stdout.decode().splitlines() if l.strip())
+    check(r.returncode == 0 and len(want_lin) == 526, "Linux replay of the KDNET capture: %d KD packets: %s"
+          % (len(want_lin), r.stderr.decode()))
 
     steps = session(garbage_every=50)
     with Workdir() as wd:
@@ -51,11 +50,11 @@ def main():
         events = [json.loads(l) for l in dt.text().splitlines() if l.strip()]
 
     got = kd_summaries(events)
-    if got != want_win:
-        for i, (a, b) in enumerate(zip(want_win, got)):
+    if got != want_lin:
+        for i, (a, b) in enumerate(zip(want_lin, got)):
             if a != b:
                 fail("KD event %d differs:\n  KDNET:  %s\n  pipe:   %s" % (i, a, b))
-        fail("%d KD events over the pipe, %d in the KDNET capture" % (len(got), len(want_win)))
+        fail("%d KD events over the pipe, %d in the KDNET capture" % (len(got), len(want_lin)))
     n_garbage = sum(1 for s in steps if s[1] == "garbage")
     resyncs = [e for e in events if e["kind"] == "note" and "resynchronised" in e["summary"]]
     check(len(resyncs) == n_garbage, "%d resync notes for %d garbage runs" % (len(resyncs), n_garbage))
@@ -63,8 +62,8 @@ def main():
     breakins = [e for e in events if "kd_serial.breakin" in e["fields"]]
     check(len(breakins) == 1, "%d break-in events" % len(breakins))
     check(not [e for e in events if e.get("malformed")], "malformed events over the pipe")
-    print("ok: %d KD events through proxy pipe, as the Linux%s decode of the KDNET capture; %d resyncs, 1 break-in"
-          % (len(got), "" if lin else " (not run)", len(resyncs)))
+    print("ok: %d KD events through proxy pipe, as the Linux build's decode of the KDNET capture; %d resyncs, 1 break-in"
+          % (len(got), len(resyncs)))
 
 
 if __name__ == "__main__":
