@@ -7,9 +7,17 @@ set -eu
 cd "$(dirname "$0")/.."
 dir=${1:-build-win}
 sh scripts/fetch-win-deps.sh
+# meson runs a test program through the cross file's exe_wrapper: under
+# wine64 in a private prefix when it is installed, else not at all
+crosses="--cross-file cross/x86_64-w64-mingw32.txt"
+if [ -x /usr/lib/wine/wine64 ]; then
+    export DIAGTAP_WINE_RUN="$PWD/scripts/wine-run.sh"
+else
+    crosses="$crosses --cross-file cross/no-wine.txt"
+fi
 if [ ! -d "$dir" ]; then
-    meson setup "$dir" --cross-file cross/x86_64-w64-mingw32.txt -Dbuildtype=release -Dwireshark=disabled \
-        -Dwrap_mode=nodownload >/dev/null
+    # shellcheck disable=SC2086
+    meson setup "$dir" $crosses -Dbuildtype=release -Dwireshark=disabled -Dwrap_mode=nodownload >/dev/null
 fi
 ninja -C "$dir" -j "$(nproc 2>/dev/null || echo 2)" diagtap.exe >/dev/null
 out=dist/diagtap-windows-x64
@@ -23,7 +31,7 @@ for dll in $(x86_64-w64-mingw32-objdump -p "$out/diagtap.exe" | sed -n 's/.*DLL 
     done
 done
 cp README.md docs/windows.md "$out/"
-for l in subprojects/pcre2-*/LICENCE* subprojects/jansson-*/LICENSE; do
+for l in subprojects/pcre2-*/LICENCE* subprojects/jansson-*/LICENSE subprojects/jsmn-*/LICENSE; do
     [ -f "$l" ] && cp "$l" "$out/$(basename "$(dirname "$l")" | cut -d- -f1)-$(basename "$l")"
 done
 /usr/bin/python3 - "$out" <<'PY'

@@ -34,5 +34,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 if [ -f /etc/apt/sources.list.d/debian.sources ] && ! grep -q 'deb-src' /etc/apt/sources.list.d/debian.sources; then
     $SUDO sed -i 's/^Types: deb$/Types: deb deb-src/' /etc/apt/sources.list.d/debian.sources
     $SUDO apt-get update -qq
+elif [ -f /etc/apt/sources.list ] && grep -q '^deb ' /etc/apt/sources.list && ! grep -q '^deb-src ' /etc/apt/sources.list; then
+    # the one-line format: a deb-src twin of every deb line
+    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list | $SUDO tee /etc/apt/sources.list.d/diagtap-deb-src.list >/dev/null
+    $SUDO apt-get update -qq
 fi
 sh "$(dirname "$0")/fetch-win-deps.sh"
