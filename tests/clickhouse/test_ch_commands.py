@@ -12,8 +12,13 @@ services, `proxy` and `session`, next to a JSON timeline file:
    alongside (file:), stopped by SIGTERM: one row per timeline event, both
    channels, spool empty.
 3. Batching by size in bytes: the sample with --clickhouse-batch-bytes 32k
-   arrives in several batches, with 1M in one; every row once."""
+   arrives in several batches, with 1M in one; every row once.
+4. The relay while ClickHouse is down and the spool is full (its cap): the
+   proxy keeps relaying unchanged, one line says the spool is full, and
+   after SIGTERM the loss is counted (lost + spooled = the timeline's
+   events) and the exit status is 1: never silent."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -202,6 +207,31 @@ def main():
             check(c == n and u == n and ((b > 3) if several else (b == 1)),
                   "%s: %d rows, %d distinct, %d batches for %d events" % (label, c, u, b, n))
             report.append("%s: %d batches" % (label, b))
+
+        # 4. the relay with ClickHouse down and the spool full
+        front = free_port()
+        out = os.path.join(wd, "full.json")
+        spool = os.path.join(wd, "sp-full")
+        err = open(os.path.join(wd, "full.err"), "w+b")
+        dead = "clickhouse://127.0.0.1:%d/diag.events" % free_port()  # nothing listens there
+        p = subprocess.Popen([DIAGTAP, "proxy", "-d", "dap", "-T", "json", "-o", out, "-o", dead,
+                              "--clickhouse-spool", spool, "--clickhouse-spool-max", "4k", "--clickhouse-batch", "4",
+                              "--clickhouse-queue", "1", "--clickhouse-exit-wait", "0",
+                              "tcp", "127.0.0.1:%d" % front, "127.0.0.1:%d" % upstream.port],
+                             stdout=subprocess.DEVNULL, stderr=err)
+        wait_listening(front, p, "diagtap proxy")
+        for _ in range(4):
+            back = exchange(front, 10)
+            check(back.count(b'"type":"response"') == 10, "relay altered while the spool was full: %r" % back)
+        rc, msgs = stop(p, err, "proxy")
+        n = len(json_lines(out))
+        m = re.search(r"(\d+) events were LOST", msgs)
+        sp = re.search(r"(\d+) events in (\d+) batches .* spooled", msgs)
+        check(rc == 1 and re.search(r"spool .* is full", msgs) and m and sp,
+              "a full spool behind a relay: exit %d, %s" % (rc, msgs))
+        lost, spooled = int(m.group(1)), int(sp.group(1))
+        check(lost > 0 and lost + spooled == n, "%d lost + %d spooled != %d events" % (lost, spooled, n))
+        report.append("relay with a full spool: %d events, %d lost (reported), %d spooled" % (n, lost, spooled))
     finally:
         upstream.close()
         srv.stop()
