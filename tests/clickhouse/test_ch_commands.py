@@ -16,7 +16,14 @@ services, `proxy` and `session`, next to a JSON timeline file:
 4. The relay while ClickHouse is down and the spool is full (its cap): the
    proxy keeps relaying unchanged, one line says the spool is full, and
    after SIGTERM the loss is counted (lost + spooled = the timeline's
-   events) and the exit status is 1: never silent."""
+   events) and the exit status is 1: never silent.
+5. A ClickHouse that accepts connections and never answers (a black hole,
+   the worst case for a sender): the relay is not held up (each reply within
+   the client's 10 s timeout, while an insert waits up to 60 s); SIGTERM
+   ends it within --clickhouse-exit-wait (1 s here; well under 30 s, the
+   documented unit's TimeoutStopSec, though the insert in flight would wait
+   60 s), every event spooled, the insert in flight marked uncertain; the
+   next run sends them all to the real server, once."""
 import os
 import re
 import signal
@@ -232,6 +239,44 @@ def main():
         lost, spooled = int(m.group(1)), int(sp.group(1))
         check(lost > 0 and lost + spooled == n, "%d lost + %d spooled != %d events" % (lost, spooled, n))
         report.append("relay with a full spool: %d events, %d lost (reported), %d spooled" % (n, lost, spooled))
+
+        # 5. a ClickHouse that never answers
+        hole = socket.socket()
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(64)  # the kernel completes the handshakes; nobody reads
+        front = free_port()
+        out = os.path.join(wd, "hole.json")
+        spool = os.path.join(wd, "sp-hole")
+        err = open(os.path.join(wd, "hole.err"), "w+b")
+        p = subprocess.Popen([DIAGTAP, "proxy", "-d", "dap", "-T", "json", "-o", out, "-o",
+                              "clickhouse://127.0.0.1:%d/diag.events" % hole.getsockname()[1],
+                              "--clickhouse-spool", spool, "--host-label", "hole", "--clickhouse-batch", "4", "--clickhouse-queue", "1",
+                              "--clickhouse-exit-wait", "1",
+                              "tcp", "127.0.0.1:%d" % front, "127.0.0.1:%d" % upstream.port],
+                             stdout=subprocess.DEVNULL, stderr=err)
+        wait_listening(front, p, "diagtap proxy")
+        for _ in range(4):
+            back = exchange(front, 10)
+            check(back.count(b'"type":"response"') == 10, "relay altered behind a silent ClickHouse: %r" % back)
+        t0 = time.time()
+        rc, msgs = stop(p, err, "proxy")
+        took = time.time() - t0
+        hole.close()
+        n = len(json_lines(out))
+        sp = re.search(r"(\d+) events in (\d+) batches .* spooled", msgs)
+        check(rc == 0 and sp and int(sp.group(1)) == n and "LOST" not in msgs,
+              "behind a silent ClickHouse: exit %d, %d events, %s" % (rc, n, msgs))
+        check(took < 30, "SIGTERM took %.1f s behind a silent ClickHouse (--clickhouse-exit-wait 1)" % took)
+        check([f for f in spool_files(spool) if f.endswith(".dtchu")], "the insert in flight was not marked uncertain: "
+              "%s" % spool_files(spool))
+        r = diagtap(["replay", SAMPLE, "-q", "-o", srv.url("diag.events"), "--clickhouse-spool", spool,
+                     "--host-label", "after-hole"])
+        check(r.returncode == 0 and b"from an earlier run" in r.stderr, "the next run: " + r.stderr.decode())
+        got = srv.rows("SELECT count() AS c, uniqExact(seq) AS u FROM diag.events WHERE host = 'hole'")[0]
+        check(int(got["c"]) == n and int(got["u"]) == n, "the spooled relay: %s, want %d once" % (got, n))
+        check(spool_files(spool) == [], "spool not empty after the next run")
+        report.append("relay behind a silent ClickHouse: %d events relayed, spooled (SIGTERM to exit %.1f s), "
+                      "sent by the next run" % (n, took))
     finally:
         upstream.close()
         srv.stop()
