@@ -9,8 +9,9 @@ services, `proxy` and `session`, next to a JSON timeline file:
    is gone from /proc/PID/cmdline while it runs and from every message; after
    SIGTERM the rows equal the JSON timeline's events, exit 0, spool empty.
 2. `session` with a TCP proxy source and the bundled sample replayed
-   alongside (file:), stopped by SIGTERM: one row per timeline event, both
-   channels, spool empty.
+   alongside (file:), with every other output at once (-o FILE, -w
+   recording, --stats), stopped by SIGTERM: one row per timeline event, both
+   channels, spool empty, the recording and the statistics written.
 3. Batching by size in bytes: the sample with --clickhouse-batch-bytes 32k
    arrives in several batches, with 1M in one; every row once.
 4. The relay while ClickHouse is down and the spool is full (its cap): the
@@ -176,7 +177,9 @@ def main():
         out = os.path.join(wd, "session.json")
         spool = os.path.join(wd, "sp-session")
         err = open(os.path.join(wd, "session.err"), "w+b")
+        rec = os.path.join(wd, "session.pcapng")
         p = subprocess.Popen([DIAGTAP, "session", "-T", "json", "-o", out, "-o", srv.url("diag.events"),
+                              "-w", rec, "--stats",
                               "--clickhouse-spool", spool, "--host-label", "session-host", "-d", "dap",
                               "dbg@tcp:127.0.0.1:%d=127.0.0.1:%d" % (front, upstream.port), "old@file:" + SAMPLE],
                              stdout=subprocess.DEVNULL, stderr=err)
@@ -197,6 +200,9 @@ def main():
         check(any(c.startswith("dbg") for c in want) and any(c.startswith("old") for c in want),
               "the session did not tap both sources: %s" % chans)
         check(spool_files(spool) == [], "session: spool not empty")
+        check(os.path.getsize(rec) > 1000 and open(rec, "rb").read(4) == b"\x0a\x0d\x0d\x0a",
+              "session: no pcapng recording next to the ClickHouse output")
+        check("dap" in msgs.lower() and "smb2" in msgs.lower(), "session: no --stats table: " + msgs)
         report.append("session: %d events of %d channels" % (len(ev), len(want)))
 
         # 3. batches by size in bytes
