@@ -13,7 +13,10 @@ services, `proxy` and `session`, next to a JSON timeline file:
    recording, --stats), stopped by SIGTERM: one row per timeline event, both
    channels, spool empty, the recording and the statistics written.
 3. Batching by size in bytes: the sample with --clickhouse-batch-bytes 32k
-   arrives in several batches, with 1M in one; every row once.
+   arrives in several batches, with 1M in one; every row once. The local
+   default stays: the same replay without a ClickHouse URL writes the same
+   JSON timeline byte for byte, and creates no spool (not under
+   $STATE_DIRECTORY, not under $HOME).
 4. The relay while ClickHouse is down and the spool is full (its cap): the
    proxy keeps relaying unchanged, one line says the spool is full, and
    after SIGTERM the loss is counted (lost + spooled = the timeline's
@@ -220,6 +223,16 @@ def main():
             check(c == n and u == n and ((b > 3) if several else (b == 1)),
                   "%s: %d rows, %d distinct, %d batches for %d events" % (label, c, u, b, n))
             report.append("%s: %d batches" % (label, b))
+        home = os.path.join(wd, "home")
+        os.makedirs(os.path.join(home, "state"))
+        r = diagtap(["replay", SAMPLE, "-T", "json", "-o", os.path.join(wd, "local.json")],
+                    env={"HOME": home, "STATE_DIRECTORY": os.path.join(home, "state")})
+        check(r.returncode == 0 and r.stderr == b"", "replay without ClickHouse: " + r.stderr.decode())
+        check(open(os.path.join(wd, "local.json"), "rb").read() == open(os.path.join(wd, "bytes-1m.json"), "rb").read(),
+              "the JSON timeline differs with and without a ClickHouse output")
+        check(os.listdir(home) == ["state"] and os.listdir(os.path.join(home, "state")) == [],
+              "a run without ClickHouse created %s" % list(os.walk(home)))
+        report.append("without a URL: same timeline, no spool")
 
         # 4. the relay with ClickHouse down and the spool full
         front = free_port()
