@@ -180,7 +180,23 @@ ev = run([(0, receive("B0B0B0B0-0000-0000-0000-00000000000A", PS_URI)),
 notes = " | ".join(malformed_text(e) for e in ev if e["proto_name"] == "psrp")
 expect("document type declaration refused" in notes, "CLIXML DTD: %r" % notes)
 
+# 8. A hang: a Command answered, then a Receive that never is (the client is
+#    still waiting when the capture ends): listed as pending, naming the
+#    shell and the command line, and not an error of the decoder.
+cmd = request(SHELL_NS + "/Command", "B0B0B0B0-0000-0000-0000-00000000000C", CMD_URI,
+              '<rsp:CommandLine><rsp:Command>ping</rsp:Command><rsp:Arguments>-t</rsp:Arguments>'
+              '<rsp:Arguments>host</rsp:Arguments></rsp:CommandLine>')
+cmd_rsp = response(SHELL_NS + "/CommandResponse", "B0B0B0B0-0000-0000-0000-00000000000C",
+                   "<rsp:CommandResponse><rsp:CommandId>C0C0C0C0-0000-0000-0000-000000000001</rsp:CommandId>"
+                   "</rsp:CommandResponse>")
+ev = run([(0, cmd), (1, cmd_rsp), (0, receive("B0B0B0B0-0000-0000-0000-00000000000D"))])
+pend = [e for e in ev if e["kind"] == "pending"]
+expect(len(pend) == 1 and "Receive" in pend[0]["summary"] and "ping -t host" in pend[0]["summary"]
+       and "no reply" in pend[0]["summary"], "pending Receive: %r" % [e["summary"] for e in pend])
+expect(not any(e["malformed"] for e in ev), "pending Receive: an event is malformed")
+
 if "-v" in sys.argv:
+    print([e["summary"] for e in pend])
     print(notes)
 for f in failures:
     print("FAIL:", f)
