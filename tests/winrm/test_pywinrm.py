@@ -8,7 +8,8 @@ security, recorded Windows responses), observed by diagtap.
 capture: `diagtap capture -i lo` on a private port records a pcapng while
   pywinrm runs three sessions: Basic (unsealed), NTLM with message encryption,
   and NTLM with a password the server refuses. Then the recording is replayed
-  with the right password, with a wrong one and with none.
+  with the right password (given as the second of two --ntlm-password), with
+  the NT hash (--ntlm-hash), with a wrong password and with none.
 proxy: the NTLM session goes through `diagtap proxy tcp`, decoded live with
   the password.
 
@@ -227,8 +228,9 @@ def run_capture(tmp, env):
             fail("diagtap replay %s exited %d: %s" % (" ".join(extra), r.returncode, r.stderr))
         return events_of(r.stdout)
 
-    # Basic: unsealed bodies, user shown, password never
-    ev = replay(*password_args(USER + ":" + PASSWORD))
+    # Basic: unsealed bodies, user shown, password never. Two --ntlm-password
+    # values, the first for another user: the option is repeatable.
+    ev = replay("--ntlm-password", "CORP\\other:Other-pw2", "--ntlm-password", USER + ":" + PASSWORD)
     bev = conv_events(ev, basic.port)
     n = check_bodies(bev, basic, "Basic")
     check_http_pairs(bev, "Basic")
@@ -263,6 +265,18 @@ def run_capture(tmp, env):
     if not den or "authenticated as %s (password verified), then refused" % USER not in den[0]["summary"]:
         fail("the denied user is not 'authenticated as %s, then refused': %s" % (USER, [e["summary"] for e in dev]))
     print("ok: access denied: %s" % den[0]["summary"])
+
+    # the NT hash instead of the password (--ntlm-hash), after a decoy password
+    nthash = subprocess.run([PY, "-c", "import hashlib,sys; print(hashlib.new('md4', sys.argv[1].encode('utf-16-le'))"
+                             ".hexdigest())", PASSWORD], env=env, capture_output=True, text=True).stdout.strip()
+    if len(nthash) != 32:
+        fail("no MD4 in python (legacy provider): %r" % nthash)
+    ev = replay("--ntlm-password", "other:x", "--ntlm-hash", USER + ":" + nthash)
+    nev = conv_events(ev, ntlm.port)
+    n = check_bodies(nev, ntlm, "NTLM with --ntlm-hash")
+    if nthash in json.dumps(nev):
+        fail("--ntlm-hash: the hash is shown")
+    print("ok: --ntlm-hash, %d decrypted WS-Man bodies equal the server's" % n)
 
     # a wrong password: every sealed message says so, no body is shown
     ev = replay(*password_args(USER + ":wrong-" + PASSWORD))
