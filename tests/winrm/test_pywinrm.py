@@ -250,6 +250,10 @@ def run_capture(tmp, env):
         fail("NTLM: %d sealed HTTP messages for %d bodies, or one not unsealed" % (len(sealed), n))
     if not any(e["proto_name"] == "wsman" and "exit code 0" in e["summary"] for e in nev):
         fail("NTLM: the decrypted Receive does not show the exit code")
+    for label, evs in (("Basic", bev), ("NTLM", nev)):
+        create = [e for e in evs if e["proto_name"] == "wsman" and e["fields"].get("wsman.action") == "Create"]
+        if not create or not create[0]["summary"].endswith(" as " + USER) or create[0]["fields"].get("wsman.user") != USER:
+            fail("%s: the WinRM Create does not name the authenticated user: %s" % (label, [e["summary"] for e in create]))
     print("ok: NTLM sealed, %d decrypted WS-Man bodies equal the server's" % n)
 
     # the refused logon: an error naming the user
