@@ -102,6 +102,13 @@ def compare(name, events, o):
         text = "".join(t for e in wsm for st in _streams(e) if st.get("wsman.stream.name") == stream
                        for t in [st.get("wsman.stream.text", "")])
         check(text == o.get(stream, ""), "%s: %s %r, oracle %r" % (name, stream, text[:80], o.get(stream, "")[:80]))
+    # the summary line shows a bounded preview of a long stream, the field all of it
+    for e in wsm:
+        for st in _streams(e):
+            t = st.get("wsman.stream.text", "")
+            if len(t) > 96:
+                check("…" in e["summary"] and t not in e["summary"] and len(e["summary"]) < len(t) + 400,
+                      "%s: a %d-character stream is not cut short on the summary line" % (name, len(t)))
     faults = [int(v) for v in values(wsm, "wsman.fault.wsman_code")]
     check(faults == o["fault_codes"], "%s: WSManFault codes %s, oracle %s" % (name, faults, o["fault_codes"]))
     timed_out = [e for e in wsm if e["fields"].get("wsman.long_poll_timeout")]
