@@ -10,8 +10,8 @@ capture: `diagtap capture -i lo` on a private port records a pcapng while
   and NTLM with a password the server refuses. Then the recording is replayed
   with the right password (given as the second of two --ntlm-password), with
   the NT hash (--ntlm-hash), with a wrong password and with none.
-proxy: the NTLM session goes through `diagtap proxy tcp`, decoded live with
-  the password.
+proxy: a Basic and an NTLM session (with encryption) go through `diagtap
+  proxy tcp`, decoded live with the password.
 
 What must hold:
 - every SOAP body diagtap hands to the WS-Man dissector (JSON -V "raw" of the
@@ -356,26 +356,30 @@ def run_capture(tmp, env):
 
 
 def run_proxy(tmp, env):
-    ntlm = Server(tmp, "proxy", "ntlm", env)
-    lport = free_port()
-    out = os.path.join(tmp, "proxy.jsonl")
-    px = subprocess.Popen([DIAGTAP, "proxy", "-T", "json", "-V", "-o", out, "-d", "http"] +
-                          password_args(USER + ":" + PASSWORD) +
-                          ["tcp", "127.0.0.1:%d" % lport, "127.0.0.1:%d" % ntlm.port],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    procs.append(px)
-    wait_port(lport, px)
-    r = client(lport, "ntlm", PASSWORD, env)
-    time.sleep(0.5)
-    px.send_signal(signal.SIGTERM)
-    px.wait(timeout=20)
-    ntlm.stop()
-    if not r.get("ok") or "Volume in drive C" not in r.get("stdout", ""):
-        fail("pywinrm through the proxy failed: %s" % r)
-    ev = events_of(open(out, encoding="utf-8").read())
-    n = check_bodies(ev, ntlm, "proxy")
-    check_http_pairs(ev, "proxy")
-    print("ok: through diagtap proxy tcp, %d decrypted WS-Man bodies equal the server's" % n)
+    for transport in ("basic", "ntlm"):
+        server = Server(tmp, "proxy-" + transport, transport, env)
+        lport = free_port()
+        out = os.path.join(tmp, "proxy-%s.jsonl" % transport)
+        px = subprocess.Popen([DIAGTAP, "proxy", "-T", "json", "-V", "-o", out, "-d", "http"] +
+                              password_args(USER + ":" + PASSWORD) +
+                              ["tcp", "127.0.0.1:%d" % lport, "127.0.0.1:%d" % server.port],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        procs.append(px)
+        wait_port(lport, px)
+        r = client(lport, transport, PASSWORD, env)
+        time.sleep(0.5)
+        px.send_signal(signal.SIGTERM)
+        px.wait(timeout=20)
+        server.stop()
+        if not r.get("ok") or "Volume in drive C" not in r.get("stdout", ""):
+            fail("pywinrm (%s) through the proxy failed: %s" % (transport, r))
+        ev = events_of(open(out, encoding="utf-8").read())
+        n = check_bodies(ev, server, "proxy " + transport)
+        check_http_pairs(ev, "proxy " + transport)
+        if PASSWORD in json.dumps(ev):
+            fail("proxy %s: the password is shown" % transport)
+        print("ok: %s through diagtap proxy tcp, %d %sWS-Man bodies equal the server's"
+              % (transport, n, "decrypted " if transport == "ntlm" else ""))
 
 
 def main():
