@@ -228,6 +228,46 @@ class Relay:
         self.sock.close()
 
 
+def der(tag, body):
+    n = len(body)
+    ln = bytes([n]) if n < 128 else (b"\x81" + bytes([n]) if n < 256 else b"\x82" + n.to_bytes(2, "big"))
+    return bytes([tag]) + ln + body
+
+
+KRB5_OID = der(0x06, bytes.fromhex("2a864886f712010202"))
+
+
+def krb_error_in_http(tmp, apreq, krb_error):
+    """How a Windows HTTP server refuses a Kerberos ticket: a 401 whose
+    Negotiate token is a SPNEGO reject carrying the KRB-ERROR in a GSS krb5
+    token (RFC 4121 4.1, TOK_ID 03 00). The KRB-ERROR is the KDC's real one
+    (KDC_ERR_S_PRINCIPAL_UNKNOWN); the framing around it is built here."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "wsman"))
+    import base64
+    import make_pcap
+    gss = der(0x60, KRB5_OID + b"\x03\x00" + krb_error)
+    reject = der(0xA1, der(0x30, der(0xA0, der(0x0A, b"\x02")) + der(0xA1, KRB5_OID) + der(0xA2, der(0x04, gss))))
+    pcap = os.path.join(tmp, "krb-error-http.pcap")
+    p = make_pcap.Pcap(pcap)
+    c = make_pcap.Conn(p, 1)
+    c.send(True, b"POST /wsman HTTP/1.1\r\nAuthorization: Negotiate " + base64.b64encode(apreq) +
+           b"\r\nContent-Length: 0\r\n\r\n")
+    c.send(False, b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate " + base64.b64encode(reject) +
+           b"\r\nContent-Length: 0\r\n\r\n")
+    c.close()
+    p.close()
+    r = subprocess.run([DIAGTAP, "replay", pcap, "-T", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    ev = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    rsp = [e for e in ev if e.get("proto_name") == "http" and e.get("role") == "response"]
+    for e in rsp:
+        print("  HTTP " + e["summary"])
+    codes = find_all(rsp[0]["fields"], "kerberos.error_code") if rsp else []
+    check(rsp and "KRB-ERROR KDC_ERR_S_PRINCIPAL_UNKNOWN" in rsp[0]["summary"] and codes == [7] and rsp[0]["is_error"]
+          and "Kerberos logon refused (the server rejected the ticket: see the KRB-ERROR)" in rsp[0]["summary"],
+          "HTTP 401 with a SPNEGO reject carrying the KRB-ERROR: named, an error")
+
+
 def find_all(tree, key):
     out = []
     if isinstance(tree, dict):
@@ -342,6 +382,8 @@ print(json.dumps(out))
         check(unknown and unknown[0]["fields"].get("kerberos.error_code") == 7
               and unknown[0]["fields"].get("kerberos.SNameString") == "HTTP/nosuch.example",
               "KRB-ERROR KDC_ERR_S_PRINCIPAL_UNKNOWN (7) naming the service asked for")
+    if errors:
+        krb_error_in_http(tmp, bytes.fromhex(good["apreq"]), errors[0])
     check(http_cap is not None, "HTTP end to end: captured with diagtap capture -i lo")
     if http_cap:
         hcap, hport = http_cap
