@@ -17,7 +17,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 $SUDO apt-get install -y -qq --no-install-recommends systemd >/dev/null
 # HTTP/WinRM: http-parser, and the real WinRM client with its YAML-driven test server
 $SUDO apt-get install -y -qq --no-install-recommends \
-    libhttp-parser-dev libexpat1-dev python3-winrm python3-requests-ntlm python3-yaml \
+    libhttp-parser-dev libexpat1-dev python3-winrm python3-requests-ntlm python3-ntlm-auth python3-cryptography python3-yaml \
     krb5-kdc krb5-admin-server krb5-user python3-gssapi >/dev/null
 # The HTML report's tests (tests/html): Debian's chromium driven over the
 # DevTools protocol, and Mermaid's own renderer for -T mermaid (npm, no
