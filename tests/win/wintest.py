@@ -99,9 +99,10 @@ class Proc:
 
     def stop(self, timeout=30):
         """Ctrl+C: wine turns SIGINT into the console control event. Under
-        load wine was seen (3 times in some 40 stops) not to act on a
-        SIGINT at all; one more is sent after 10 s, and said on stderr, so
-        that a lost signal is told apart from a proxy that does not stop."""
+        load the message-mode proxy was seen (3 times in some 40 runs) not
+        to end after Ctrl+C; one more is sent after 10 s and said on stderr
+        (in the one run that had it, the second did not help either: a hang,
+        not a lost signal; cause not found yet, docs/windows.md)."""
         self.p.send_signal(signal.SIGINT)
         try:
             self.p.wait(10)
