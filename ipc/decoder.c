@@ -11,6 +11,10 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sched.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -88,6 +92,8 @@ struct dt_decoder {
     atomic_bool idle;
     atomic_bool stopping;
     _Atomic(dt_feed *) feeds_pub;
+    void (*idle_fn)(void *ctx); /* under mu (dt_decoder_on_idle) */
+    void *idle_ctx;
     /* time-ordered merge (dt_decoder_set_reorder); decoder thread after start */
     uint64_t window_ns;    /* 0: feeds drained in turn, no merge */
     uint64_t last_run_ts;  /* newest record decoded so far */
@@ -550,17 +556,42 @@ static void *merge_main(dt_decoder *d)
     return NULL;
 }
 
+/* The relay must never wait for the decoder, not even for a CPU: on a
+ * machine with few cores the peers, the relay and the decoder compete, and
+ * a decoder at the relay's priority took half of it (relayed DAP ran at
+ * socat's speed minus the decoding). At nice DECODER_NICE the decoder gets
+ * what the relay leaves; when that is not enough it falls behind and says
+ * so (see decoder.h), exactly as when decoding is slower than the wire. */
+#define DECODER_NICE 19
+
+static void lower_priority(void)
+{
+#ifdef __linux__
+    /* Linux: nice is per thread (the thread id names it). */
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), DECODER_NICE) != 0) {
+        /* not fatal: the decoder just competes with the relay */
+    }
+#endif
+}
+
 static void *decoder_main(void *arg)
 {
     dt_decoder *d = arg;
-    if (d->window_ns)
+    if (d->window_ns) /* a session: files replayed through it wait for it, so it keeps its priority */
         return merge_main(d);
+    lower_priority();
     for (;;) {
         bool any = false;
         for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = f->next)
             any |= drain(d, f);
         if (any)
             continue;
+        pthread_mutex_lock(&d->mu);
+        void (*idle_fn)(void *) = d->idle_fn;
+        void *idle_ctx = d->idle_ctx;
+        pthread_mutex_unlock(&d->mu);
+        if (idle_fn)
+            idle_fn(idle_ctx);
         pthread_mutex_lock(&d->mu);
         atomic_store(&d->idle, true);
         while (atomic_load(&d->idle) && all_empty(d) && !atomic_load(&d->stopping))
@@ -628,6 +659,14 @@ dt_feed *dt_decoder_feed(dt_decoder *d, dt_io *io, const char *name, size_t cap)
     f->next = atomic_load(&d->feeds_pub);
     atomic_store(&d->feeds_pub, f);
     return f;
+}
+
+void dt_decoder_on_idle(dt_decoder *d, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&d->mu);
+    d->idle_fn = fn;
+    d->idle_ctx = ctx;
+    pthread_mutex_unlock(&d->mu);
 }
 
 void dt_decoder_interrupt(dt_decoder *d, int sig)

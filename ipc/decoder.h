@@ -49,6 +49,11 @@ dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *er
  * message (keeping a round trip through a proxy short). NULL when out of
  * memory. Feeds live until dt_decoder_stop. */
 dt_feed *dt_decoder_feed(dt_decoder *d, dt_io *io, const char *name, size_t cap);
+/* fn(ctx) runs on the decoder thread each time it has emptied every feed
+ * and is about to sleep: where a timeline written to a fully buffered
+ * stream is flushed (one write per batch of events instead of one per
+ * line; a quiet session's timeline still lags by a few milliseconds only). */
+void dt_decoder_on_idle(dt_decoder *d, void (*fn)(void *ctx), void *ctx);
 /* Lets the decoder empty every feed, stops it and joins it; the engine is
  * the caller's again. Every feed's producer must be done. Frees everything. */
 /* A stop signal arrived: an output the decoder thread is blocked on (a

@@ -36,6 +36,7 @@ extern char **environ;
 #define MAX_EVENTS 256
 #define ACCEPT_BATCH 64
 #define CONNECT_RETRY_MS 10 /* a Unix target's full backlog (EAGAIN) */
+#define READ_AGAIN_MAX 8    /* reads in a row on one readiness while each fills its buffer */
 
 /* One descriptor the backend watches. */
 typedef struct reg reg;
@@ -370,15 +371,25 @@ static void stream_ready(reg *r, unsigned events)
                 return;
         }
     }
-    if (s->reading && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+    /* A read that filled its whole buffer probably left more behind: when
+     * the callback armed the next read, it is tried at once instead of
+     * after another epoll_wait (a bulk transfer then costs read + write per
+     * chunk). A short read means the socket is drained: back to epoll. */
+    for (int again = 0; again < READ_AGAIN_MAX && s->reading && (events & (EPOLLIN | EPOLLHUP | EPOLLERR));
+         again++) {
         ssize_t k = read(s->r.fd, s->rbuf, s->rcap);
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
         int err = k < 0 ? errno : 0;
+        bool full = k > 0 && (size_t)k == s->rcap;
         s->reading = false;
-        stream_interest(s);
         if (s->cbs && s->cbs->on_read)
             s->cbs->on_read(s->ctx, s, s->rbuf, k > 0 ? (size_t)k : 0, k == 0 ? DT_IO_EOF : 0, err);
+        if (s->r.closed)
+            return;
+        stream_interest(s); /* after the callback: a re-armed read costs no interest change */
+        if (!full)
+            return;
     }
 }
 
