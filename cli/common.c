@@ -207,10 +207,12 @@ int dt_cli_run_finish(dt_cli_run *r, uint64_t end_ts_ns)
     dt_registry_free(r->reg);
     if (r->out && fflush(r->out) != 0)
         rc = -1;
-    if (r->close_out && fclose(r->out) != 0)
-        rc = -1;
-    else if (r->out && r->out_buf)
+    if (r->close_out) { /* fclose frees the FILE: nothing may touch r->out after it */
+        if (fclose(r->out) != 0)
+            rc = -1;
+    } else if (r->out && r->out_buf) {
         setvbuf(r->out, NULL, _IONBF, 0); /* stdout lives on: off our buffer before it is freed */
+    }
     free(r->out_buf);
     memset(r, 0, sizeof *r);
     return rc;
