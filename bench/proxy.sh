@@ -1,7 +1,8 @@
 #!/bin/sh
 # Proxies: what a relay in the middle costs. For each transport (TCP, Unix
 # socket) and each middle — nothing (direct), socat, diagtap decoding (text
-# timeline to a file) — measures one-way throughput of random bytes and of
+# timeline to a file; "diagtap" splices on Linux, "diagtap-copy" is the same
+# with DIAGTAP_NO_SPLICE=1: the read/write relay) — measures one-way throughput of random bytes and of
 # DAP output events, and the round trip of a ~220-byte DAP request answered
 # by a ~250-byte response (p50/p99). bench/relaybench.c is both ends every
 # time. Prints ONE table, with ratios to direct and to socat, the CPU time
@@ -26,6 +27,7 @@ MB=${BENCH_MB:-1024}
 RUNS=${BENCH_RUNS:-3}
 PINGS=${BENCH_PINGS:-5000}
 TRANSPORTS=${BENCH_TRANSPORTS:-tcp unix}
+MODES="direct socat diagtap diagtap-copy"
 tmp=$(mktemp -d /tmp/dt-bench-XXXXXX)
 pids=""
 cleanup() {
@@ -76,6 +78,8 @@ via() {
       socat -b 262144 TCP-LISTEN:"${front##*:}",bind=127.0.0.1,reuseaddr,fork,nodelay TCP:"$target",nodelay \
         </dev/null >/dev/null 2>&1 &
     fi
+  elif [ "$mode" = diagtap-copy ]; then
+    DIAGTAP_NO_SPLICE=1 "$diagtap" proxy "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
   else
     "$diagtap" proxy "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
   fi
@@ -110,7 +114,7 @@ throughput() {
     via "$mode" "$tr" "$target"
     res="$res $("$rb" send "$front" "$kind" "$MB")"
     cpus="$cpus $(echo "$(mid_cpu) * 1024 / $MB" | bc -l)"
-    if [ "$mode" = diagtap ]; then
+    if [ "$mode" != direct ] && [ "$mode" != socat ]; then
       stop_mid
       nds="$nds $(echo "$(not_decoded) * 100 / ($MB * 1048576)" | bc -l)"
     fi
@@ -133,7 +137,7 @@ latency() {
     a50="$a50 $1" a99="$a99 $2"
   done
   lcpu=$(echo "($(mid_cpu) - $c0) * 1000000 / ($RUNS * $PINGS)" | bc -l)
-  if [ "$mode" = diagtap ]; then
+  if [ "$mode" != direct ] && [ "$mode" != socat ]; then
     stop_mid
     grep -q evaluate "$tmp/timeline.txt" || { echo "diagtap decoded no round trip" >&2; exit 1; }
   fi
@@ -148,7 +152,7 @@ pct() { printf '%.0f%%' "$(echo "$1 * 100 / $2" | bc -l)"; }
 rows=$tmp/rows
 : > "$rows"
 for tr in $TRANSPORTS; do
-  for mode in direct socat diagtap; do
+  for mode in $MODES; do
     line="$tr $mode"
     for kind in random dap; do
       if [ "$tr" = unix ]; then target=$tmp/sink.sock; else next_port; target=127.0.0.1:$port; fi
@@ -176,7 +180,7 @@ printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 for tr in $TRANSPORTS; do
   set -- $(grep "^$tr direct " "$rows"); dr=$3 dd=$6 d50=${10}
   set -- $(grep "^$tr socat " "$rows"); sr=$3 sd=$6 s50=${10}
-  for mode in direct socat diagtap; do
+  for mode in $MODES; do
     set -- $(grep "^$tr $mode " "$rows")
     printf '| %s | %s | %.0f (%s) | %s | %s | %.2f | %.0f (%s) | %s | %s | %.2f | %s | %.1f (%s) | %.0f | %+.1f | %+.1f | %.1f |\n' \
       "$1" "$2" "$3" "$4" "$(pct "$3" "$dr")" "$(pct "$3" "$sr")" "$5" \

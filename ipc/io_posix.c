@@ -314,6 +314,7 @@ struct dt_io_relay {
     bool pipe_full;    /* a splice in found no room (a pipe counts slots, not bytes) */
     bool wait_out;     /* dst was full: deliver on EPOLLOUT */
     bool out_dead;     /* dst failed: nothing more is delivered */
+    bool bulk;         /* the last take was big: peek + splice (else read + write) */
     bool closed;
 };
 
@@ -634,6 +635,51 @@ static void relay_out_ready(dt_io_relay *r)
     relay_report_delivered(r, moved, err);
 }
 
+/* Small messages (a request, a response) cost fewer system calls copied:
+ * recv + write, as the read/write relay, instead of recv(MSG_PEEK) +
+ * splice + splice; past this size a take is bulk and splices. */
+#define RELAY_SMALL (16u * 1024u)
+
+/* A take copied: recv into the copy buffer, write to dst, and what dst did
+ * not take into the EMPTY pipe (it holds up to pipe_cap bytes: it all
+ * fits). Returns the bytes taken (0: end of stream, -1: errno set). */
+static ssize_t relay_take_copied(dt_io_relay *r, size_t want, size_t *moved, int *derr)
+{
+    ssize_t k = recv(r->src->r.fd, r->copy, want, MSG_DONTWAIT);
+    if (k <= 0)
+        return k;
+    size_t n = 0;
+    while (r->dst && !r->out_dead && n < (size_t)k) {
+        ssize_t w = write(r->dst->r.fd, r->copy + n, (size_t)k - n);
+        if (w > 0) {
+            n += (size_t)w;
+        } else if (w < 0 && errno == EINTR) {
+            continue;
+        } else {
+            if (!(w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+                *derr = w < 0 ? errno : EPIPE;
+                r->out_dead = true;
+            }
+            break;
+        }
+    }
+    *moved = n;
+    for (size_t left = (size_t)k - n; left && !r->out_dead;) {
+        ssize_t w = write(r->pw, r->copy + (size_t)k - left, left);
+        if (w <= 0 && errno != EINTR) { /* cannot happen: the pipe was empty */
+            *derr = w < 0 ? errno : EIO;
+            r->out_dead = true;
+            break;
+        }
+        if (w > 0) {
+            left -= (size_t)w;
+            r->held += (size_t)w;
+            r->wait_out = true;
+        }
+    }
+    return k;
+}
+
 static void relay_in_ready(dt_io_relay *r)
 {
     /* As for reads: a take that filled what it asked for is tried again at
@@ -645,6 +691,30 @@ static void relay_in_ready(dt_io_relay *r)
         int fd = r->src->r.fd;
         ssize_t k = (ssize_t)want;
         int eof = 0, rerr = 0;
+        if (r->copy && !r->bulk && !r->held) {
+            size_t moved = 0;
+            int derr = 0;
+            k = relay_take_copied(r, want, &moved, &derr);
+            int kerr = k < 0 ? errno : 0;
+            if (kerr == EAGAIN || kerr == EWOULDBLOCK || kerr == EINTR)
+                return;
+            size_t n = k > 0 ? (size_t)k : 0;
+            r->bulk = n >= RELAY_SMALL;
+            r->taking = false;
+            relay_interest(r);
+            if (r->cbs->on_taken)
+                r->cbs->on_taken(r->ctx, r, n ? r->copy : NULL, n, k == 0 ? DT_IO_EOF : 0, kerr);
+            if (r->closed)
+                return;
+            if (moved || derr) {
+                relay_report_delivered(r, moved, derr);
+                if (r->closed)
+                    return;
+            }
+            if (n != want)
+                return;
+            continue;
+        }
         if (r->copy) {
             k = recv(fd, r->copy, want, MSG_PEEK | MSG_DONTWAIT);
             if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -673,6 +743,7 @@ static void relay_in_ready(dt_io_relay *r)
         }
         size_t n = m > 0 ? (size_t)m : 0;
         bool full = n == want;
+        r->bulk = n >= RELAY_SMALL;
         r->held += n;
         r->taking = false;
         int derr = 0;
