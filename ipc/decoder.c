@@ -290,6 +290,23 @@ void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, con
     }
 }
 
+bool dt_feed_full(dt_feed *f, dt_feed_conv *c, dt_dir dir)
+{
+    if (c->skipped[dir])
+        flush_gap(f, c, dir);
+    return c->skipped[dir] || cost(f, rec_size(DATA_REC_MAX)) + f->reserved + HEADROOM > f->cap - used(f);
+}
+
+void dt_feed_lost(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, size_t len)
+{
+    /* as dt_feed_stream does with bytes it has no room for */
+    if (!c->skipped[dir])
+        c->skipped_ts[dir] = ts_ns;
+    c->skipped[dir] += len;
+    f->lost_bytes += len;
+    f->behind_bytes += len;
+}
+
 void dt_feed_end(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns)
 {
     flush_gap(f, c, dir);

@@ -141,9 +141,14 @@ static void arm_read(conn *c, int s)
 {
     if (!c->s[s] || c->eof[s] || c->ended[s] || dt_io_reading(c->s[s]))
         return;
-    if (c->rel[s]) { /* the ring's memory takes the decoder's copy only */
-        if (!dt_io_relay_taking(c->rel[s]))
-            dt_io_relay_take(c->rel[s], c->fc ? c->ring[s].buf : NULL, c->ring[s].cap);
+    if (c->rel[s]) {
+        /* The ring's memory takes the decoder's copy only, and no copy is
+         * taken while the feed could not queue it anyway: those bytes
+         * are reported lost without ever entering user space. */
+        if (!dt_io_relay_taking(c->rel[s])) {
+            bool copy = c->fc && !dt_feed_full(c->px->feed, c->fc, (dt_dir)s);
+            dt_io_relay_take(c->rel[s], copy ? c->ring[s].buf : NULL, c->ring[s].cap);
+        }
         return;
     }
     uint8_t *p;
@@ -269,6 +274,8 @@ static void on_taken(void *ctx, dt_io_relay *r, const uint8_t *copy, size_t n, u
         c->bytes[s] += n; /* already on its way to the other side */
         if (c->fc && copy)
             dt_feed_stream(c->px->feed, c->fc, (dt_dir)s, dt_io_now_ns(), copy, n);
+        else if (c->fc)
+            dt_feed_lost(c->px->feed, c->fc, (dt_dir)s, dt_io_now_ns(), n);
         arm_read(c, s);
     }
     conn_progress(c);
