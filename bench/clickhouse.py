@@ -4,11 +4,13 @@ same run on the same input: a private clickhouse-server (18.16) is started,
 a capture of N small DAP messages is generated, and diagtap replays it
 three times: JSON Lines to a file, ClickHouse in RowBinary, ClickHouse in
 JSONEachRow. For ClickHouse the clock stops when diagtap exits, i.e. when
-the last batch is acknowledged (every row is in the table).
+the last batch is acknowledged (every row is in the table). CPU is
+diagtap's own (user + system, all its threads), not the server's.
 
 usage: bench/clickhouse.py BUILD_DIR [N_EVENTS]    (default 1000000)
 """
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -32,14 +34,17 @@ try:
         srv.create_table(t)
         runs.append(("ClickHouse %s" % fmt, ["-q", "-o", srv.url(t), "--clickhouse-format", fmt,
                                              "--clickhouse-spool", os.path.join(wd, "sp-" + fmt)], t))
-    print("%-28s %10s %10s %14s" % ("OUTPUT", "EVENTS", "SECONDS", "EVENTS/S"))
+    print("%-28s %10s %10s %14s %12s" % ("OUTPUT", "EVENTS", "SECONDS", "EVENTS/S", "DIAGTAP CPU"))
     for name, args, table in runs:
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.time()
         r = subprocess.run([os.environ["DIAGTAP"], "replay", cap] + args, capture_output=True)
         secs = time.time() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
         if r.returncode != 0:
             sys.exit("%s: %s" % (name, r.stderr.decode()))
         events = srv.scalar("SELECT count() FROM %s" % table) if table else sum(1 for _ in open(args[-1], "rb"))
-        print("%-28s %10d %10.2f %14.0f" % (name, events, secs, events / secs), flush=True)
+        print("%-28s %10d %10.2f %14.0f %11.2fs" % (name, events, secs, events / secs, cpu), flush=True)
 finally:
     srv.stop()

@@ -968,6 +968,7 @@ static void conv_free(dt_engine *e, dt_conv *c)
         c->d->conv_free(c->state);
     free(c->state);
     free(c->carrier_user);
+    free(c->next_inner_user);
     free(c->dirs[0].buf);
     free(c->dirs[1].buf);
     free(c->client);
@@ -1117,6 +1118,8 @@ static dt_conv *inner_find_or_make(dt_conv *parent, const dt_dissector *d, uint6
         free(c);
         return NULL;
     }
+    if (whole && parent->next_inner_user) /* the user the carrier named before this stream opened */
+        c->carrier_user = strdup(parent->next_inner_user);
     c->inner_next = parent->inner;
     parent->inner = c;
     return c;

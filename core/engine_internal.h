@@ -59,6 +59,7 @@ struct dt_conv {
     bool replaying;        /* held bytes go through dt_engine_stream again: counted once */
     bool whole_messages;   /* inner messages: dirs[] queue [u64 len][u32 ulen][user][bytes], no framer */
     char *carrier_user;    /* inner: who the carrier authenticated (dt_inner_set_user) */
+    char *next_inner_user; /* carrier: that user, for inner message streams not opened yet */
     const char *msg_user;  /* while a queued message is dissected: its carrier user, or NULL */
     dt_conv *prev, *next;  /* the engine's open conversations */
     /* Traffic counts, for conversations no dissector claims (unclaimed.c). */

@@ -445,6 +445,12 @@ void dt_inner_message_end(dt_ctx *ctx, uint64_t stream_key)
 void dt_inner_set_user(dt_ctx *ctx, uint64_t stream_key, const char *user)
 {
     dt_dissect_state *ds = ctx->engine;
+    /* kept for a stream the next dt_inner_message opens (the first body of a
+     * connection: WinRM's Create) */
+    if (!(ds->conv->next_inner_user && user && strcmp(ds->conv->next_inner_user, user) == 0)) {
+        free(ds->conv->next_inner_user);
+        ds->conv->next_inner_user = user ? strdup(user) : NULL;
+    }
     for (dt_conv *i = ds->conv->inner; i; i = i->inner_next) {
         if (i->inner_key != stream_key || !i->whole_messages)
             continue;

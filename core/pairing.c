@@ -37,8 +37,7 @@ dt_pairing *dt_pairing_new(void)
 
 static void free_entry(dt_pending *e)
 {
-    if (e->user && e->user != (void *)e->inline_user)
-        free(e->user);
+    free(e->user_heap);
     free(e->held);
     free(e);
 }
@@ -111,15 +110,24 @@ dt_pending *dt_pairing_add(dt_pairing *p, const void *conv, dt_pending **conv_he
             return NULL;
         e->held = NULL;
         e->held_cap = 0;
+        e->user_heap = NULL;
+        e->user_cap = 0;
     }
     memset(e, 0, offsetof(dt_pending, inline_user));
     if (user_len > DT_PENDING_INLINE_USER) {
-        e->user = calloc(1, user_len);
-        if (!e->user) {
-            e->hnext = p->free_list;
-            p->free_list = e;
-            return NULL;
+        if (user_len > e->user_cap) {
+            void *u = malloc(user_len);
+            if (!u) {
+                e->hnext = p->free_list;
+                p->free_list = e;
+                return NULL;
+            }
+            free(e->user_heap);
+            e->user_heap = u;
+            e->user_cap = user_len;
         }
+        e->user = e->user_heap;
+        memset(e->user, 0, user_len);
     } else if (user_len) {
         e->user = e->inline_user;
         memset(e->inline_user, 0, user_len);
@@ -153,8 +161,6 @@ void dt_pairing_remove(dt_pairing *p, dt_pending **conv_head, dt_pending *e)
         *conv_head = e->cnext;
     if (e->cnext)
         e->cnext->cprev = e->cprev;
-    if (e->user && e->user != (void *)e->inline_user)
-        free(e->user);
     e->user = NULL;
     e->hnext = p->free_list;
     p->free_list = e;

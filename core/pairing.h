@@ -31,6 +31,10 @@ struct dt_pending {
      * in the steady state (core/held_event.h) */
     void *held;
     size_t held_cap;
+    /* a user blob too big for inline_user (SMB2's request state), kept the
+     * same way: one calloc per entry, not one per request */
+    void *user_heap;
+    size_t user_cap;
 };
 
 typedef struct dt_pairing dt_pairing;

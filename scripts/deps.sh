@@ -13,9 +13,11 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     tshark tcpdump jq socat openssl procps util-linux iproute2 \
     samba smbclient lldb-14 python3 python3-debugpy zsh man-db \
     clang libclang-rt-14-dev libcurl4-openssl-dev clickhouse-server clickhouse-client >/dev/null
+# systemd-analyze checks the systemd unit of docs/fleet.md (tests/clickhouse/test_ch_unit.py)
+$SUDO apt-get install -y -qq --no-install-recommends systemd >/dev/null
 # HTTP/WinRM: http-parser, and the real WinRM client with its YAML-driven test server
 $SUDO apt-get install -y -qq --no-install-recommends \
-    libhttp-parser-dev libexpat1-dev python3-winrm python3-requests-ntlm python3-yaml \
+    libhttp-parser-dev libexpat1-dev python3-winrm python3-requests-ntlm python3-ntlm-auth python3-cryptography python3-yaml \
     krb5-kdc krb5-admin-server krb5-user python3-gssapi >/dev/null
 # The HTML report's tests (tests/html): Debian's chromium driven over the
 # DevTools protocol, and Mermaid's own renderer for -T mermaid (npm, no

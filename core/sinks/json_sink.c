@@ -111,17 +111,32 @@ static void write_field(dt_jw *w, const dt_field *f)
         return;
     }
     if (f->def->type != DT_FT_NONE) {
-        dt_jw_key(w, "value");
+        DT_JW_KEY(w, "value");
         write_value(w, f);
     }
     write_fields(w, f->child);
     dt_jw_end_object(w);
 }
 
-/* Siblings as object members; a def that occurs more than once becomes an
- * array, at the place of its first occurrence. Runs of the same def (the
- * usual shape of repeated fields) cost O(1) each. */
-static void write_fields(dt_jw *w, const dt_field *first)
+/* The member for f's def: one value, or an array of every field of that def
+ * from f on (f is the def's first occurrence). */
+static void write_member(dt_jw *w, const dt_field *f, size_t count)
+{
+    dt_jw_key(w, f->def->abbrev);
+    if (count == 1) {
+        write_field(w, f);
+    } else if (dt_jw_begin_array(w)) {
+        for (const dt_field *g = f; g; g = g->next)
+            if (g->def == f->def)
+                write_field(w, g);
+        dt_jw_end_array(w);
+    } else {
+        dt_jw_null(w);
+    }
+}
+
+/* The plain way, for long lists of many defs: O(n^2) but no limits. */
+static void write_fields_slow(dt_jw *w, const dt_field *first)
 {
     const dt_field *prev = NULL;
     for (const dt_field *f = first; f; prev = f, f = f->next) {
@@ -135,18 +150,50 @@ static void write_fields(dt_jw *w, const dt_field *first)
         size_t count = 0;
         for (const dt_field *g = f; g; g = g->next)
             count += g->def == f->def;
-        dt_jw_key(w, f->def->abbrev);
-        if (count == 1) {
-            write_field(w, f);
-        } else if (dt_jw_begin_array(w)) {
-            for (const dt_field *g = f; g; g = g->next)
-                if (g->def == f->def)
-                    write_field(w, g);
-            dt_jw_end_array(w);
-        } else {
-            dt_jw_null(w);
-        }
+        write_member(w, f, count);
     }
+}
+
+#define WF_SLOTS 64   /* open-addressing table of the defs seen in one list */
+#define WF_MAX_DEFS 32 /* at most half full */
+
+/* Siblings as object members; a def that occurs more than once becomes an
+ * array, at the place of its first occurrence. One pass counts each def's
+ * fields in a small hash table on the stack (this runs for every event, so
+ * no quadratic scans and no allocation); a list of more defs than the table
+ * holds takes the plain way. */
+static void write_fields(dt_jw *w, const dt_field *first)
+{
+    uint8_t slot[WF_SLOTS] = { 0 }; /* 1 + index into head/count, or 0: free */
+    const dt_field *head[WF_MAX_DEFS];
+    size_t count[WF_MAX_DEFS];
+    size_t ndefs = 0, cur = 0;
+    const dt_field *prev = NULL;
+    for (const dt_field *f = first; f; prev = f, f = f->next) {
+        if (prev && prev->def == f->def) {
+            count[cur]++;
+            continue;
+        }
+        uintptr_t h = (uintptr_t)f->def;
+        size_t s = (size_t)((h >> 4) ^ (h >> 10)) & (WF_SLOTS - 1);
+        while (slot[s] && head[slot[s] - 1]->def != f->def)
+            s = (s + 1) & (WF_SLOTS - 1);
+        if (slot[s]) {
+            cur = slot[s] - 1u;
+            count[cur]++;
+            continue;
+        }
+        if (ndefs == WF_MAX_DEFS) {
+            write_fields_slow(w, first);
+            return;
+        }
+        slot[s] = (uint8_t)(ndefs + 1);
+        head[ndefs] = f;
+        count[ndefs] = 1;
+        cur = ndefs++;
+    }
+    for (size_t k = 0; k < ndefs; k++)
+        write_member(w, head[k], count[k]);
 }
 
 void dt_json_write_fields(dt_jw *w, const struct dt_field *first) { write_fields(w, first); }
@@ -158,72 +205,72 @@ static void json_event(dt_sink *s, const dt_event *ev)
     char ts[40];
 
     dt_jw_begin_object(w);
-    dt_jw_key(w, "seq");
+    DT_JW_KEY(w, "seq");
     dt_jw_uint(w, ev->seq);
-    dt_jw_key(w, "ts");
+    DT_JW_KEY(w, "ts");
     dt_fmt_rfc3339(ev->ts_ns, ts, sizeof ts);
     dt_jw_cstr(w, ts);
-    dt_jw_key(w, "ts_ns");
+    DT_JW_KEY(w, "ts_ns");
     dt_jw_uint(w, ev->ts_ns);
-    dt_jw_key(w, "conv");
+    DT_JW_KEY(w, "conv");
     if (ev->conv) {
         dt_jw_begin_object(w);
-        dt_jw_key(w, "id");
+        DT_JW_KEY(w, "id");
         dt_jw_uint(w, ev->conv->id);
-        dt_jw_key(w, "client");
+        DT_JW_KEY(w, "client");
         dt_jw_cstr(w, ev->conv->client);
-        dt_jw_key(w, "server");
+        DT_JW_KEY(w, "server");
         dt_jw_cstr(w, ev->conv->server);
-        dt_jw_key(w, "channel");
+        DT_JW_KEY(w, "channel");
         dt_jw_cstr(w, ev->conv->channel ? ev->conv->channel->name : NULL);
         dt_jw_end_object(w);
     } else {
         dt_jw_null(w);
     }
-    dt_jw_key(w, "dir");
+    DT_JW_KEY(w, "dir");
     if (ev->conv)
         dt_jw_cstr(w, ev->dir == DT_DIR_C2S ? "c2s" : "s2c");
     else
         dt_jw_null(w);
-    dt_jw_key(w, "kind");
+    DT_JW_KEY(w, "kind");
     dt_jw_cstr(w, kind_name(ev->kind));
-    dt_jw_key(w, "proto");
+    DT_JW_KEY(w, "proto");
     dt_jw_cstr(w, ev->proto);
-    dt_jw_key(w, "proto_name");
+    DT_JW_KEY(w, "proto_name");
     dt_jw_cstr(w, ev->proto_name);
-    dt_jw_key(w, "summary");
+    DT_JW_KEY(w, "summary");
     dt_jw_cstr(w, ev->summary ? ev->summary : "");
-    dt_jw_key(w, "role");
+    DT_JW_KEY(w, "role");
     dt_jw_cstr(w, role_name(ev->role));
-    dt_jw_key(w, "req_seq");
+    DT_JW_KEY(w, "req_seq");
     if (ev->req_seq)
         dt_jw_uint(w, ev->req_seq);
     else
         dt_jw_null(w);
-    dt_jw_key(w, "latency_ns");
+    DT_JW_KEY(w, "latency_ns");
     if (ev->has_latency)
         dt_jw_uint(w, ev->latency_ns);
     else
         dt_jw_null(w);
-    dt_jw_key(w, "malformed");
+    DT_JW_KEY(w, "malformed");
     dt_jw_bool(w, ev->malformed);
-    dt_jw_key(w, "stats_key");
+    DT_JW_KEY(w, "stats_key");
     dt_jw_cstr(w, ev->stats_key);
-    dt_jw_key(w, "status");
+    DT_JW_KEY(w, "status");
     dt_jw_cstr(w, ev->status);
-    dt_jw_key(w, "is_error");
+    DT_JW_KEY(w, "is_error");
     dt_jw_bool(w, ev->is_error);
-    dt_jw_key(w, "input");
+    DT_JW_KEY(w, "input");
     dt_jw_cstr(w, ev->input);
-    dt_jw_key(w, "raw_len");
+    DT_JW_KEY(w, "raw_len");
     dt_jw_uint(w, ev->raw_len);
-    dt_jw_key(w, "raw_offset");
+    DT_JW_KEY(w, "raw_offset");
     dt_jw_uint(w, ev->raw_offset);
     if (js->raw && ev->raw && ev->raw_len && !has_redacted(ev->fields)) {
-        dt_jw_key(w, "raw");
+        DT_JW_KEY(w, "raw");
         dt_jw_hex(w, ev->raw, ev->raw_len);
     }
-    dt_jw_key(w, "fields");
+    DT_JW_KEY(w, "fields");
     dt_jw_begin_object(w);
     write_fields(w, ev->fields);
     dt_jw_end_object(w);

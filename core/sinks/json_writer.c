@@ -170,8 +170,36 @@ void dt_jw_end_array(dt_jw *w) { jw_close(w, ']'); }
 void dt_jw_key(dt_jw *w, const char *key)
 {
     sep(w);
+    /* Keys are nearly always plain ASCII names (field abbrevs): copy them in
+     * one pass that stops at the end or at the first byte needing care, and
+     * escape from the start only in that rare case. */
+    if (sizeof w->buf - w->used > 2) {
+        size_t room = sizeof w->buf - w->used - 2, i = 0;
+        char *o = w->buf + w->used + 1;
+        while (i < room && key[i] && !jw_special_script[(uint8_t)key[i]]) {
+            o[i] = key[i];
+            i++;
+        }
+        if (!key[i]) {
+            o[-1] = '"';
+            o[i] = '"';
+            w->used += i + 2;
+            put_c(w, ':');
+            w->after_key = true;
+            return;
+        }
+    }
     put_string(w, key, strlen(key));
     put_c(w, ':');
+    w->after_key = true;
+}
+
+void dt_jw_key_plain(dt_jw *w, const char *key, size_t len)
+{
+    sep(w);
+    put_c(w, '"');
+    put(w, key, len);
+    put(w, "\":", 2);
     w->after_key = true;
 }
 

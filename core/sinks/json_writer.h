@@ -30,6 +30,10 @@ void dt_jw_end_object(dt_jw *w);
 bool dt_jw_begin_array(dt_jw *w);
 void dt_jw_end_array(dt_jw *w);
 void dt_jw_key(dt_jw *w, const char *key);
+/* A key known to need no escaping (a literal name of the schema): copied as
+ * is. DT_JW_KEY(w, "seq") passes the literal's length. */
+void dt_jw_key_plain(dt_jw *w, const char *key, size_t len);
+#define DT_JW_KEY(w, lit) dt_jw_key_plain((w), "" lit, sizeof(lit) - 1)
 void dt_jw_string(dt_jw *w, const void *s, size_t len);
 void dt_jw_cstr(dt_jw *w, const char *s); /* NULL writes null */
 /* Bytes as a string of lowercase hex digits. */

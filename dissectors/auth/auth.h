@@ -93,6 +93,9 @@ typedef struct dt_auth_state {
     bool ntlmv2;
     uint8_t session_key[16];     /* the exported session key (KEY_EXCH applied) */
     dt_auth_ntlm_dir ntlm[2];    /* [0] what the client sends, [1] what the server sends */
+    /* CredSSP over TLS records, per direction (dt_dir) */
+    bool credssp_ccs[2];          /* ChangeCipherSpec seen: later handshake records are encrypted */
+    uint8_t credssp_tsreq[2];     /* TSRequests (TLS application data) seen */
 } dt_auth_state;
 
 /* Adds the fields of one token (under parent, NULL for the top level) and

@@ -97,6 +97,10 @@ bool auth_der_int(dt_cursor c, int64_t *v);
 void auth_ntlmssp(auth_walk *w, dt_cursor msg);
 void auth_kerberos(auth_walk *w, dt_cursor msg, bool in_gss);
 void auth_credssp(auth_walk *w, dt_cursor msg);
+/* CredSSP as it travels in WinRM's headers: TLS records (handshake, then
+ * TSRequests as encrypted application data). */
+bool auth_is_tls_record(dt_cursor tok);
+void auth_credssp_tls(auth_walk *w, dt_cursor tok);
 void auth_spnego(auth_walk *w, dt_cursor tok, int depth);
 void auth_mech_token(auth_walk *w, dt_cursor tok, int depth);
 

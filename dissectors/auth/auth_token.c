@@ -268,6 +268,8 @@ void auth_mech_token(auth_walk *w, dt_cursor tok, int depth)
         auth_kerberos(w, tok, false);
     else if (p[0] == 0x30)
         auth_credssp(w, tok);
+    else if (auth_is_tls_record(tok))
+        auth_credssp_tls(w, tok);
     else
         auth_desc(w, "unknown security token");
 }

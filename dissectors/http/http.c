@@ -129,6 +129,22 @@ static void add_body_preview(dt_ctx *ctx, const http_msg *m)
                   buf, n);
 }
 
+void http_wsman_long_poll(dt_ctx *ctx, const http_msg *m, const uint8_t *body, size_t len)
+{
+    /* Windows answers a Receive that waited OperationTimeout with 500 and a
+     * SOAP fault whose subcode is w:TimedOut (MS-WSMV 3.1.4.14). The
+     * subcode's value is the only place the name ends an element's text:
+     * streams are base64 and the reason text says "OperationTimeout". */
+    if (m->is_request || m->status != 500 || !body || !len)
+        return;
+    static const char sub[] = "Subcode", tag[] = ":TimedOut<";
+    const uint8_t *s = memmem(body, len, sub, sizeof sub - 1);
+    if (!s || !memmem(s, len - (size_t)(s - body), tag, sizeof tag - 1))
+        return;
+    dt_status(ctx, "500 w:TimedOut (long poll)", false);
+    dt_summary_append(ctx, ", w:TimedOut (long poll, normal)");
+}
+
 static void hand_body(dt_ctx *ctx, http_conv *hc, const http_msg *m, bool wsman)
 {
     if (!m->body_len)
@@ -144,6 +160,7 @@ static void hand_body(dt_ctx *ctx, http_conv *hc, const http_msg *m, bool wsman)
     }
     dt_summary_append(ctx, ", %zu bytes", m->body_len);
     if (wsman || span_has(m, ct, "soap+xml")) {
+        http_wsman_long_poll(ctx, m, m->body, m->body_len);
         dt_inner_set_user(ctx, 0, hc->user[0] ? hc->user : NULL);
         if (dt_inner_message(ctx, "wsman", 0, ctx->dir, m->body, m->body_len)) {
             dt_add_string(ctx, NULL, &http_fields[HF_INNER], 0, 0, "wsman", 5);

@@ -156,6 +156,9 @@ void http_auth_response(dt_ctx *ctx, http_conv *hc, const http_msg *m)
                 dt_summary_append(ctx, ": authenticated as %s (password verified), then refused: the account may "
                                        "not use this service (Access is denied)",
                                   user_or_unknown(hc));
+            else if (hc->auth_st.mech == DT_AUTH_MECH_KERBEROS)
+                dt_summary_append(ctx, ": Kerberos logon refused (the server rejected the ticket%s)",
+                                  hc->auth_st.have_krb_error ? ": see the KRB-ERROR" : "");
             else if (hc->auth_st.wrong_password_said)
                 dt_summary_append(ctx, ": %s logon as %s refused (wrong password: not the one diagtap was "
                                        "given)",

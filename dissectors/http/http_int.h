@@ -151,6 +151,11 @@ void http_auth_decode_token(dt_ctx *ctx, http_conv *hc, dt_field *parent, const 
 int http_auth_unseal(dt_ctx *ctx, http_conv *hc, dt_dir dir, const uint8_t *sig, size_t siglen,
                      const uint8_t *sealed, size_t len, uint8_t *out, char *why, size_t whysz);
 
+/* http.c: a 500 whose WS-Man body (plaintext or unsealed) is a w:TimedOut
+ * fault is WinRM's long polling, not a server error: the response's status
+ * says so and it is not counted as an error. */
+void http_wsman_long_poll(dt_ctx *ctx, const http_msg *m, const uint8_t *body, size_t len);
+
 /* http_sealed.c: multipart/encrypted bodies; returns true when it handled the body */
 bool http_sealed_body(dt_ctx *ctx, http_conv *hc, const http_msg *m, const char *inner);
 

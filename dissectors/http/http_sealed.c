@@ -256,6 +256,7 @@ bool http_sealed_body(dt_ctx *ctx, http_conv *hc, const http_msg *m, const char 
         dt_malformed(ctx, body_off, "unsealed length differs from OriginalContent Length");
     dt_summary_append(ctx, ", %zu bytes unsealed", plain_len);
     if (inner) {
+        http_wsman_long_poll(ctx, m, plain, plain_len);
         dt_inner_set_user(ctx, 0, hc->user[0] ? hc->user : NULL);
         if (dt_inner_message(ctx, inner, 0, ctx->dir, plain, plain_len)) {
             dt_add_string(ctx, NULL, &http_fields[HF_INNER], 0, 0, inner, strlen(inner));

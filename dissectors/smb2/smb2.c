@@ -562,6 +562,7 @@ static void smb2_conv_free(void *conv)
 {
     smb2_conv *c = conv;
     dt_auth_free(&c->auth);
+    smb2_file_free_all(c);
     for (size_t i = 0; i < SMB2_MAX_SESSIONS; i++)
         smb2_session_close_keys(&c->sessions[i]);
 }

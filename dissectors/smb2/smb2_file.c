@@ -120,6 +120,8 @@ void smb2_cmd_create(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chai
         return;
     create_contexts(ctx, m, coff, clen);
     smb2_file *f = smb2_file_add(conv, fid);
+    if (!f) /* out of memory: the file goes untracked, its later messages show its FileId */
+        return;
     if (m->req)
         smb2_copy(f->path, sizeof f->path, m->req->path);
     f->stream_key = smb2_fid_key(fid);

@@ -272,7 +272,10 @@ typedef struct smb2_conv {
     uint64_t clock; /* LRU counter */
     smb2_session sessions[SMB2_MAX_SESSIONS];
     smb2_tree trees[SMB2_MAX_TREES];
-    smb2_file files[SMB2_MAX_FILES];
+    /* open files: grown on demand up to SMB2_MAX_FILES (a connection that
+     * opens few files costs little); slots at files_hi and above were never used */
+    smb2_file *files;
+    size_t files_cap, files_hi;
     smb2_async asyncs[SMB2_MAX_ASYNC];
     uint16_t dialect;
     dt_auth_state auth; /* the SESSION_SETUP exchange in progress (dissectors/auth) */
@@ -292,8 +295,10 @@ smb2_tree *smb2_tree_find(smb2_conv *c, uint64_t sesid, uint32_t tid);
 smb2_tree *smb2_tree_add(smb2_conv *c, uint64_t sesid, uint32_t tid);
 void smb2_tree_del(smb2_conv *c, uint64_t sesid, uint32_t tid);
 smb2_file *smb2_file_find(smb2_conv *c, const uint8_t fid[16]);
+/* NULL only when no slot can be had (out of memory before the first). */
 smb2_file *smb2_file_add(smb2_conv *c, const uint8_t fid[16]);
 void smb2_file_del(smb2_conv *c, const uint8_t fid[16]);
+void smb2_file_free_all(smb2_conv *c);
 void smb2_async_add(smb2_conv *c, uint64_t aid, uint64_t msg_id, uint16_t cmd);
 smb2_async *smb2_async_find(smb2_conv *c, uint64_t aid);
 

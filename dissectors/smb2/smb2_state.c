@@ -1,6 +1,7 @@
 /* Per-connection SMB2 state: session → user, tree id → \\server\share,
  * FileId → path. Fixed-size tables with least-recently-used replacement, so a
  * connection's memory is bounded whatever the capture holds. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "smb2_int.h"
@@ -101,7 +102,7 @@ void smb2_tree_del(smb2_conv *c, uint64_t sesid, uint32_t tid)
 
 smb2_file *smb2_file_find(smb2_conv *c, const uint8_t fid[16])
 {
-    for (size_t i = 0; i < SMB2_MAX_FILES; i++) {
+    for (size_t i = 0; i < c->files_hi; i++) {
         smb2_file *f = &c->files[i];
         if (f->in_use && memcmp(f->fid, fid, 16) == 0) {
             f->used = ++c->clock;
@@ -111,16 +112,56 @@ smb2_file *smb2_file_find(smb2_conv *c, const uint8_t fid[16])
     return NULL;
 }
 
+/* A slot never used before, growing the table; NULL when it is full (or
+ * cannot grow). */
+static smb2_file *file_fresh(smb2_conv *c)
+{
+    if (c->files_hi == c->files_cap) {
+        if (c->files_cap == SMB2_MAX_FILES)
+            return NULL;
+        size_t cap = c->files_cap ? c->files_cap * 2 : 8;
+        if (cap > SMB2_MAX_FILES)
+            cap = SMB2_MAX_FILES;
+        smb2_file *f = realloc(c->files, cap * sizeof *f);
+        if (!f)
+            return NULL;
+        c->files = f;
+        c->files_cap = cap;
+    }
+    return &c->files[c->files_hi++];
+}
+
 smb2_file *smb2_file_add(smb2_conv *c, const uint8_t fid[16])
 {
     smb2_file *slot = smb2_file_find(c, fid);
-    if (!slot)
-        LRU_PICK(c->files, SMB2_MAX_FILES, FILE_FREE);
+    if (!slot) {
+        /* the first free slot, else a fresh one, else the least recently used */
+        for (size_t i = 0; i < c->files_hi && !slot; i++)
+            if (FILE_FREE(&c->files[i]))
+                slot = &c->files[i];
+        if (!slot)
+            slot = file_fresh(c);
+        if (!slot && c->files_hi) {
+            slot = &c->files[0];
+            for (size_t i = 1; i < c->files_hi; i++)
+                if (c->files[i].used < slot->used)
+                    slot = &c->files[i];
+        }
+        if (!slot)
+            return NULL;
+    }
     memset(slot, 0, sizeof *slot);
     memcpy(slot->fid, fid, 16);
     slot->in_use = true;
     slot->used = ++c->clock;
     return slot;
+}
+
+void smb2_file_free_all(smb2_conv *c)
+{
+    free(c->files);
+    c->files = NULL;
+    c->files_cap = c->files_hi = 0;
 }
 
 void smb2_file_del(smb2_conv *c, const uint8_t fid[16])

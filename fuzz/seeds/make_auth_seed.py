@@ -40,3 +40,24 @@ sealed = bytes.fromhex("010000007fb38ec5c55d497600000000" "54e50165bf1936dc99602
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "auth", "nlmp")
 with open(out, "wb") as f:
     f.write(b"\x00" + rec(1, b"T" + ch) + rec(0, b"T" + auth) + rec(0, sealed))
+
+# fuzz/seeds/auth/credssp: CredSSP as WinRM's headers carry it (TLS records):
+# a ClientHello, the server's flight, the client's key exchange with an
+# encrypted Finished, then three TSRequests as application data each way.
+
+
+def tls(ctype, body):
+    return bytes([ctype, 3, 3]) + struct.pack(">H", len(body)) + body
+
+
+def hs(htype, body):
+    return bytes([htype]) + len(body).to_bytes(3, "big") + body
+
+
+hello = tls(22, hs(1, b"\x03\x03" + b"\x11" * 32 + b"\x00\x00\x02\x13\x01\x01\x00\x00\x00"))
+flight = tls(22, hs(2, b"\x03\x03" + b"\x22" * 32 + b"\x00\x13\x01\x00") + hs(11, b"\x00" * 8) + hs(14, b""))
+kex = tls(22, hs(16, b"\x00\x04abcd")) + tls(20, b"\x01") + tls(22, b"\x5a" * 40)
+app = [tls(23, bytes([i]) * (60 + i)) for i in range(3)]
+with open(os.path.join(os.path.dirname(out), "credssp"), "wb") as f:
+    f.write(b"\x00" + rec(0, b"T" + hello) + rec(1, b"T" + flight) + rec(0, b"T" + kex) + rec(1, b"T" + kex[9:])
+            + b"".join(rec(0, b"T" + a) + rec(1, b"T" + a) for a in app))

@@ -9,7 +9,10 @@ name, message types, etypes and the error code by name must be shown.
 End to end: an HTTP Negotiate exchange (python http.server with a GSS
 acceptor, http.client with a GSS initiator) captured live on lo with
 `diagtap capture` and decoded by the HTTP dissector: the 401, the AP-REQ
-with realm and service name, the 200 carrying the AP-REP."""
+with realm and service name, the 200 carrying the AP-REP; then a WinRM body
+sealed with that Kerberos context as MS-WSMV 2.2.9.1.2 says (gss_wrap_iov:
+header, data, padding) and the server's sealed reply, both shown as sealed
+(Kerberos) with their sizes and not decrypted."""
 import os
 import shutil
 import socket
@@ -39,21 +42,58 @@ def free_port():
     return p
 
 
+KRB_SEAL = r'''
+import struct
+from gssapi.raw import wrap_iov, unwrap_iov, IOV, IOVBufferType
+BOUNDARY = b"--Encrypted Boundary"
+PROTO = b"application/HTTP-Kerberos-session-encrypted"
+def seal(ctx, data):
+    # MS-WSMV 2.2.9.1.2: gss_wrap_iov (header, data, padding); the part is
+    # the header's length (4 bytes LE), the header, the encrypted data
+    iov = IOV(IOVBufferType.header, data, IOVBufferType.padding, std_layout=False)
+    wrap_iov(ctx, iov, confidential=True)
+    hdr, enc = iov[0].value, iov[1].value + (iov[2].value or b"")
+    return (BOUNDARY + b"\r\n\tContent-Type: " + PROTO + b"\r\n\tOriginalContent: type=application/soap+xml;"
+            b"charset=UTF-8;Length=" + str(len(data)).encode() + b"\r\n" + BOUNDARY +
+            b"\r\n\tContent-Type: application/octet-stream\r\n" + struct.pack("<I", len(hdr)) + hdr + enc +
+            BOUNDARY + b"--\r\n")
+def unseal(ctx, body):
+    part = body.split(b"application/octet-stream\r\n", 1)[1][:-len(BOUNDARY + b"--\r\n")]
+    n = struct.unpack_from("<I", part)[0]
+    iov = IOV((IOVBufferType.header, False, part[4:4 + n]), part[4 + n:], std_layout=False)
+    unwrap_iov(ctx, iov)
+    return iov[1].value
+CT = 'multipart/encrypted;protocol="application/HTTP-Kerberos-session-encrypted";boundary="Encrypted Boundary"'
+'''
+
 HTTP_SERVER = r'''
 import base64, gssapi, http.server, sys
+sys.path.insert(0, sys.argv[2])
+from krb_seal import seal, unseal, CT  # noqa: E402
 class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the security context is the connection's
+    ctx = None
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         auth = self.headers.get("Authorization", "")
+        if self.ctx is not None and self.headers.get("Content-Type", "").startswith("multipart/encrypted"):
+            plain = unseal(self.ctx, body)
+            reply = seal(self.ctx, b"<s:Envelope>reply to " + plain + b"</s:Envelope>")
+            self.send_response(200)
+            self.send_header("Content-Type", CT)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+            return
         if not auth.startswith("Negotiate "):
             self.send_response(401)
             self.send_header("WWW-Authenticate", "Negotiate")
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        ctx = gssapi.SecurityContext(usage="accept")
-        out = ctx.step(base64.b64decode(auth[10:]))
-        reply = ("hello " + str(ctx.initiator_name)).encode()
+        self.ctx = gssapi.SecurityContext(usage="accept")
+        out = self.ctx.step(base64.b64decode(auth[10:]))
+        reply = ("hello " + str(self.ctx.initiator_name)).encode()
         self.send_response(200)
         self.send_header("WWW-Authenticate", "Negotiate " + base64.b64encode(out).decode())
         self.send_header("Content-Type", "text/plain")
@@ -84,6 +124,15 @@ hdr = r.getheader("WWW-Authenticate")
 ctx.step(base64.b64decode(hdr.split(" ", 1)[1]))
 assert ctx.complete and r.status == 200, (r.status, body)
 print(body.decode())
+# a WinRM body sealed with the Kerberos session (MS-WSMV 2.2.9.1.2), and the sealed reply
+sys.path.insert(0, sys.argv[2])
+from krb_seal import seal, unseal, CT  # noqa: E402
+soap = b"<s:Envelope>" + b"x" * 1000 + b"</s:Envelope>"
+c.request("POST", "/wsman", body=seal(ctx, soap), headers={"Content-Type": CT})
+r = c.getresponse(); body = r.read()
+plain = unseal(ctx, body)
+assert r.status == 200 and plain == b"<s:Envelope>reply to " + soap + b"</s:Envelope>", (r.status, plain[:60])
+print("sealed exchange: %d and %d bytes" % (len(soap), len(plain)))
 '''
 
 
@@ -94,7 +143,9 @@ def http_negotiate(env, tmp):
     usable here."""
     port = free_port_tcp()
     cap = os.path.join(tmp, "http-negotiate.pcapng")
-    srv = subprocess.Popen(["/usr/bin/python3", "-c", HTTP_SERVER, str(port)], env=env, stdout=subprocess.PIPE,
+    with open(os.path.join(tmp, "krb_seal.py"), "w") as f:
+        f.write(KRB_SEAL)
+    srv = subprocess.Popen(["/usr/bin/python3", "-c", HTTP_SERVER, str(port), tmp], env=env, stdout=subprocess.PIPE,
                            text=True)
     capp = None
     try:
@@ -113,10 +164,12 @@ def http_negotiate(env, tmp):
                 return None
             time.sleep(0.1)
         time.sleep(0.3)
-        out = subprocess.run(["/usr/bin/python3", "-c", HTTP_CLIENT, str(port)], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, timeout=30)
+        out = subprocess.run(["/usr/bin/python3", "-c", HTTP_CLIENT, str(port), tmp], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
         check(out.returncode == 0 and "hello alice@" + REALM in out.stdout,
-              "HTTP Negotiate: the server authenticated alice (%s)" % out.stdout.strip()[-80:])
+              "HTTP Negotiate: the server authenticated alice (%s)" % out.stdout.strip()[-300:])
+        check("sealed exchange: 1025 and 1059 bytes" in out.stdout,
+              "HTTP Negotiate: a Kerberos-sealed WinRM body and its sealed reply went through")
         time.sleep(0.5)
     finally:
         if capp and capp.poll() is None:
@@ -173,6 +226,60 @@ class Relay:
         self.stop = True
         self.t.join()
         self.sock.close()
+
+
+def der(tag, body):
+    n = len(body)
+    ln = bytes([n]) if n < 128 else (b"\x81" + bytes([n]) if n < 256 else b"\x82" + n.to_bytes(2, "big"))
+    return bytes([tag]) + ln + body
+
+
+KRB5_OID = der(0x06, bytes.fromhex("2a864886f712010202"))
+
+
+def krb_error_in_http(tmp, apreq, krb_error):
+    """How a Windows HTTP server refuses a Kerberos ticket: a 401 whose
+    Negotiate token is a SPNEGO reject carrying the KRB-ERROR in a GSS krb5
+    token (RFC 4121 4.1, TOK_ID 03 00). The KRB-ERROR is the KDC's real one
+    (KDC_ERR_S_PRINCIPAL_UNKNOWN); the framing around it is built here."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "wsman"))
+    import base64
+    import make_pcap
+    gss = der(0x60, KRB5_OID + b"\x03\x00" + krb_error)
+    reject = der(0xA1, der(0x30, der(0xA0, der(0x0A, b"\x02")) + der(0xA1, KRB5_OID) + der(0xA2, der(0x04, gss))))
+    pcap = os.path.join(tmp, "krb-error-http.pcap")
+    p = make_pcap.Pcap(pcap)
+    c = make_pcap.Conn(p, 1)
+    c.send(True, b"POST /wsman HTTP/1.1\r\nAuthorization: Negotiate " + base64.b64encode(apreq) +
+           b"\r\nContent-Length: 0\r\n\r\n")
+    c.send(False, b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate " + base64.b64encode(reject) +
+           b"\r\nContent-Length: 0\r\n\r\n")
+    c.close()
+    p.close()
+    r = subprocess.run([DIAGTAP, "replay", pcap, "-T", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    ev = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    rsp = [e for e in ev if e.get("proto_name") == "http" and e.get("role") == "response"]
+    for e in rsp:
+        print("  HTTP " + e["summary"])
+    codes = find_all(rsp[0]["fields"], "kerberos.error_code") if rsp else []
+    check(rsp and "KRB-ERROR KDC_ERR_S_PRINCIPAL_UNKNOWN" in rsp[0]["summary"] and codes == [7] and rsp[0]["is_error"]
+          and "Kerberos logon refused (the server rejected the ticket: see the KRB-ERROR)" in rsp[0]["summary"],
+          "HTTP 401 with a SPNEGO reject carrying the KRB-ERROR: named, an error")
+
+
+def find_all(tree, key):
+    out = []
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            if k == key:
+                out.extend(v if isinstance(v, list) else [v])
+            else:
+                out.extend(find_all(v, key))
+    elif isinstance(tree, list):
+        for x in tree:
+            out.extend(find_all(x, key))
+    return out
 
 
 def write_pcap(path, tokens, port):
@@ -275,6 +382,9 @@ print(json.dumps(out))
         check(unknown and unknown[0]["fields"].get("kerberos.error_code") == 7
               and unknown[0]["fields"].get("kerberos.SNameString") == "HTTP/nosuch.example",
               "KRB-ERROR KDC_ERR_S_PRINCIPAL_UNKNOWN (7) naming the service asked for")
+    if errors:
+        krb_error_in_http(tmp, bytes.fromhex(good["apreq"]), errors[0])
+    check(http_cap is not None, "HTTP end to end: captured with diagtap capture -i lo")
     if http_cap:
         hcap, hport = http_cap
         p = subprocess.run([DIAGTAP, "replay", hcap, "-d", "%d=http" % hport, "-T", "json"], stdout=subprocess.PIPE,
@@ -292,6 +402,15 @@ print(json.dumps(out))
               "HTTP end to end: the 200 carries the AP-REP")
         check(any(e["summary"].startswith("401 Unauthorized") and "Negotiate" in e["summary"] for e in hev),
               "HTTP end to end: the first 401 asking for Negotiate")
+        # Kerberos-sealed bodies: shown as sealed, with their sizes, never passed on
+        sealed = [e for e in hev if "sealed (Kerberos)" in e["summary"]]
+        sizes = [e["summary"] for e in sealed]
+        check(len(sealed) == 2 and [e["role"] for e in sealed] == ["request", "response"]
+              and all("bytes, not decrypted" in t and not e["is_error"] for t, e in zip(sizes, sealed)),
+              "HTTP end to end: the Kerberos-sealed request and reply shown as sealed with sizes (%s)" % sizes)
+        parts = [p for e in sealed for p in find_all(e["fields"], "http.encrypted.part")]
+        check(len(parts) == 2 and [[int(v) for v in find_all(p, "http.encrypted.original_length")] for p in parts] == [[1025], [1059]],
+              "HTTP end to end: each sealed part gives its OriginalContent length (%s)" % parts)
     shutil.rmtree(tmp, ignore_errors=True)
     if failures:
         sys.exit("%d checks failed" % len(failures))

@@ -1,5 +1,7 @@
 /* NTLM key derivation and sealing against the published test vectors of
- * MS-NLMP 4.2.1 (common values) and 4.2.4 (NTLMv2 authentication): each
+ * MS-NLMP 4.2.1 (common values), 4.2.3 (NTLMv1 with client challenge, i.e.
+ * extended session security, 56-bit, no key exchange) and 4.2.4 (NTLMv2
+ * authentication): each
  * derivation step on its own, then the whole path as a capture would drive
  * it — CHALLENGE and AUTHENTICATE built from the vector values, fed through
  * the engine to dt_auth_token, and the vector's sealed message unsealed by
@@ -79,6 +81,25 @@ static void derivation(void **state)
     ASSERT_HEX(key, 16, "59f600973cc4960a25480a7c196e4c58"); /* 4.2.4.4 client sealing key */
     assert_int_equal(ntlm_sign_key(exp, true, key), 0);
     ASSERT_HEX(key, 16, "4788dc861b4782f35d43fd98fe1a2d39"); /* 4.2.4.4 client signing key */
+}
+
+/* MS-NLMP 4.2.3: NTLMv1 with client challenge (extended session security),
+ * 56-bit, no key exchange. */
+#define FLAGS_V1_ESS 0x82088235u /* 35 82 08 82, the AUTHENTICATE's flags */
+static void derivation_v1_ess(void **state)
+{
+    (void)state;
+    uint8_t h[16], lm[24], kx[16], exp[16], key[16];
+    assert_int_equal(ntlm_nt_hash("Password", h), 0);
+    size_t lml = unhex("aaaaaaaaaaaaaaaa00000000000000000000000000000000", lm); /* 4.2.3.2.2 LMv1 response */
+    assert_int_equal(ntlm_v1_key_exchange_key(h, server_challenge, lm, lml, FLAGS_V1_ESS, kx), 0);
+    ASSERT_HEX(kx, 16, "eb93429a8bd952f8b89c55b87f475edc"); /* 4.2.3.1.2 KeyExchangeKey */
+    assert_int_equal(ntlm_exported_session_key(kx, FLAGS_V1_ESS, NULL, 0, exp), 0);
+    assert_memory_equal(exp, kx, 16); /* no KEY_EXCH: the exported key is the KeyExchangeKey */
+    assert_int_equal(ntlm_seal_key(exp, FLAGS_V1_ESS, true, key), 0);
+    ASSERT_HEX(key, 16, "04dd7f014d8504d265a25cc86a3a7c06"); /* 4.2.3.4 client sealing key (56-bit) */
+    assert_int_equal(ntlm_sign_key(exp, true, key), 0);
+    ASSERT_HEX(key, 16, "60e799be5c72fc92922ae8ebe961fb8d"); /* 4.2.3.4 client signing key */
 }
 
 /* ---- The whole path through the engine. A test carrier: 'T' + token, or
@@ -232,7 +253,44 @@ static void build_sealed(buf *b)
     put(b, x, n);
 }
 
+/* 4.2.3.3: the CHALLENGE and AUTHENTICATE messages as published (NTLMv1
+ * with client challenge), and 4.2.3.4's sealed "Plaintext" with its
+ * signature (checksum not encrypted: no key exchange). */
+static void build_v1_challenge(buf *b)
+{
+    b->n = 0;
+    put(b, "T", 1);
+    b->n += unhex("4e544c4d53535000020000000c000c003800000033820a820123456789abcdef0000000000000000"
+                  "0000000000000000060070170000000f530065007200760065007200",
+                  b->b + b->n);
+}
+
+static void build_v1_authenticate(buf *b)
+{
+    b->n = 0;
+    put(b, "T", 1);
+    b->n += unhex("4e544c4d5353500003000000180018006c00000018001800840000000c000c00480000000800080054000000"
+                  "100010005c000000000000009c000000358208820501280a0000000f44006f006d00610069006e0055007300"
+                  "6500720043004f004d0050005500540045005200aaaaaaaaaaaaaaaa0000000000000000000000000000000075"
+                  "37f803ae367128ca458204bde7caf81e97ed2683267232",
+                  b->b + b->n);
+}
+
+static void build_v1_sealed(buf *b)
+{
+    b->n = 0;
+    put(b, "C", 1);
+    b->n += unhex("01000000ff2aeb52f681793a00000000" "a02372f6530273f3aa1eb90190ce5200c99d", b->b + b->n);
+}
+
+static collect run_vectors(bool v1, const char *opt_name, const char *opt_value, bool show);
+
 static collect run(const char *opt_name, const char *opt_value, bool show)
+{
+    return run_vectors(false, opt_name, opt_value, show);
+}
+
+static collect run_vectors(bool v1, const char *opt_name, const char *opt_value, bool show)
 {
     collect col;
     memset(&col, 0, sizeof col);
@@ -255,11 +313,11 @@ static collect run(const char *opt_name, const char *opt_value, bool show)
                          .dissector = "authtest", .ts_ns = ts };
     dt_conv *c = dt_engine_conv_open(e, &p);
     buf b;
-    build_challenge(&b);
+    v1 ? build_v1_challenge(&b) : build_challenge(&b);
     dt_engine_datagram(e, c, DT_DIR_S2C, ts, b.b, b.n);
-    build_authenticate(&b);
+    v1 ? build_v1_authenticate(&b) : build_authenticate(&b);
     dt_engine_datagram(e, c, DT_DIR_C2S, ts + 1, b.b, b.n);
-    build_sealed(&b);
+    v1 ? build_v1_sealed(&b) : build_sealed(&b);
     dt_engine_datagram(e, c, DT_DIR_C2S, ts + 2, b.b, b.n);
     dt_engine_datagram(e, c, DT_DIR_C2S, ts + 3, b.b, b.n); /* replayed: the stream has moved on */
     dt_engine_finish(e, ts + 4);
@@ -315,6 +373,23 @@ static void no_password(void **state)
     assert_string_equal(c.summary[2], "sealed: no session key (no --ntlm-password for Domain\\User)");
 }
 
+/* 4.2.3 through the engine: the NTLMv1-ESS session key from the password
+ * (an NTLMv1 response is not verified, so the signature is the check). */
+static void v1_ess_path(void **state)
+{
+    (void)state;
+    collect c = run_vectors(true, "ntlm.password", "Domain\\User:Password", false);
+    assert_int_equal(c.n, 4);
+    assert_string_equal(c.summary[1], "NTLMSSP_AUTH Domain\\User from COMPUTER");
+    assert_non_null(strstr(c.fields[1], "auth.ntlm.response_version=NTLMv1-ESS;"));
+    assert_string_equal(c.summary[2], "unsealed \"Plaintext\"");
+    assert_string_equal(c.summary[3], "sealed: signature mismatch (wrong password?)");
+    c = run_vectors(true, "ntlm.hash", "User:a4f49c406510bdcab6824ee7c30fd852", false);
+    assert_string_equal(c.summary[2], "unsealed \"Plaintext\"");
+    c = run_vectors(true, "ntlm.password", "Domain\\User:Passw0rd", false);
+    assert_string_equal(c.summary[2], "sealed: signature mismatch (wrong password?)");
+}
+
 static void option_check(void **state)
 {
     (void)state;
@@ -334,6 +409,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(derivation),      cmocka_unit_test(with_password), cmocka_unit_test(with_hash_shown),
         cmocka_unit_test(wrong_password),  cmocka_unit_test(no_password),   cmocka_unit_test(option_check),
+        cmocka_unit_test(derivation_v1_ess), cmocka_unit_test(v1_ess_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Spool faults and SIGTERM.
 
+0. A symlink planted at the spool's place, or at its lock file: refused in
+   one line naming it (exit 2), nothing written through it.
 1. ClickHouse unreachable and the spool on a full disk (a 1 MiB tmpfs when
    this test may mount one, and always a --clickhouse-spool-max cap): the
    replay goes on (the JSON timeline of the same run is complete), one line
@@ -46,6 +48,23 @@ def main():
     cap = os.path.join(wd, "events.pcap")
     gen_events(cap, 20000)
     report = []
+    # 0. symlinks
+    real = os.path.join(wd, "real")
+    os.makedirs(real, mode=0o700)
+    link = os.path.join(wd, "link")
+    os.symlink(real, link)
+    victim = os.path.join(wd, "victim")
+    planted = os.path.join(wd, "planted")
+    os.makedirs(planted, mode=0o700)
+    os.symlink(victim, os.path.join(planted, "lock"))
+    for spool, what in ((link, "is a symbolic link (refused)"), (planted, "its lock file is a symbolic link (refused)")):
+        r = diagtap(["replay", cap, "-q", "-o", "clickhouse://127.0.0.1:%d/diag.events" % free_port(),
+                     "--clickhouse-spool", spool])
+        msgs = r.stderr.decode()
+        check(r.returncode == 2 and msgs.count("\n") == 1 and spool in msgs and what in msgs,
+              "spool %s: exit %d, %s" % (spool, r.returncode, msgs))
+    check(os.listdir(real) == [] and not os.path.exists(victim), "something was written through a symlink")
+    report.append("symlinks refused")
     # 1a. A real full disk: a small tmpfs, when we may mount one.
     mnt = os.path.join(wd, "tmpfs")
     os.makedirs(mnt)

@@ -18,6 +18,7 @@ static void on_event(dt_sink *base, const dt_event *ev)
     c->latency_ns = ev->latency_ns;
     c->raw_offset = ev->raw_offset;
     c->has_latency = ev->has_latency;
+    c->malformed = ev->malformed;
     c->ts_ns = ev->ts_ns;
     snprintf(c->proto, sizeof c->proto, "%s", ev->proto);
     snprintf(c->summary, sizeof c->summary, "%s", ev->summary);

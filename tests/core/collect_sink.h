@@ -12,6 +12,7 @@ typedef struct collected {
     dt_dir dir;
     uint64_t seq, req_seq, latency_ns, ts_ns, raw_offset;
     bool has_latency;
+    bool malformed;
     char proto[32];
     char summary[256];
     char first_field[128];

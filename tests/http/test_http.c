@@ -42,7 +42,11 @@ typedef struct fixture {
     dt_conv *conv;
 } fixture;
 
-static fixture *open_fixture(void)
+static fixture *open_fixture_on(const char *server, bool show_credentials);
+
+static fixture *open_fixture(void) { return open_fixture_on("10.0.0.1:5985", false); }
+
+static fixture *open_fixture_on(const char *server, bool show_credentials)
 {
     fixture *f = calloc(1, sizeof *f);
     f->reg = dt_registry_new();
@@ -51,8 +55,9 @@ static fixture *open_fixture(void)
     f->sink = calloc(1, sizeof *f->sink);
     collect_sink_init(f->sink);
     dt_engine_add_sink(f->eng, &f->sink->base);
+    dt_engine_set_show_credentials(f->eng, show_credentials);
     const dt_channel *ch = dt_engine_channel(f->eng, "test", "", -1);
-    dt_conv_params p = { .channel = ch, .transport = DT_CONV_STREAM, .client = "c", .server = "10.0.0.1:5985",
+    dt_conv_params p = { .channel = ch, .transport = DT_CONV_STREAM, .client = "c", .server = server,
                          .dissector = "http" };
     f->conv = dt_engine_conv_open(f->eng, &p);
     return f;
@@ -267,6 +272,68 @@ static void test_tls_client_hello(void **state)
     close_fixture(f);
 }
 
+/* --show-credentials shows the Basic password; a token that is not base64 is
+ * a note and the rest of the message (and the next) decodes. */
+static void test_credentials_and_bad_token(void **state)
+{
+    (void)state;
+    static const char req[] = "POST /wsman HTTP/1.1\r\nAuthorization: Basic dmFncmFudDp2YWdyYW50\r\n"
+                              "Content-Length: 0\r\n\r\n"
+                              "POST /wsman HTTP/1.1\r\nAuthorization: Negotiate TlRMTVNT*!not-base64\r\n"
+                              "Content-Length: 0\r\n\r\n"
+                              "GET /after HTTP/1.1\r\n\r\n";
+    fixture *f = open_fixture_on("10.0.0.1:5985", true);
+    dt_engine_stream(f->eng, f->conv, DT_DIR_C2S, 1, (const uint8_t *)req, sizeof req - 1);
+    dt_engine_finish(f->eng, 2);
+    const collected *basic = find(f->sink, "POST /wsman, Basic as vagrant (password vagrant)");
+    assert_non_null(basic);
+    assert_false(basic->malformed);
+    const collected *bad = &f->sink->ev[1];
+    assert_string_equal(bad->proto, "HTTP");
+    assert_true(bad->malformed); /* "Negotiate token is not valid base64" */
+    const collected *after = find(f->sink, "GET /after");
+    assert_non_null(after);
+    assert_false(after->malformed);
+    close_fixture(f);
+}
+
+/* Which bodies go to WS-Management: by content type, by path, by port 5985;
+ * other bodies stay HTTP's (a preview). */
+static size_t winrm_events(const collect_sink *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += strcmp(s->ev[i].proto, "WinRM") == 0;
+    return n;
+}
+
+static void test_inner_dissector_choice(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *server, *path, *type;
+        size_t winrm;
+    } cases[] = {
+        { "10.0.0.1:8080", "/wsman", "text/plain", 1 },                     /* path */
+        { "10.0.0.1:8080", "/wsman-anon/identify", "text/plain", 1 },       /* path */
+        { "10.0.0.1:8080", "/x", "application/soap+xml;charset=UTF-8", 1 }, /* content type */
+        { "10.0.0.1:5985", "/x", "text/plain", 1 },                         /* port */
+        { "10.0.0.1:8080", "/x", "text/plain", 0 },                         /* none: HTTP's own body */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char msg[256];
+        int n = snprintf(msg, sizeof msg, "POST %s HTTP/1.1\r\nContent-Type: %s\r\nContent-Length: 12\r\n\r\n"
+                         "<s:E>1</s:E>", cases[i].path, cases[i].type);
+        fixture *f = open_fixture_on(cases[i].server, false);
+        dt_engine_stream(f->eng, f->conv, DT_DIR_C2S, 1, (const uint8_t *)msg, (size_t)n);
+        dt_engine_finish(f->eng, 2);
+        if (winrm_events(f->sink) != cases[i].winrm)
+            fail_msg("case %zu (%s %s %s): %zu WinRM events", i, cases[i].server, cases[i].path, cases[i].type,
+                     winrm_events(f->sink));
+        close_fixture(f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +344,8 @@ int main(void)
         cmocka_unit_test(test_hang_up_mid_body),
         cmocka_unit_test(test_garbage_between_messages),
         cmocka_unit_test(test_tls_client_hello),
+        cmocka_unit_test(test_credentials_and_bad_token),
+        cmocka_unit_test(test_inner_dissector_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,9 +8,10 @@ security, recorded Windows responses), observed by diagtap.
 capture: `diagtap capture -i lo` on a private port records a pcapng while
   pywinrm runs three sessions: Basic (unsealed), NTLM with message encryption,
   and NTLM with a password the server refuses. Then the recording is replayed
-  with the right password, with a wrong one and with none.
-proxy: the NTLM session goes through `diagtap proxy tcp`, decoded live with
-  the password.
+  with the right password (given as the second of two --ntlm-password), with
+  the NT hash (--ntlm-hash), with a wrong password and with none.
+proxy: a Basic and an NTLM session (with encryption) go through `diagtap
+  proxy tcp`, decoded live with the password.
 
 What must hold:
 - every SOAP body diagtap hands to the WS-Man dissector (JSON -V "raw" of the
@@ -29,6 +30,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -116,17 +118,19 @@ def wait_capturing(proc, timeout=15.0):
 
 
 class Server:
-    def __init__(self, tmp, name, auth, env, deny=False):
+    def __init__(self, tmp, name, auth, env, deny=False, tls=None):
         self.dump = os.path.join(tmp, "dump-" + name)
         os.makedirs(self.dump)
         self.port = free_port()
         self.proc = subprocess.Popen([PY, os.path.join(HERE, "winrm_server.py"), "--port", str(self.port),
                                       "--auth", auth, "--user", USER, "--password", PASSWORD,
                                       "--responses", dtcorpus.path(*RECORDING), "--dump", self.dump] +
-                                     (["--deny"] if deny else []),
+                                     (["--deny"] if deny else []) + (["--tls"] + list(tls) if tls else []),
                                      env=env, stdout=subprocess.DEVNULL)
         procs.append(self.proc)
         wait_port(self.port, self.proc)
+        if tls:  # the probe connection above is not a TLS client: let the server log it and move on
+            time.sleep(0.2)
 
     def bodies(self):
         """What the server saw (c2s) and sent (s2c), in order."""
@@ -138,8 +142,8 @@ class Server:
         self.proc.wait(timeout=10)
 
 
-def client(port, transport, password, env, command="dir"):
-    r = subprocess.run([PY, os.path.join(HERE, "winrm_client.py"), "http://127.0.0.1:%d/wsman" % port, transport,
+def client(port, transport, password, env, command="dir", url="http://127.0.0.1:%d/wsman"):
+    r = subprocess.run([PY, os.path.join(HERE, "winrm_client.py"), url % port, transport,
                         USER, password, command], env=env, capture_output=True, text=True, timeout=120)
     try:
         return json.loads(r.stdout.strip().splitlines()[-1])
@@ -153,6 +157,24 @@ def password_args(password):
     if "--ntlm-password" in help_text:
         return ["--ntlm-password", password]
     return ["--set", "ntlm.password=" + password]
+
+
+def renumber(src, dst, old, new):
+    """Copies a pcapng (Ethernet, IPv4, TCP: what capture -i lo writes), the TCP port old
+    becoming new in every packet (checksums are not checked by the decoder)."""
+    data = bytearray(open(src, "rb").read())
+    pos = 0
+    while pos + 12 <= len(data):
+        btype, blen = struct.unpack_from("<II", data, pos)
+        if btype == 6:  # Enhanced Packet Block: the packet starts at +28
+            pkt = pos + 28
+            if data[pkt + 12:pkt + 14] == b"\x08\x00" and data[pkt + 23] == 6:
+                tcp = pkt + 14 + (data[pkt + 14] & 0x0F) * 4
+                for at in (tcp, tcp + 2):
+                    if struct.unpack_from(">H", data, at)[0] == old:
+                        struct.pack_into(">H", data, at, new)
+        pos += blen
+    open(dst, "wb").write(data)
 
 
 def events_of(jsonl):
@@ -198,7 +220,12 @@ def run_capture(tmp, env):
     ntlm = Server(tmp, "ntlm", "ntlm", env)
     refused = Server(tmp, "refused", "ntlm", env)
     denied = Server(tmp, "denied", "ntlm", env, deny=True)
-    bpf = " or ".join("tcp port %d" % s.port for s in (basic, ntlm, refused, denied))
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-days", "1"],
+                   check=True, capture_output=True)
+    https = Server(tmp, "https", "basic", env, tls=(cert, key))
+    bpf = " or ".join("tcp port %d" % s.port for s in (basic, ntlm, refused, denied, https))
     cap = subprocess.Popen([DIAGTAP, "capture", "-i", "lo", "-f", bpf, "-w", pcap, "-q"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     procs.append(cap)
@@ -208,10 +235,13 @@ def run_capture(tmp, env):
     rn = client(ntlm.port, "ntlm", PASSWORD, env)
     rr = client(refused.port, "ntlm", "not-" + PASSWORD, env)
     rd = client(denied.port, "ntlm", PASSWORD, env)
+    # pywinrm 0.3 lets $REQUESTS_CA_BUNDLE override server_cert_validation: trust the test's certificate there
+    rh = client(https.port, "basic", PASSWORD, dict(env, REQUESTS_CA_BUNDLE=cert, CURL_CA_BUNDLE=cert),
+                url="https://localhost:%d/wsman")
     time.sleep(0.5)
     cap.send_signal(signal.SIGINT)
     cap.wait(timeout=20)
-    for s in (basic, ntlm, refused, denied):
+    for s in (basic, ntlm, refused, denied, https):
         s.stop()
     if not rb.get("ok") or rb.get("rc") != 0 or "Volume in drive C" not in rb.get("stdout", ""):
         fail("pywinrm over Basic did not get the recorded output: %s" % rb)
@@ -219,6 +249,8 @@ def run_capture(tmp, env):
         fail("pywinrm over NTLM with encryption did not get the recorded output: %s" % rn)
     if rr.get("ok") or rd.get("ok"):
         fail("the server accepted a wrong password or a denied user")
+    if not rh.get("ok") or "Volume in drive C" not in rh.get("stdout", ""):
+        fail("pywinrm over HTTPS did not get the recorded output: %s" % rh)
 
     def replay(*extra):
         r = subprocess.run([DIAGTAP, "replay", pcap, "-T", "json", "-V"] + list(extra),
@@ -227,8 +259,9 @@ def run_capture(tmp, env):
             fail("diagtap replay %s exited %d: %s" % (" ".join(extra), r.returncode, r.stderr))
         return events_of(r.stdout)
 
-    # Basic: unsealed bodies, user shown, password never
-    ev = replay(*password_args(USER + ":" + PASSWORD))
+    # Basic: unsealed bodies, user shown, password never. Two --ntlm-password
+    # values, the first for another user: the option is repeatable.
+    ev = replay("--ntlm-password", "CORP\\other:Other-pw2", "--ntlm-password", USER + ":" + PASSWORD)
     bev = conv_events(ev, basic.port)
     n = check_bodies(bev, basic, "Basic")
     check_http_pairs(bev, "Basic")
@@ -248,6 +281,10 @@ def run_capture(tmp, env):
         fail("NTLM: %d sealed HTTP messages for %d bodies, or one not unsealed" % (len(sealed), n))
     if not any(e["proto_name"] == "wsman" and "exit code 0" in e["summary"] for e in nev):
         fail("NTLM: the decrypted Receive does not show the exit code")
+    for label, evs in (("Basic", bev), ("NTLM", nev)):
+        create = [e for e in evs if e["proto_name"] == "wsman" and e["fields"].get("wsman.action") == "Create"]
+        if not create or not create[0]["summary"].endswith(" as " + USER) or create[0]["fields"].get("wsman.user") != USER:
+            fail("%s: the WinRM Create does not name the authenticated user: %s" % (label, [e["summary"] for e in create]))
     print("ok: NTLM sealed, %d decrypted WS-Man bodies equal the server's" % n)
 
     # the refused logon: an error naming the user
@@ -263,6 +300,40 @@ def run_capture(tmp, env):
     if not den or "authenticated as %s (password verified), then refused" % USER not in den[0]["summary"]:
         fail("the denied user is not 'authenticated as %s, then refused': %s" % (USER, [e["summary"] for e in dev]))
     print("ok: access denied: %s" % den[0]["summary"])
+
+    # the NT hash instead of the password (--ntlm-hash), after a decoy password
+    nthash = subprocess.run([PY, "-c", "import hashlib,sys; print(hashlib.new('md4', sys.argv[1].encode('utf-16-le'))"
+                             ".hexdigest())", PASSWORD], env=env, capture_output=True, text=True).stdout.strip()
+    if len(nthash) != 32:
+        fail("no MD4 in python (legacy provider): %r" % nthash)
+    ev = replay("--ntlm-password", "other:x", "--ntlm-hash", USER + ":" + nthash)
+    nev = conv_events(ev, ntlm.port)
+    n = check_bodies(nev, ntlm, "NTLM with --ntlm-hash")
+    if nthash in json.dumps(nev):
+        fail("--ntlm-hash: the hash is shown")
+    print("ok: --ntlm-hash, %d decrypted WS-Man bodies equal the server's" % n)
+
+    # HTTPS (WinRM's 5986): the TLS handshake's SNI, the rest opaque; nothing of the
+    # Basic credentials or of WS-Man shows. The server's port is a private one, so it
+    # is named as an HTTP port (-d), as a user would for WinRM on another port.
+    r = subprocess.run([DIAGTAP, "replay", pcap, "-T", "json", "-d", "%d=http" % https.port],
+                       capture_output=True, text=True, timeout=120)
+    hev = conv_events(events_of(r.stdout), https.port)
+    hello = [e for e in hev if e["summary"] == "TLS ClientHello, SNI localhost (HTTP inside TLS is opaque: not decrypted)"]
+    opaque = [e for e in hev if "(encrypted HTTP: opaque, not decrypted)" in e["summary"]]
+    if not hello or len(opaque) < 10 or any(e["proto_name"] in ("wsman", "psrp") for e in hev) or PASSWORD in r.stdout:
+        fail("HTTPS: no ClientHello with SNI localhost, or fewer than 10 opaque records, or a body shown: %s"
+             % [e["summary"] for e in hev[:6]])
+    print("ok: HTTPS: %s; %d opaque application data records" % (hello[0]["summary"], len(opaque)))
+    # the same packets with the server's port renumbered to 5986: found by port, as WinRM over HTTPS
+    p5986 = os.path.join(tmp, "winrm-5986.pcapng")
+    renumber(pcap, p5986, https.port, 5986)
+    r = subprocess.run([DIAGTAP, "replay", p5986, "-T", "json"], capture_output=True, text=True, timeout=120)
+    hev = conv_events(events_of(r.stdout), 5986)
+    if not any(e["proto_name"] == "tls" and e["summary"] == "TLS ClientHello, SNI localhost (WinRM (HTTPS) inside TLS is "
+               "opaque: not decrypted)" for e in hev):
+        fail("port 5986: not decoded as WinRM over TLS: %s" % [e["summary"] for e in hev[:3]])
+    print("ok: port 5986: %s" % hev[0]["summary"])
 
     # a wrong password: every sealed message says so, no body is shown
     ev = replay(*password_args(USER + ":wrong-" + PASSWORD))
@@ -285,26 +356,30 @@ def run_capture(tmp, env):
 
 
 def run_proxy(tmp, env):
-    ntlm = Server(tmp, "proxy", "ntlm", env)
-    lport = free_port()
-    out = os.path.join(tmp, "proxy.jsonl")
-    px = subprocess.Popen([DIAGTAP, "proxy", "-T", "json", "-V", "-o", out, "-d", "http"] +
-                          password_args(USER + ":" + PASSWORD) +
-                          ["tcp", "127.0.0.1:%d" % lport, "127.0.0.1:%d" % ntlm.port],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    procs.append(px)
-    wait_port(lport, px)
-    r = client(lport, "ntlm", PASSWORD, env)
-    time.sleep(0.5)
-    px.send_signal(signal.SIGTERM)
-    px.wait(timeout=20)
-    ntlm.stop()
-    if not r.get("ok") or "Volume in drive C" not in r.get("stdout", ""):
-        fail("pywinrm through the proxy failed: %s" % r)
-    ev = events_of(open(out, encoding="utf-8").read())
-    n = check_bodies(ev, ntlm, "proxy")
-    check_http_pairs(ev, "proxy")
-    print("ok: through diagtap proxy tcp, %d decrypted WS-Man bodies equal the server's" % n)
+    for transport in ("basic", "ntlm"):
+        server = Server(tmp, "proxy-" + transport, transport, env)
+        lport = free_port()
+        out = os.path.join(tmp, "proxy-%s.jsonl" % transport)
+        px = subprocess.Popen([DIAGTAP, "proxy", "-T", "json", "-V", "-o", out, "-d", "http"] +
+                              password_args(USER + ":" + PASSWORD) +
+                              ["tcp", "127.0.0.1:%d" % lport, "127.0.0.1:%d" % server.port],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        procs.append(px)
+        wait_port(lport, px)
+        r = client(lport, transport, PASSWORD, env)
+        time.sleep(0.5)
+        px.send_signal(signal.SIGTERM)
+        px.wait(timeout=20)
+        server.stop()
+        if not r.get("ok") or "Volume in drive C" not in r.get("stdout", ""):
+            fail("pywinrm (%s) through the proxy failed: %s" % (transport, r))
+        ev = events_of(open(out, encoding="utf-8").read())
+        n = check_bodies(ev, server, "proxy " + transport)
+        check_http_pairs(ev, "proxy " + transport)
+        if PASSWORD in json.dumps(ev):
+            fail("proxy %s: the password is shown" % transport)
+        print("ok: %s through diagtap proxy tcp, %d %sWS-Man bodies equal the server's"
+              % (transport, n, "decrypted " if transport == "ntlm" else ""))
 
 
 def main():

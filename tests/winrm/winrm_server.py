@@ -20,6 +20,7 @@ Windows gave in a recorded exchange.
   order): each request takes the next recorded response whose request has
   the same WS-Addressing Action; RelatesTo is set to the request's MessageID
   (clients check it), nothing else is changed.
+- --tls CERT KEY: HTTPS, as WinRM listens on 5986.
 - DIR receives every SOAP body the server saw (after unsealing) and sent
   (before sealing), as NNN-c2s.xml / NNN-s2c.xml, and log.jsonl.
 
@@ -336,9 +337,15 @@ def main():
     ap.add_argument("--responses", required=True)
     ap.add_argument("--dump", required=True)
     ap.add_argument("--deny", action="store_true", help="refuse every user whose logon verifies (Access is denied)")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="HTTPS, as WinRM on 5986")
     a = ap.parse_args()
     hashlib.new("md4")  # fail at once, not in the middle of a handshake, without the legacy provider
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    if a.tls:
+        import ssl
+        tctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tctx.load_cert_chain(a.tls[0], a.tls[1])
+        srv.socket = tctx.wrap_socket(srv.socket, server_side=True)
     srv.daemon_threads = True
     srv.lock = threading.Lock()
     srv.mode = a.auth

@@ -93,7 +93,9 @@ def exchanges(path):
             continue
         resp = m.get("response")
         if isinstance(resp, str) and resp.lstrip().startswith("<"):
-            out.append((req.encode(), 500 if m.get("transport_error") else 200, resp.encode()))
+            # Windows sends every SOAP fault with 500 (w:TimedOut long polls too)
+            fault = m.get("transport_error") or "/fault</" in resp or ":Fault>" in resp
+            out.append((req.encode(), 500 if fault else 200, resp.encode()))
         else:
             te = m.get("transport_error") or {}
             out.append((req.encode(), 401 if m.get("auth_error") else int(te.get("code", 500)), b""))

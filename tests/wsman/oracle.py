@@ -45,6 +45,21 @@ def envelopes(path):
     return out
 
 
+def requests(path):
+    """[(action short name, answered)] of each request, in order."""
+    doc = yaml.safe_load(open(path, encoding="utf-8"))
+    out = []
+    for m in doc.get("messages") or []:
+        req = m.get("request")
+        if not (isinstance(req, str) and req.lstrip().startswith("<")):
+            continue
+        act = ET.fromstring(req.encode("utf-8")).find("s:Header/wsa:Action", NS)
+        resp = m.get("response")
+        out.append((act.text.rsplit("/", 1)[-1] if act is not None else "",
+                    isinstance(resp, str) and resp.lstrip().startswith("<")))
+    return out
+
+
 def read(path):
     o = {
         "shell_ids": [], "command_lines": [], "exit_codes": [], "stdout": "", "stderr": "",

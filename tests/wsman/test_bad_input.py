@@ -180,7 +180,38 @@ ev = run([(0, receive("B0B0B0B0-0000-0000-0000-00000000000A", PS_URI)),
 notes = " | ".join(malformed_text(e) for e in ev if e["proto_name"] == "psrp")
 expect("document type declaration refused" in notes, "CLIXML DTD: %r" % notes)
 
+# 8. A hang: a Command answered, then a Receive that never is (the client is
+#    still waiting when the capture ends): listed as pending, naming the
+#    shell and the command line, and not an error of the decoder.
+cmd = request(SHELL_NS + "/Command", "B0B0B0B0-0000-0000-0000-00000000000C", CMD_URI,
+              '<rsp:CommandLine><rsp:Command>ping</rsp:Command><rsp:Arguments>-t</rsp:Arguments>'
+              '<rsp:Arguments>host</rsp:Arguments></rsp:CommandLine>')
+cmd_rsp = response(SHELL_NS + "/CommandResponse", "B0B0B0B0-0000-0000-0000-00000000000C",
+                   "<rsp:CommandResponse><rsp:CommandId>C0C0C0C0-0000-0000-0000-000000000001</rsp:CommandId>"
+                   "</rsp:CommandResponse>")
+ev = run([(0, cmd), (1, cmd_rsp), (0, receive("B0B0B0B0-0000-0000-0000-00000000000D"))])
+pend = [e for e in ev if e["kind"] == "pending"]
+expect(len(pend) == 1 and "Receive" in pend[0]["summary"] and "ping -t host" in pend[0]["summary"]
+       and "no reply" in pend[0]["summary"], "pending Receive: %r" % [e["summary"] for e in pend])
+expect(not any(e["malformed"] for e in ev), "pending Receive: an event is malformed")
+
+# 9. Not bad input: a JEA endpoint (a PowerShell configuration of its own name,
+#    none in the corpus) is named by its configuration, like Microsoft.PowerShell.
+JEA_URI = "http://schemas.microsoft.com/powershell/JEA.Maintenance"
+create = request("http://schemas.xmlsoap.org/ws/2004/09/transfer/Create", "B0B0B0B0-0000-0000-0000-00000000000E",
+                 JEA_URI, '<rsp:Shell ShellId="22222222-2222-3333-4444-555555555555"><rsp:InputStreams>stdin pr'
+                 '</rsp:InputStreams><rsp:OutputStreams>stdout</rsp:OutputStreams></rsp:Shell>')
+created = response("http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse", "B0B0B0B0-0000-0000-0000-00000000000E",
+                   '<x:ResourceCreated xmlns:x="http://schemas.xmlsoap.org/ws/2004/09/transfer"><a:ReferenceParameters>'
+                   '<w:SelectorSet><w:Selector Name="ShellId">22222222-2222-3333-4444-555555555555</w:Selector>'
+                   '</w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>')
+ev = run([(0, create), (1, created)])
+expect(ev and ev[0]["summary"].startswith("Create runspace pool JEA.Maintenance")
+       and "JEA.Maintenance" in ev[1]["summary"] and "22222222" in ev[1]["summary"],
+       "JEA endpoint: %r" % [e["summary"] for e in ev])
+
 if "-v" in sys.argv:
+    print([e["summary"] for e in pend])
     print(notes)
 for f in failures:
     print("FAIL:", f)

@@ -11,11 +11,15 @@ faults by name, long-polling timeouts).
 
 usage: test_corpus.py WSMAN_FEED            the envelopes fed to wsman directly
        test_corpus.py --http DIAGTAP        end to end: each file as an HTTP/TCP capture
-                                            (make_pcap.py) through `diagtap replay -T json`"""
+                                            (make_pcap.py) through `diagtap replay -T json`;
+                                            then all of them in one capture through
+                                            `-q --stats` (rows per WS-Man action and PSRP
+                                            type), and `diagtap dissectors`"""
 import collections
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -98,6 +102,13 @@ def compare(name, events, o):
         text = "".join(t for e in wsm for st in _streams(e) if st.get("wsman.stream.name") == stream
                        for t in [st.get("wsman.stream.text", "")])
         check(text == o.get(stream, ""), "%s: %s %r, oracle %r" % (name, stream, text[:80], o.get(stream, "")[:80]))
+    # the summary line shows a bounded preview of a long stream, the field all of it
+    for e in wsm:
+        for st in _streams(e):
+            t = st.get("wsman.stream.text", "")
+            if len(t) > 96:
+                check("…" in e["summary"] and t not in e["summary"] and len(e["summary"]) < len(t) + 400,
+                      "%s: a %d-character stream is not cut short on the summary line" % (name, len(t)))
     faults = [int(v) for v in values(wsm, "wsman.fault.wsman_code")]
     check(faults == o["fault_codes"], "%s: WSManFault codes %s, oracle %s" % (name, faults, o["fault_codes"]))
     timed_out = [e for e in wsm if e["fields"].get("wsman.long_poll_timeout")]
@@ -191,6 +202,66 @@ def specific(name, ev):
             "winrs_send: stdin text")
 
 
+STATS_ROW = re.compile(r"^(\S+)\s+(.+?)\s+(\d+)\s+(\d+)\s+(?:-|[\d.]+ \S+)\s+(?:-|[\d.]+ \S+)\s+"
+                       r"(?:-|[\d.]+ \S+)\s+(\d+)\s+(\d+)(?:\s+(.*))?$")
+
+
+def stats_table(files):
+    """`diagtap replay -q --stats` of every file in one capture: one row per
+    WS-Man request action and per PSRP message type, counted as the oracle
+    counts them; pending requests on their action's row; a long poll's
+    w:TimedOut (HTTP 500 from Windows) counted nowhere as an error."""
+    import make_pcap
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as t:
+        make_pcap.write(t.name, files)
+        out = subprocess.run([FEED, "replay", "-q", "--stats", t.name], check=True, capture_output=True,
+                             text=True, timeout=120).stdout
+    rows = {}
+    for line in out.splitlines()[1:]:
+        m = STATS_ROW.match(line)
+        if m:
+            rows[(m.group(1), m.group(2))] = (int(m.group(3)), int(m.group(4)), int(m.group(5)), int(m.group(6)),
+                                              m.group(7) or "")
+    want_req, want_types = collections.Counter(), collections.Counter()
+    want_pending, faults, timed_out, http_500 = collections.Counter(), 0, 0, 0
+    for path in files:
+        o = oracle.read(path)
+        want_types.update(o["psrp_types"])
+        faults += len(o["fault_codes"])
+        timed_out += o["timed_out"]
+        for action, answered in oracle.requests(path):
+            want_req[action] += 1
+            if not answered:
+                want_pending[action] += 1
+        http_500 += sum(1 for _, status, _ in make_pcap.exchanges(path) if status == 500)
+    for action, n in want_req.items():
+        got = rows.get(("WinRM", action))
+        check(got is not None and got[0] == n and got[3] == want_pending[action],
+              "--stats: WinRM %s row %s, want %d requests, %d pending" % (action, got, n, want_pending[action]))
+    for t, n in want_types.items():
+        got = rows.get(("PSRP", t))
+        check(got is not None and got[0] == n, "--stats: PSRP %s row %s, want %d" % (t, got, n))
+    extra = [k for k in rows if k[0] == "WinRM" and k[1] not in want_req and rows[k][0]]
+    check(not extra, "--stats: WinRM rows for no request: %s" % extra)
+    # every 500 that is not a long poll is an HTTP error, and only those
+    post500 = rows.get(("HTTP", "POST 500"))
+    check(timed_out > 0 and post500 is not None and post500[1] == http_500 and post500[2] == http_500 - timed_out,
+          "--stats: HTTP POST 500 row %s, want %d replies, %d errors (%d long polls not errors)"
+          % (post500, http_500, http_500 - timed_out, timed_out))
+    check(not any("TimedOut" in r[4] for r in rows.values()), "--stats: a w:TimedOut counted as an error status")
+    print("--stats: %d WinRM action rows, %d PSRP type rows, %d long polls not errors"
+          % (len(want_req), len(want_types), timed_out))
+
+
+def listed_dissectors():
+    out = subprocess.run([FEED, "dissectors"], check=True, capture_output=True, text=True).stdout
+    names = {line.split()[0] for line in out.splitlines()[1:] if line.strip()}
+    for n in ("http", "tls", "wsman", "psrp"):
+        check(n in names, "`diagtap dissectors` does not list %s" % n)
+    check(any(line.startswith("wsman ") and "WinRM" in line for line in out.splitlines()),
+          "`diagtap dissectors`: wsman is not shown as WinRM")
+
+
 def main():
     if not os.path.isdir(CORPUS):
         print("SKIP: corpus not found at %s" % CORPUS)
@@ -204,6 +275,9 @@ def main():
         n_events += len(events)
         compare(name, events, oracle.read(path))
         specific(name, events)
+    if HTTP:
+        stats_table(files)
+        listed_dissectors()
     for f in failures:
         print("FAIL:", f)
     print("%d files, %d events, %d failures" % (len(files), n_events, len(failures)))

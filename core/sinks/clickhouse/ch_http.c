@@ -17,7 +17,24 @@ struct dt_ch_http {
     char table[300];     /* "db.table" */
     char resp[1024];     /* the start of the response body */
     size_t resp_len;
+    bool (*abort_fn)(void *ctx);
+    void *abort_ctx;
 };
+
+/* libcurl's progress callback, called about once a second even while no
+ * byte moves: a non-zero return aborts the transfer. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    dt_ch_http *h = ctx;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return h->abort_fn && h->abort_fn(h->abort_ctx) ? 1 : 0;
+}
+
+void dt_ch_http_on_abort(dt_ch_http *h, bool (*fn)(void *ctx), void *ctx)
+{
+    h->abort_fn = fn;
+    h->abort_ctx = ctx;
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 {
@@ -72,6 +89,9 @@ dt_ch_http *dt_ch_http_new(const dt_ch_url *u, const char *password, const char 
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -122,6 +142,8 @@ static CURLcode perform(dt_ch_http *h, const char *url, const void *body, size_t
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 1L);
     CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_ABORTED_BY_CALLBACK)
+        snprintf(h->resp, sizeof h->resp, "no answer before the exit deadline (--clickhouse-exit-wait)");
     *code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
     return rc;
@@ -134,7 +156,7 @@ dt_ch_outcome dt_ch_http_insert(dt_ch_http *h, const dt_ch_batch *b, long timeou
     if (rc == CURLE_OK && code == 200)
         return DT_CH_SENT;
     if (rc != CURLE_OK) {
-        snprintf(err, errsz, "%s", curl_easy_strerror(rc));
+        snprintf(err, errsz, "%s", rc == CURLE_ABORTED_BY_CALLBACK ? h->resp : curl_easy_strerror(rc));
         /* Nothing reached the server when no connection was made. */
         if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
             rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
@@ -180,7 +202,7 @@ int dt_ch_http_count(dt_ch_http *h, const dt_ch_batch *b, long timeout_ms, uint6
     CURLcode rc = perform(h, url, NULL, 0, timeout_ms, &code);
     free(url);
     if (rc != CURLE_OK) {
-        snprintf(err, errsz, "%s", curl_easy_strerror(rc));
+        snprintf(err, errsz, "%s", rc == CURLE_ABORTED_BY_CALLBACK ? h->resp : curl_easy_strerror(rc));
         return -1;
     }
     char *end;

@@ -122,8 +122,11 @@ dt_ch_spool *dt_ch_spool_open(const char *dir, uint64_t max_bytes, char *err, si
     /* O_NOFOLLOW: a symlink planted at the spool's place is refused */
     sp->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sp->dfd < 0) {
-        snprintf(err, errsz, "spool directory %s: %s", dir,
-                 errno == ELOOP ? "is a symbolic link (refused)" : strerror(errno));
+        /* Linux says ENOTDIR for a symlink with O_DIRECTORY|O_NOFOLLOW, ELOOP without */
+        int e = errno;
+        struct stat lst;
+        bool link = (e == ELOOP || e == ENOTDIR) && lstat(dir, &lst) == 0 && S_ISLNK(lst.st_mode);
+        snprintf(err, errsz, "spool directory %s: %s", dir, link ? "is a symbolic link (refused)" : strerror(e));
         goto fail;
     }
     struct stat st;
@@ -134,6 +137,7 @@ dt_ch_spool *dt_ch_spool_open(const char *dir, uint64_t max_bytes, char *err, si
     if (sp->lock_fd < 0 || flock(sp->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         snprintf(err, errsz, "spool directory %s: %s", dir,
                  sp->lock_fd >= 0 && errno == EWOULDBLOCK ? "in use by another diagtap (give each its own spool)"
+                 : sp->lock_fd < 0 && errno == ELOOP     ? "its lock file is a symbolic link (refused)"
                                                           : strerror(errno));
         goto fail;
     }

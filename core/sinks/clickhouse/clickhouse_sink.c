@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -53,6 +54,7 @@ typedef struct ch_sink {
     uint64_t spool_writes;  /* spool files written so far */
     bool stopping;
     uint64_t stop_deadline; /* monotonic ns */
+    _Atomic uint64_t abort_at; /* stop_deadline for the request in flight (read without mu); 0: none */
     uint64_t next_batch;
     uint64_t last_created;
     /* what happened, for the warnings and the summary */
@@ -246,6 +248,16 @@ static void age_open(ch_sink *cs)
 
 static bool past_deadline(ch_sink *cs) { return cs->stopping && mono_ns() >= cs->stop_deadline; }
 
+/* The sender's request in flight, asked by libcurl without mu: give up at
+ * the exit deadline (a silent server would otherwise hold the exit for the
+ * 60 s request timeout, past a service manager's stop timeout). */
+static bool request_overdue(void *ctx)
+{
+    ch_sink *cs = ctx;
+    uint64_t at = atomic_load(&cs->abort_at);
+    return at && mono_ns() >= at;
+}
+
 static long attempt_timeout_ms(ch_sink *cs)
 {
     long t = 60000;
@@ -415,6 +427,7 @@ static int ch_finish(dt_sink *s)
     seal_open(cs);
     cs->stopping = true;
     cs->stop_deadline = mono_ns() + (uint64_t)cs->cfg.exit_wait_ms * 1000000u;
+    atomic_store(&cs->abort_at, cs->stop_deadline ? cs->stop_deadline : 1);
     pthread_cond_broadcast(&cs->wake);
     pthread_mutex_unlock(&cs->mu);
     pthread_join(cs->thread, NULL);
@@ -518,6 +531,7 @@ dt_sink *dt_clickhouse_sink_new(const dt_ch_config *c, char *err, size_t errsz)
         snprintf(err, errsz, "clickhouse %s: %s", cs->url.redacted, e);
         goto fail;
     }
+    dt_ch_http_on_abort(cs->http, request_overdue, cs);
     /* A random run id: (host, run_id, seq) names every event, across restarts. */
     if (getrandom(&cs->rc.run_id, sizeof cs->rc.run_id, 0) != sizeof cs->rc.run_id)
         cs->rc.run_id = real_ns() ^ ((uint64_t)getpid() << 32);
