@@ -268,9 +268,14 @@ void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, con
             f->behind = false;
         else if (!f->behind && u >= f->cap / 2)
             f->behind = true;
-        if (c->skipped[dir])
+        /* A gap is queued only together with the bytes after it: flushed
+         * whenever a chunk was refused, one gap record per lost chunk ate
+         * the headroom kept for bookkeeping (and the note saying why a
+         * connection died was lost with it) and put one line per chunk on
+         * the timeline. Lost bytes in a row make one gap. */
+        size_t need = cost(f, rec_size(n)) + (c->skipped[dir] ? rec_size(0) : 0);
+        if (need + f->reserved + HEADROOM <= f->cap - u && c->skipped[dir])
             flush_gap(f, c, dir);
-        size_t need = cost(f, rec_size(n));
         if (c->skipped[dir] || need + f->reserved + HEADROOM > f->cap - u) {
             /* Not even room to record them: counted, reported as lost. */
             if (!c->skipped[dir])
@@ -292,9 +297,8 @@ void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, con
 
 bool dt_feed_full(dt_feed *f, dt_feed_conv *c, dt_dir dir)
 {
-    if (c->skipped[dir])
-        flush_gap(f, c, dir);
-    return c->skipped[dir] || cost(f, rec_size(DATA_REC_MAX)) + f->reserved + HEADROOM > f->cap - used(f);
+    size_t need = cost(f, rec_size(DATA_REC_MAX)) + (c->skipped[dir] ? rec_size(0) : 0);
+    return need + f->reserved + HEADROOM > f->cap - used(f);
 }
 
 void dt_feed_lost(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, size_t len)
