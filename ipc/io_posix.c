@@ -664,10 +664,12 @@ static ssize_t relay_take_copied(dt_io_relay *r, size_t want, size_t *moved, int
         }
     }
     *moved = n;
-    for (size_t left = (size_t)k - n; left && !r->out_dead;) {
+    /* Also after dst failed: held then counts them as not delivered. */
+    for (size_t left = (size_t)k - n; left;) {
         ssize_t w = write(r->pw, r->copy + (size_t)k - left, left);
         if (w <= 0 && errno != EINTR) { /* cannot happen: the pipe was empty */
-            *derr = w < 0 ? errno : EIO;
+            if (!*derr)
+                *derr = w < 0 ? errno : EIO;
             r->out_dead = true;
             break;
         }

@@ -289,6 +289,7 @@ static void relay_moves_and_copies(void **state)
     assert_int_equal(v->delivered_err, EPIPE);
     assert_int_equal(v->n_delivered, 0);
     assert_int_equal(v->n_copied, 5);
+    assert_int_equal(dt_io_relay_held(r2), 5); /* counted as not delivered */
     dt_io_relay_free(r2);
     dt_io_close(src, false);
     dt_io_close(dst, false);
