@@ -1,14 +1,24 @@
 #!/bin/sh
-# Proxies: throughput one way (random bytes and DAP output events) and the
-# round trip of a small DAP request/response, over TCP and Unix sockets,
-# connecting directly, through socat, and through diagtap with decoding on
-# (text timeline written to a file). Prints one table; ratios are against
-# the direct connection. bench/relaybench.c is both ends every time.
+# Proxies: what a relay in the middle costs. For each transport (TCP, Unix
+# socket) and each middle — nothing (direct), socat, diagtap decoding (text
+# timeline to a file; "diagtap" splices on Linux, "diagtap-copy" is the same
+# with DIAGTAP_NO_SPLICE=1: the read/write relay) — measures one-way throughput of random bytes and of
+# DAP output events, and the round trip of a ~220-byte DAP request answered
+# by a ~250-byte response (p50/p99). bench/relaybench.c is both ends every
+# time. Prints ONE table, with ratios to direct and to socat, the CPU time
+# the middle spent (user+system, its children included: socat forks), and
+# how much diagtap could not decode (its decoder is behind: the bytes are
+# relayed, and the timeline says "decoder behind: N bytes not decoded").
+#
+# diagtap has no mode that relays without decoding, so there is no
+# "diagtap, decoding off" row: the direct and socat rows are the floor.
 #
 # usage: bench/proxy.sh [BUILD_DIR]   (default: build)
 #   BENCH_MB=1024     MiB per throughput run
-#   BENCH_RUNS=3      runs per cell (the best is kept: the machine is shared)
+#   BENCH_RUNS=3      runs per cell; the MEDIAN is kept, the spread (min-max)
+#                     is printed: the machine is shared, absolute numbers move
 #   BENCH_PINGS=5000  round trips per latency run
+#   BENCH_TRANSPORTS="tcp unix"
 set -eu
 build=$(cd "${1:-build}" && pwd)
 diagtap=$build/diagtap
@@ -16,6 +26,8 @@ rb=$build/bench/relaybench
 MB=${BENCH_MB:-1024}
 RUNS=${BENCH_RUNS:-3}
 PINGS=${BENCH_PINGS:-5000}
+TRANSPORTS=${BENCH_TRANSPORTS:-tcp unix}
+MODES="direct socat diagtap diagtap-copy"
 tmp=$(mktemp -d /tmp/dt-bench-XXXXXX)
 pids=""
 cleanup() {
@@ -24,16 +36,22 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
+hz=$(getconf CLK_TCK)
 
 port=$(( 20000 + $$ % 20000 ))
 next_port() { port=$((port + 1)); }
 
-# start_bg NAME CMD...: runs CMD in the background, waits for "ready" or a listening line.
+# start_server sink|echo ADDR: a relaybench end in the background.
 start_server() {
   "$rb" "$1" "$2" </dev/null > "$tmp/srv.out" 2>&1 &
   pids="$pids $!"
   for _ in $(seq 200); do grep -q ready "$tmp/srv.out" 2>/dev/null && return 0; sleep 0.01; done
   echo "relaybench $1 did not start" >&2; exit 1
+}
+stop_servers() {
+  for p in $pids; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pids=""
 }
 
 wait_socket() { # path or host:port
@@ -60,72 +78,115 @@ via() {
       socat -b 262144 TCP-LISTEN:"${front##*:}",bind=127.0.0.1,reuseaddr,fork,nodelay TCP:"$target",nodelay \
         </dev/null >/dev/null 2>&1 &
     fi
+  elif [ "$mode" = diagtap-copy ]; then
+    DIAGTAP_NO_SPLICE=1 "$diagtap" proxy "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
   else
     "$diagtap" proxy "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
   fi
   mid=$!
   pids="$pids $mid"
+  wait_socket "$front"
 }
 
-stop_mid() { [ -n "${mid:-}" ] && kill "$mid" 2>/dev/null && wait "$mid" 2>/dev/null || true; mid=""; }
+# CPU seconds the middle used so far (its threads and reaped children).
+mid_cpu() {
+  [ -n "$mid" ] || { echo 0; return; }
+  sleep 0.1 # socat reaps its forked child when it exits
+  awk -v hz="$hz" '{ print ($14 + $15 + $16 + $17) / hz }' "/proc/$mid/stat" 2>/dev/null || echo 0
+}
+stop_mid() { if [ -n "${mid:-}" ]; then kill "$mid" 2>/dev/null || true; wait "$mid" 2>/dev/null || true; fi; mid=""; }
 
-best() { sort -g | tail -1; }
+# Bytes diagtap reported as not decoded in its timeline.
+not_decoded() {
+  grep -o 'decoder behind: [0-9]* bytes not decoded' "$tmp/timeline.txt" 2>/dev/null |
+    awk '{ s += $3 } END { print s + 0 }'
+}
 
-printf '%-6s %-8s %-9s %12s %9s %12s %12s %10s\n' TRANSP DATA VIA "MB/s" "vs-direct" "RTT-p50-us" "RTT-p99-us" "+p50-us"
-for tr in tcp unix; do
-  for kind in random dap; do
-    if [ "$tr" = unix ]; then target=$tmp/sink.sock; else next_port; target=127.0.0.1:$port; fi
-    start_server sink "$target"
-    direct=""
-    for mode in direct socat diagtap; do
-      res=""
-      behind=""
-      for r in $(seq "$RUNS"); do
-        via "$mode" "$tr" "$target"
-        wait_socket "$front"
-        res="$res $("$rb" send "$front" "$kind" "$MB")"
-        if [ "$mode" = diagtap ]; then
-          stop_mid
-          n=$(grep -c 'decoder behind' "$tmp/timeline.txt" || true)
-          behind="$behind $n"
-        fi
-        stop_mid
-      done
-      mbs=$(echo "$res" | tr ' ' '\n' | grep . | best)
-      [ "$mode" = direct ] && direct=$mbs
-      ratio=$(echo "$mbs / $direct" | bc -l)
-      note=""
-      [ -n "$behind" ] && note="  (decoder-behind notes per run:$behind)"
-      printf '%-6s %-8s %-9s %12.0f %8.0f%% %12s %12s %10s%s\n' "$tr" "$kind" "$mode" "$mbs" \
-        "$(echo "$ratio * 100" | bc -l)" - - - "$note"
-    done
-    for p in $pids; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    pids=""
-  done
-  # Round trips: a ~220-byte DAP request answered by a ~250-byte response.
-  if [ "$tr" = unix ]; then target=$tmp/echo.sock; else next_port; target=127.0.0.1:$port; fi
-  start_server echo "$target"
-  d50=""
-  for mode in direct socat diagtap; do
+# median, then "min-max", of the numbers on stdin
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+spread() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f", lo, hi }'; }
+
+# throughput TRANSPORT KIND MODE: sets tp (MB/s median), tp_spread, cpu (s per GiB), nd (% not decoded)
+throughput() {
+  tr=$1 kind=$2 mode=$3
+  res="" cpus="" nds=""
+  for _ in $(seq "$RUNS"); do
     via "$mode" "$tr" "$target"
-    wait_socket "$front"
-    best50="" best99=""
-    for r in $(seq "$RUNS"); do
-      set -- $("$rb" ping "$front" "$PINGS")
-      if [ -z "$best50" ] || [ "$(echo "$1 < $best50" | bc -l)" = 1 ]; then best50=$1 best99=$2; fi
-    done
-    if [ "$mode" = diagtap ]; then
+    res="$res $("$rb" send "$front" "$kind" "$MB")"
+    cpus="$cpus $(echo "$(mid_cpu) * 1024 / $MB" | bc -l)"
+    if [ "$mode" != direct ] && [ "$mode" != socat ]; then
       stop_mid
-      grep -q evaluate "$tmp/timeline.txt" || { echo "diagtap decoded no round trip" >&2; exit 1; }
+      nds="$nds $(echo "$(not_decoded) * 100 / ($MB * 1048576)" | bc -l)"
     fi
     stop_mid
-    [ "$mode" = direct ] && d50=$best50
-    printf '%-6s %-8s %-9s %12s %9s %12s %12s %10.1f\n' "$tr" "rtt" "$mode" - - "$best50" "$best99" \
-      "$(echo "$best50 - $d50" | bc -l)"
   done
-  for p in $pids; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  pids=""
+  tp=$(echo "$res" | tr ' ' '\n' | grep . | median)
+  tp_spread=$(echo "$res" | tr ' ' '\n' | grep . | spread)
+  cpu=$(echo "$cpus" | tr ' ' '\n' | grep . | median)
+  if [ -n "$nds" ]; then nd=$(printf '%.0f%%' "$(echo "$nds" | tr ' ' '\n' | grep . | median)"); else nd=-; fi
+}
+
+# latency TRANSPORT MODE: sets p50, p99 (medians over runs), p50_spread, lcpu (µs of CPU per round trip)
+latency() {
+  tr=$1 mode=$2
+  via "$mode" "$tr" "$target"
+  c0=$(mid_cpu)
+  a50="" a99=""
+  for _ in $(seq "$RUNS"); do
+    set -- $("$rb" ping "$front" "$PINGS")
+    a50="$a50 $1" a99="$a99 $2"
+  done
+  lcpu=$(echo "($(mid_cpu) - $c0) * 1000000 / ($RUNS * $PINGS)" | bc -l)
+  if [ "$mode" != direct ] && [ "$mode" != socat ]; then
+    stop_mid
+    grep -q evaluate "$tmp/timeline.txt" || { echo "diagtap decoded no round trip" >&2; exit 1; }
+  fi
+  stop_mid
+  p50=$(echo "$a50" | tr ' ' '\n' | grep . | median)
+  p99=$(echo "$a99" | tr ' ' '\n' | grep . | median)
+  p50_spread=$(echo "$a50" | tr ' ' '\n' | grep . | spread)
+}
+
+pct() { printf '%.0f%%' "$(echo "$1 * 100 / $2" | bc -l)"; }
+
+rows=$tmp/rows
+: > "$rows"
+for tr in $TRANSPORTS; do
+  for mode in $MODES; do
+    line="$tr $mode"
+    for kind in random dap; do
+      if [ "$tr" = unix ]; then target=$tmp/sink.sock; else next_port; target=127.0.0.1:$port; fi
+      start_server sink "$target"
+      throughput "$tr" "$kind" "$mode"
+      stop_servers
+      line="$line $tp $tp_spread $cpu"
+      [ "$kind" = dap ] && line="$line $nd"
+    done
+    if [ "$tr" = unix ]; then target=$tmp/echo.sock; else next_port; target=127.0.0.1:$port; fi
+    start_server echo "$target"
+    latency "$tr" "$mode"
+    stop_servers
+    echo "$line $p50 $p99 $p50_spread $lcpu" >> "$rows"
+  done
 done
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg), diagtap $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')"
+
+# One table. Columns per transport and middle:
+#   random/dap MB/s (median, min-max of the runs), % of direct, % of socat,
+#   CPU s of the middle per GiB, % of the DAP bytes not decoded,
+#   round trip p50 and p99 (µs), p50 added to direct, p50 added to socat's,
+#   CPU µs of the middle per round trip.
+printf '| transport | via | random MB/s (runs) | vs direct | vs socat | CPU s/GiB | DAP MB/s (runs) | vs direct | vs socat | CPU s/GiB | DAP not decoded | RTT p50 µs (runs) | p99 µs | p50 − direct | p50 − socat | CPU µs/RTT |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+for tr in $TRANSPORTS; do
+  set -- $(grep "^$tr direct " "$rows"); dr=$3 dd=$6 d50=${10}
+  set -- $(grep "^$tr socat " "$rows"); sr=$3 sd=$6 s50=${10}
+  for mode in $MODES; do
+    set -- $(grep "^$tr $mode " "$rows")
+    printf '| %s | %s | %.0f (%s) | %s | %s | %.2f | %.0f (%s) | %s | %s | %.2f | %s | %.1f (%s) | %.0f | %+.1f | %+.1f | %.1f |\n' \
+      "$1" "$2" "$3" "$4" "$(pct "$3" "$dr")" "$(pct "$3" "$sr")" "$5" \
+      "$6" "$7" "$(pct "$6" "$dd")" "$(pct "$6" "$sd")" "$8" "$9" \
+      "${10}" "${12}" "${11}" "$(echo "${10} - $d50" | bc -l)" "$(echo "${10} - $s50" | bc -l)" "${13}"
+  done
+done
+echo
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC'), diagtap $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'), $MB MiB x $RUNS runs, $PINGS round trips x $RUNS"

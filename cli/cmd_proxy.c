@@ -23,6 +23,8 @@ const char dt_proxy_usage[] =
     "decodes both directions on the timeline until SIGINT or SIGTERM.\n"
     "  -d PROTO              decode every connection as PROTO (default: detect)\n";
 
+static void flush_timeline(void *ctx) { fflush(ctx); }
+
 static void on_stop(void *ctx, int sig)
 {
     (void)sig;
@@ -33,7 +35,9 @@ int dt_cmd_proxy(int argc, char **argv)
 {
     dt_cli_opts opts;
     dt_cli_opts_init(&opts);
-    opts.live = true;
+    /* Not line-buffered: the decoder thread flushes the timeline whenever
+     * it has caught up (flush_timeline), one write per batch of events. */
+    opts.live = false;
     const char *pos[4];
     int npos = 0;
     for (int i = 1; i < argc; i++) {
@@ -112,6 +116,8 @@ int dt_cmd_proxy(int argc, char **argv)
      * thread; this thread only relays. */
     int r = -1;
     dt_decoder *dec = dt_decoder_start(run.eng, err, sizeof err);
+    if (dec && run.out)
+        dt_decoder_on_idle(dec, flush_timeline, run.out);
     dt_feed *feed = dec ? dt_decoder_feed(dec, io, ps->prefix, 0) : NULL;
     dt_proxy *px = feed ? dt_proxy_new(io, feed, &ps->spec) : NULL;
     if (!px || dt_proxy_listen(px, ps->listen_fd, err, sizeof err) < 0) {

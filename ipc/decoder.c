@@ -11,6 +11,10 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sched.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -88,6 +92,8 @@ struct dt_decoder {
     atomic_bool idle;
     atomic_bool stopping;
     _Atomic(dt_feed *) feeds_pub;
+    void (*idle_fn)(void *ctx); /* under mu (dt_decoder_on_idle) */
+    void *idle_ctx;
     /* time-ordered merge (dt_decoder_set_reorder); decoder thread after start */
     uint64_t window_ns;    /* 0: feeds drained in turn, no merge */
     uint64_t last_run_ts;  /* newest record decoded so far */
@@ -305,9 +311,14 @@ void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, con
             f->behind = false;
         else if (!f->behind && u >= f->cap / 2)
             f->behind = true;
-        if (c->skipped[dir])
+        /* A gap is queued only together with the bytes after it: flushed
+         * whenever a chunk was refused, one gap record per lost chunk ate
+         * the headroom kept for bookkeeping (and the note saying why a
+         * connection died was lost with it) and put one line per chunk on
+         * the timeline. Lost bytes in a row make one gap. */
+        size_t need = cost(f, rec_size(n)) + (c->skipped[dir] ? rec_size(0) : 0);
+        if (need + f->reserved + HEADROOM <= f->cap - u && c->skipped[dir])
             flush_gap(f, c, dir);
-        size_t need = cost(f, rec_size(n));
         if (c->skipped[dir] || need + f->reserved + HEADROOM > f->cap - u) {
             /* Not even room to record them: counted, reported as lost. */
             if (!c->skipped[dir])
@@ -325,6 +336,22 @@ void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, con
         data += n;
         len -= n;
     }
+}
+
+bool dt_feed_full(dt_feed *f, dt_feed_conv *c, dt_dir dir)
+{
+    size_t need = cost(f, rec_size(DATA_REC_MAX)) + (c->skipped[dir] ? rec_size(0) : 0);
+    return need + f->reserved + HEADROOM > f->cap - used(f);
+}
+
+void dt_feed_lost(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, size_t len)
+{
+    /* as dt_feed_stream does with bytes it has no room for */
+    if (!c->skipped[dir])
+        c->skipped_ts[dir] = ts_ns;
+    c->skipped[dir] += len;
+    f->lost_bytes += len;
+    f->behind_bytes += len;
 }
 
 void dt_feed_end(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns)
@@ -594,17 +621,42 @@ static void *merge_main(dt_decoder *d)
     return NULL;
 }
 
+/* The relay must never wait for the decoder, not even for a CPU: on a
+ * machine with few cores the peers, the relay and the decoder compete, and
+ * a decoder at the relay's priority took half of it (relayed DAP ran at
+ * socat's speed minus the decoding). At nice DECODER_NICE the decoder gets
+ * what the relay leaves; when that is not enough it falls behind and says
+ * so (see decoder.h), exactly as when decoding is slower than the wire. */
+#define DECODER_NICE 19
+
+static void lower_priority(void)
+{
+#ifdef __linux__
+    /* Linux: nice is per thread (the thread id names it). */
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), DECODER_NICE) != 0) {
+        /* not fatal: the decoder just competes with the relay */
+    }
+#endif
+}
+
 static void *decoder_main(void *arg)
 {
     dt_decoder *d = arg;
-    if (d->window_ns)
+    if (d->window_ns) /* a session: files replayed through it wait for it, so it keeps its priority */
         return merge_main(d);
+    lower_priority();
     for (;;) {
         bool any = false;
         for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = f->next)
             any |= drain(d, f);
         if (any)
             continue;
+        pthread_mutex_lock(&d->mu);
+        void (*idle_fn)(void *) = d->idle_fn;
+        void *idle_ctx = d->idle_ctx;
+        pthread_mutex_unlock(&d->mu);
+        if (idle_fn)
+            idle_fn(idle_ctx);
         pthread_mutex_lock(&d->mu);
         atomic_store(&d->idle, true);
         while (atomic_load(&d->idle) && all_empty(d) && !atomic_load(&d->stopping))
@@ -672,6 +724,14 @@ dt_feed *dt_decoder_feed(dt_decoder *d, dt_io *io, const char *name, size_t cap)
     f->next = atomic_load(&d->feeds_pub);
     atomic_store(&d->feeds_pub, f);
     return f;
+}
+
+void dt_decoder_on_idle(dt_decoder *d, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&d->mu);
+    d->idle_fn = fn;
+    d->idle_ctx = ctx;
+    pthread_mutex_unlock(&d->mu);
 }
 
 void dt_decoder_interrupt(dt_decoder *d, int sig)

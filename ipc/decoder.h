@@ -49,6 +49,11 @@ dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *er
  * message (keeping a round trip through a proxy short). NULL when out of
  * memory. Feeds live until dt_decoder_stop. */
 dt_feed *dt_decoder_feed(dt_decoder *d, dt_io *io, const char *name, size_t cap);
+/* fn(ctx) runs on the decoder thread each time it has emptied every feed
+ * and is about to sleep: where a timeline written to a fully buffered
+ * stream is flushed (one write per batch of events instead of one per
+ * line; a quiet session's timeline still lags by a few milliseconds only). */
+void dt_decoder_on_idle(dt_decoder *d, void (*fn)(void *ctx), void *ctx);
 /* Lets the decoder empty every feed, stops it and joins it; the engine is
  * the caller's again. Every feed's producer must be done. Frees everything. */
 /* A stop signal arrived: an output the decoder thread is blocked on (a
@@ -85,6 +90,14 @@ void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, con
  * an eighth of the feed (2 MiB by default); longer ones go as dt_feed_stream. */
 void dt_feed_message(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *a, size_t na,
                      const uint8_t *b, size_t nb);
+/* True when bytes of direction dir would not be queued now, not even to be
+ * recorded (the feed is full, or a gap waits to be queued): a relay that
+ * can move bytes without looking at them (dt_io_relay) then takes no copy
+ * and reports them with dt_feed_lost, as dt_feed_stream would have. */
+bool dt_feed_full(dt_feed *f, dt_feed_conv *c, dt_dir dir);
+/* len bytes of direction dir were relayed and are neither decoded nor
+ * recorded ("decoder behind: N bytes not decoded nor recorded"). */
+void dt_feed_lost(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, size_t len);
 /* One direction ended. */
 void dt_feed_end(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns);
 /* A note or error on the conversation's timeline (c NULL: the source's).

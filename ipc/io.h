@@ -146,6 +146,47 @@ void dt_io_shutdown_read(dt_io_stream *s);
  * would have, had the other peer aborted without a proxy in between). */
 void dt_io_close(dt_io_stream *s, bool abort);
 
+/* ---- Relaying one stream into another --------------------------------- */
+
+/* One direction of a relay: what src sends is delivered to dst unchanged,
+ * in order, without passing through user space where the platform can
+ * (Linux: splice(2) from the socket into a pipe, and from the pipe into the
+ * other socket). The caller still sees every byte once: a take may copy
+ * what it moves into a buffer (recv with MSG_PEEK before the splice), for
+ * a decoder. Where the backend cannot do better than a copy (not Linux,
+ * not two sockets, a shared descriptor, no pipe to be had)
+ * dt_io_relay_new returns NULL and the caller relays with
+ * dt_io_read/dt_io_write.
+ *
+ * While a relay exists the caller arms neither reads on src nor writes on
+ * dst. The bytes taken and not yet delivered (dt_io_relay_held) are held
+ * by the backend, at most about cap bytes (the pipe's size): that bound is
+ * the backpressure, as a ring's size is for read/write. */
+typedef struct dt_io_relay dt_io_relay;
+typedef struct dt_io_relay_cbs {
+    /* A take completed: n bytes left src and are on their way to dst; copy
+     * holds them when dt_io_relay_take was given a buffer (else NULL). Or
+     * end of stream (DT_IO_EOF, n 0), or a read error (err). Arm the next
+     * take with dt_io_relay_take. */
+    void (*on_taken)(void *ctx, dt_io_relay *r, const uint8_t *copy, size_t n, unsigned flags, int err);
+    /* n more bytes reached dst; or err: dst takes no more (EPIPE...), what
+     * is held will not be delivered. */
+    void (*on_delivered)(void *ctx, dt_io_relay *r, size_t n, int err);
+} dt_io_relay_cbs;
+
+/* NULL when the backend cannot relay src to dst without a copy (see above). */
+dt_io_relay *dt_io_relay_new(dt_io_stream *src, dt_io_stream *dst, size_t cap, const dt_io_relay_cbs *cbs, void *ctx);
+/* Arms one take of at most cap bytes (also bounded by the room the relay
+ * has); copy: where to put a copy of them (cap bytes), or NULL. Returns -1
+ * when a take is already armed or the relay is over. */
+int dt_io_relay_take(dt_io_relay *r, uint8_t *copy, size_t cap);
+bool dt_io_relay_taking(const dt_io_relay *r);
+/* Bytes taken from src and not delivered to dst yet. */
+size_t dt_io_relay_held(const dt_io_relay *r);
+/* Ends the relay; what it holds is dropped (callers report it first). Call
+ * it before closing either stream. */
+void dt_io_relay_free(dt_io_relay *r);
+
 /* ---- Endpoints, listeners and connects --------------------------------- */
 
 typedef enum dt_io_kind {

@@ -36,6 +36,7 @@ extern char **environ;
 #define MAX_EVENTS 256
 #define ACCEPT_BATCH 64
 #define CONNECT_RETRY_MS 10 /* a Unix target's full backlog (EAGAIN) */
+#define READ_AGAIN_MAX 8    /* reads in a row on one readiness while each fills its buffer */
 
 /* One descriptor the backend watches. */
 typedef struct reg reg;
@@ -294,11 +295,38 @@ struct dt_io_stream {
     bool writing;
     bool wait_out;        /* the write waits for the descriptor to be writable */
     dt_io_task wtask;     /* a write finished inside dt_io_write */
+    dt_io_relay *rin;     /* a relay taking from this stream */
+    dt_io_relay *rout;    /* a relay delivering to this stream */
 };
+
+/* A relay ("Relays" below). */
+struct dt_io_relay {
+    dt_io *io;
+    dt_io_stream *src, *dst; /* NULL once that stream closed */
+    const dt_io_relay_cbs *cbs;
+    void *ctx;
+    int pr, pw;        /* the pipe's read and write ends */
+    size_t pipe_cap;   /* its size in bytes */
+    size_t held;       /* bytes in the pipe */
+    uint8_t *copy;     /* the armed take: copy buffer (or NULL) and its size */
+    size_t cap;
+    bool taking;
+    bool pipe_full;    /* a splice in found no room (a pipe counts slots, not bytes) */
+    bool wait_out;     /* dst was full: deliver on EPOLLOUT */
+    bool out_dead;     /* dst failed: nothing more is delivered */
+    bool bulk;         /* the last take was big: peek + splice (else read + write) */
+    bool closed;
+};
+
+static bool relay_wants_in(const dt_io_relay *r);
+static bool relay_wants_out(const dt_io_relay *r);
+static void relay_in_ready(dt_io_relay *r);
+static void relay_out_ready(dt_io_relay *r);
 
 static void stream_interest(dt_io_stream *s)
 {
-    unsigned want = (s->reading ? EPOLLIN : 0) | (s->writing && s->wait_out ? EPOLLOUT : 0);
+    unsigned want = (s->reading || relay_wants_in(s->rin) ? EPOLLIN : 0) |
+                    ((s->writing && s->wait_out) || relay_wants_out(s->rout) ? EPOLLOUT : 0);
     reg_want(s->io, &s->r, want);
 }
 
@@ -362,6 +390,16 @@ static bool write_left(const dt_io_stream *s) { return s->wv[0].iov_len + s->wv[
 static void stream_ready(reg *r, unsigned events)
 {
     dt_io_stream *s = (dt_io_stream *)r;
+    if (s->rout && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+        relay_out_ready(s->rout);
+        if (s->r.closed)
+            return;
+    }
+    if (s->rin && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+        relay_in_ready(s->rin);
+        if (s->r.closed)
+            return;
+    }
     if (s->writing && s->wait_out && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
         ssize_t k = write_some(s);
         if (k != 0 || !write_left(s)) {
@@ -370,15 +408,25 @@ static void stream_ready(reg *r, unsigned events)
                 return;
         }
     }
-    if (s->reading && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+    /* A read that filled its whole buffer probably left more behind: when
+     * the callback armed the next read, it is tried at once instead of
+     * after another epoll_wait (a bulk transfer then costs read + write per
+     * chunk). A short read means the socket is drained: back to epoll. */
+    for (int again = 0; again < READ_AGAIN_MAX && s->reading && (events & (EPOLLIN | EPOLLHUP | EPOLLERR));
+         again++) {
         ssize_t k = read(s->r.fd, s->rbuf, s->rcap);
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
         int err = k < 0 ? errno : 0;
+        bool full = k > 0 && (size_t)k == s->rcap;
         s->reading = false;
-        stream_interest(s);
         if (s->cbs && s->cbs->on_read)
             s->cbs->on_read(s->ctx, s, s->rbuf, k > 0 ? (size_t)k : 0, k == 0 ? DT_IO_EOF : 0, err);
+        if (s->r.closed)
+            return;
+        stream_interest(s); /* after the callback: a re-armed read costs no interest change */
+        if (!full)
+            return;
     }
 }
 
@@ -501,6 +549,11 @@ void dt_io_close(dt_io_stream *s, bool abort)
         return;
     dt_io *io = s->io;
     dt_io_undefer(io, &s->wtask);
+    if (s->rin) /* the caller should have freed its relays first: they are over */
+        s->rin->src = NULL;
+    if (s->rout)
+        s->rout->dst = NULL;
+    s->rin = s->rout = NULL;
     if (s->r.fd >= 0) {
         if (abort && s->is_socket) {
             struct linger lg = { 1, 0 };
@@ -513,6 +566,272 @@ void dt_io_close(dt_io_stream *s, bool abort)
     s->r.closed = true;
     s->cbs = NULL;
     dt_io_free_later(io, s);
+}
+
+/* ---- Relays: splice(2) between two sockets through a pipe --------------------- */
+
+/* Linux only: the bytes go socket → pipe → socket inside the kernel (page
+ * references, no copy through user space). A copy for the caller, when
+ * asked, is taken with recv(MSG_PEEK) of the bytes the splice then moves:
+ * one copy, the one the decoder needs anyway. (tee(2) would need a second
+ * pipe and one more system call per chunk, and the decoder's bytes would
+ * still have to be read out of it.) The pipe is the relay's buffer. */
+
+static bool relay_wants_in(const dt_io_relay *r)
+{
+    return r && !r->closed && r->taking && !r->pipe_full && r->held < r->pipe_cap;
+}
+
+static bool relay_wants_out(const dt_io_relay *r) { return r && !r->closed && r->held && r->wait_out && !r->out_dead; }
+
+static void relay_interest(dt_io_relay *r)
+{
+    if (r->src)
+        stream_interest(r->src);
+    if (r->dst)
+        stream_interest(r->dst);
+}
+
+#ifdef __linux__
+/* Moves what the pipe holds into dst as far as dst takes it. Returns the
+ * bytes moved; *err is set when dst failed. */
+static size_t relay_deliver(dt_io_relay *r, int *err)
+{
+    size_t moved = 0;
+    *err = 0;
+    while (r->held && r->dst && !r->out_dead) {
+        ssize_t n = splice(r->pr, NULL, r->dst->r.fd, NULL, r->held, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+            r->held -= (size_t)n;
+            moved += (size_t)n;
+            r->pipe_full = false;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            r->wait_out = true;
+            return moved;
+        }
+        *err = n < 0 ? errno : EPIPE;
+        r->out_dead = true;
+    }
+    r->wait_out = false;
+    return moved;
+}
+
+static void relay_report_delivered(dt_io_relay *r, size_t moved, int err)
+{
+    relay_interest(r);
+    if ((moved || err) && r->cbs->on_delivered)
+        r->cbs->on_delivered(r->ctx, r, moved, err);
+}
+
+static void relay_out_ready(dt_io_relay *r)
+{
+    if (r->closed || !r->held || !r->wait_out || r->out_dead)
+        return;
+    int err;
+    size_t moved = relay_deliver(r, &err);
+    relay_report_delivered(r, moved, err);
+}
+
+/* Small messages (a request, a response) cost fewer system calls copied:
+ * recv + write, as the read/write relay, instead of recv(MSG_PEEK) +
+ * splice + splice; past this size a take is bulk and splices. */
+#define RELAY_SMALL (16u * 1024u)
+
+/* A take copied: recv into the copy buffer, write to dst, and what dst did
+ * not take into the EMPTY pipe (it holds up to pipe_cap bytes: it all
+ * fits). Returns the bytes taken (0: end of stream, -1: errno set). */
+static ssize_t relay_take_copied(dt_io_relay *r, size_t want, size_t *moved, int *derr)
+{
+    ssize_t k = recv(r->src->r.fd, r->copy, want, MSG_DONTWAIT);
+    if (k <= 0)
+        return k;
+    size_t n = 0;
+    while (r->dst && !r->out_dead && n < (size_t)k) {
+        ssize_t w = write(r->dst->r.fd, r->copy + n, (size_t)k - n);
+        if (w > 0) {
+            n += (size_t)w;
+        } else if (w < 0 && errno == EINTR) {
+            continue;
+        } else {
+            if (!(w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+                *derr = w < 0 ? errno : EPIPE;
+                r->out_dead = true;
+            }
+            break;
+        }
+    }
+    *moved = n;
+    /* Also after dst failed: held then counts them as not delivered. */
+    for (size_t left = (size_t)k - n; left;) {
+        ssize_t w = write(r->pw, r->copy + (size_t)k - left, left);
+        if (w <= 0 && errno != EINTR) { /* cannot happen: the pipe was empty */
+            if (!*derr)
+                *derr = w < 0 ? errno : EIO;
+            r->out_dead = true;
+            break;
+        }
+        if (w > 0) {
+            left -= (size_t)w;
+            r->held += (size_t)w;
+            r->wait_out = true;
+        }
+    }
+    return k;
+}
+
+static void relay_in_ready(dt_io_relay *r)
+{
+    /* As for reads: a take that filled what it asked for is tried again at
+     * once when its callback armed the next one. */
+    for (int again = 0; again < READ_AGAIN_MAX && relay_wants_in(r) && r->src; again++) {
+        size_t want = r->pipe_cap - r->held;
+        if (want > r->cap)
+            want = r->cap;
+        int fd = r->src->r.fd;
+        ssize_t k = (ssize_t)want;
+        int eof = 0, rerr = 0;
+        if (r->copy && !r->bulk && !r->held) {
+            size_t moved = 0;
+            int derr = 0;
+            k = relay_take_copied(r, want, &moved, &derr);
+            int kerr = k < 0 ? errno : 0;
+            if (kerr == EAGAIN || kerr == EWOULDBLOCK || kerr == EINTR)
+                return;
+            size_t n = k > 0 ? (size_t)k : 0;
+            r->bulk = n >= RELAY_SMALL;
+            r->taking = false;
+            relay_interest(r);
+            if (r->cbs->on_taken)
+                r->cbs->on_taken(r->ctx, r, n ? r->copy : NULL, n, k == 0 ? DT_IO_EOF : 0, kerr);
+            if (r->closed)
+                return;
+            if (moved || derr) {
+                relay_report_delivered(r, moved, derr);
+                if (r->closed)
+                    return;
+            }
+            if (n != want)
+                return;
+            continue;
+        }
+        if (r->copy) {
+            k = recv(fd, r->copy, want, MSG_PEEK | MSG_DONTWAIT);
+            if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return;
+            if (k == 0)
+                eof = DT_IO_EOF;
+            else if (k < 0)
+                rerr = errno;
+        }
+        ssize_t m = 0;
+        if (!eof && !rerr) {
+            m = splice(fd, NULL, r->pw, NULL, (size_t)k, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (m < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                /* The socket is empty, or the pipe is out of slots while
+                 * holding bytes: then wait until some are delivered. */
+                if (r->held && errno != EINTR) {
+                    r->pipe_full = true;
+                    relay_interest(r);
+                }
+                return;
+            }
+            if (m == 0)
+                eof = DT_IO_EOF;
+            else if (m < 0)
+                rerr = errno;
+        }
+        size_t n = m > 0 ? (size_t)m : 0;
+        bool full = n == want;
+        r->bulk = n >= RELAY_SMALL;
+        r->held += n;
+        r->taking = false;
+        int derr = 0;
+        size_t moved = n ? relay_deliver(r, &derr) : 0; /* relay first, then the caller's copy */
+        relay_interest(r);
+        if (r->cbs->on_taken)
+            r->cbs->on_taken(r->ctx, r, n ? r->copy : NULL, n, (unsigned)eof, rerr);
+        if (r->closed)
+            return;
+        if (moved || derr) {
+            relay_report_delivered(r, moved, derr);
+            if (r->closed)
+                return;
+        }
+        if (!full || eof || rerr)
+            return;
+    }
+}
+
+dt_io_relay *dt_io_relay_new(dt_io_stream *src, dt_io_stream *dst, size_t cap, const dt_io_relay_cbs *cbs, void *ctx)
+{
+    if (!src || !dst || src == dst || src->io != dst->io || !src->is_socket || !dst->is_socket || src->careful ||
+        dst->careful || src->r.closed || dst->r.closed || src->r.fd < 0 || dst->r.fd < 0 || src->rin || dst->rout ||
+        src->reading || dst->writing)
+        return NULL;
+    dt_io_relay *r = calloc(1, sizeof *r);
+    int p[2];
+    if (!r || pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
+        free(r);
+        return NULL;
+    }
+    /* The pipe's size bounds what the relay holds, as the caller's ring
+     * would; when the kernel refuses (pipe-user-pages-soft), its default. */
+    if (cap && cap <= INT_MAX)
+        fcntl(p[1], F_SETPIPE_SZ, (int)cap);
+    int sz = fcntl(p[1], F_GETPIPE_SZ);
+    *r = (dt_io_relay){ .io = src->io, .src = src, .dst = dst, .cbs = cbs, .ctx = ctx, .pr = p[0], .pw = p[1],
+                        .pipe_cap = sz > 0 ? (size_t)sz : 65536u };
+    src->rin = r;
+    dst->rout = r;
+    return r;
+}
+#else
+static void relay_out_ready(dt_io_relay *r) { (void)r; }
+static void relay_in_ready(dt_io_relay *r) { (void)r; }
+
+dt_io_relay *dt_io_relay_new(dt_io_stream *src, dt_io_stream *dst, size_t cap, const dt_io_relay_cbs *cbs, void *ctx)
+{
+    (void)src, (void)dst, (void)cap, (void)cbs, (void)ctx;
+    return NULL; /* no splice: the caller relays with reads and writes */
+}
+#endif
+
+int dt_io_relay_take(dt_io_relay *r, uint8_t *copy, size_t cap)
+{
+    if (!r || r->closed || r->taking || !r->src || !cap)
+        return -1;
+    r->copy = copy;
+    r->cap = cap;
+    r->taking = true;
+    relay_interest(r);
+    return 0;
+}
+
+bool dt_io_relay_taking(const dt_io_relay *r) { return r && r->taking; }
+
+size_t dt_io_relay_held(const dt_io_relay *r) { return r ? r->held : 0; }
+
+void dt_io_relay_free(dt_io_relay *r)
+{
+    if (!r || r->closed)
+        return;
+    r->closed = true;
+    r->taking = false;
+    if (r->src) {
+        r->src->rin = NULL;
+        stream_interest(r->src);
+    }
+    if (r->dst) {
+        r->dst->rout = NULL;
+        stream_interest(r->dst);
+    }
+    close(r->pr);
+    close(r->pw);
+    dt_io_free_later(r->io, r); /* a stream being dispatched may still look at it this turn */
 }
 
 /* ---- Listeners ------------------------------------------------------------------ */

@@ -1366,3 +1366,23 @@ static void dispatch(dt_io *io, ULONG_PTR key, OVERLAPPED *ov, DWORD n)
         break;
     }
 }
+
+/* ---- Relays without copying ------------------------------------------------ */
+
+/* No splice on Windows: dt_io_relay_new says so and the proxy relays with
+ * reads and writes through its rings (io.h). */
+dt_io_relay *dt_io_relay_new(dt_io_stream *src, dt_io_stream *dst, size_t cap, const dt_io_relay_cbs *cbs, void *ctx)
+{
+    (void)src, (void)dst, (void)cap, (void)cbs, (void)ctx;
+    return NULL;
+}
+
+int dt_io_relay_take(dt_io_relay *r, uint8_t *copy, size_t cap)
+{
+    (void)r, (void)copy, (void)cap;
+    return -1;
+}
+
+bool dt_io_relay_taking(const dt_io_relay *r) { (void)r; return false; }
+size_t dt_io_relay_held(const dt_io_relay *r) { (void)r; return 0; }
+void dt_io_relay_free(dt_io_relay *r) { (void)r; }

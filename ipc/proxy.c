@@ -7,6 +7,14 @@
  * the other peer, as a direct connection would); the decoder gets a copy
  * of every chunk through the feed and never holds the relay up.
  *
+ * Where the I/O layer can relay without copying (dt_io_relay: splice(2)
+ * between two sockets on Linux), each direction is one relay instead: the
+ * backend moves the bytes and holds what dst has not taken yet (the pipe
+ * plays the ring's part, same size, same backpressure), and the ring's
+ * memory only receives the decoder's copy of each chunk.
+ * DIAGTAP_NO_SPLICE=1 in the environment keeps the read/write relay (to
+ * compare the two, and to test the fallback every other platform uses).
+ *
  * Message-mode named pipes (dt_io_stream_messages): direction s is relayed
  * message by message. ring[s] then holds whole messages (their lengths in
  * msgq[s]) and the one still arriving (open[s] bytes); only whole messages
@@ -55,6 +63,7 @@ struct conn {
     dt_io_stream *s[2];
     end ends[2];
     dt_ring ring[2];
+    dt_io_relay *rel[2]; /* direction s spliced (NULL: ring[s] with reads and writes) */
     bool eof[2];   /* side s has sent EOF (or can no longer be heard) */
     bool ended[2]; /* direction s is over: its end was passed on */
     bool msgs[2];  /* side s is a message-mode pipe: direction s goes message by message */
@@ -75,11 +84,15 @@ struct dt_proxy {
     dt_io_listener *listeners[MAX_LISTENERS];
     int n_listeners;
     bool accept_paused;
+    bool splice; /* relay with dt_io_relay where the backend can */
     dt_io_timer *resume;
     uint64_t undecoded_conns; /* relayed while the feed had no room to open them */
 };
 
 static const char *side_name(int s) { return s == CLIENT ? "client" : "target"; }
+
+/* Bytes of direction d relayed from side d and not yet taken by side !d. */
+static size_t held(const conn *c, int d) { return c->rel[d] ? dt_io_relay_held(c->rel[d]) : c->ring[d].len; }
 
 static void pause_accept(dt_proxy *px, bool paused)
 {
@@ -92,6 +105,10 @@ static void conn_free(conn *c)
 {
     dt_proxy *px = c->px;
     dt_io_connect_cancel(c->connecting);
+    for (int s = 0; s < 2; s++) {
+        dt_io_relay_free(c->rel[s]);
+        c->rel[s] = NULL;
+    }
     for (int s = 0; s < 2; s++) {
         dt_io_close(c->s[s], false);
         dt_ring_free(&c->ring[s]);
@@ -118,7 +135,7 @@ static void conn_close(conn *c, const char *why)
     uint64_t now = dt_io_now_ns();
     if (c->fc) {
         if (why) {
-            size_t lost = c->ring[0].len + c->ring[1].len;
+            size_t lost = held(c, 0) + held(c, 1);
             if (lost)
                 dt_feed_note(px->feed, c->fc, now, DT_EV_ERROR, "%s; %zu relayed byte%s not delivered", why, lost,
                              lost == 1 ? "" : "s");
@@ -164,6 +181,16 @@ static void arm_read(conn *c, int s)
 {
     if (!c->s[s] || c->eof[s] || c->ended[s] || dt_io_reading(c->s[s]))
         return;
+    if (c->rel[s]) {
+        /* The ring's memory takes the decoder's copy only, and no copy is
+         * taken while the feed could not queue it anyway: those bytes
+         * are reported lost without ever entering user space. */
+        if (!dt_io_relay_taking(c->rel[s])) {
+            bool copy = c->fc && !dt_feed_full(c->px->feed, c->fc, (dt_dir)s);
+            dt_io_relay_take(c->rel[s], copy ? c->ring[s].buf : NULL, c->ring[s].cap);
+        }
+        return;
+    }
     if (c->msgs[s]) {
         if (c->mq[s].n == MSGQ)
             return; /* read on when messages went out */
@@ -179,7 +206,7 @@ static void arm_read(conn *c, int s)
 static void arm_write(conn *c, int d)
 {
     dt_io_stream *to = c->s[!d];
-    if (!to || c->ended[d] || dt_ring_empty(&c->ring[d]) || dt_io_writing(to))
+    if (!to || c->rel[d] || c->ended[d] || dt_ring_empty(&c->ring[d]) || dt_io_writing(to))
         return;
     const uint8_t *a, *b;
     size_t na, nb;
@@ -225,7 +252,7 @@ static void msg_feed(conn *c, int s, size_t len)
 static bool conn_progress(conn *c)
 {
     for (int d = 0; d < 2; d++) {
-        if (c->eof[d] && !c->ended[d] && dt_ring_empty(&c->ring[d]) && !dt_io_writing(c->s[!d])) {
+        if (c->eof[d] && !c->ended[d] && !held(c, d) && !dt_io_writing(c->s[!d])) {
             c->ended[d] = true;
             dt_io_shutdown_write(c->s[!d]);
             if (c->fc)
@@ -244,8 +271,10 @@ static bool conn_progress(conn *c)
 static void direction_dead(conn *c, int s, int err)
 {
     int d = !s;
-    size_t lost = c->ring[d].len;
+    size_t lost = held(c, d);
     uint64_t now = dt_io_now_ns();
+    dt_io_relay_free(c->rel[d]); /* what it held is lost, counted above */
+    c->rel[d] = NULL;
     if (c->fc)
         dt_feed_note(c->px->feed, c->fc, now, DT_EV_ERROR, "%s stopped receiving (%s); %zu byte%s not delivered",
                      side_name(s), strerror(err), lost, lost == 1 ? "" : "s");
@@ -334,6 +363,50 @@ static void on_write(void *ctx, dt_io_stream *st, size_t n, int err)
 
 static const dt_io_stream_cbs relay_cbs = { on_read, on_write };
 
+/* The same two events when the backend relays (dt_io_relay): ctx is the
+ * end of the side the bytes come from. */
+static void on_taken(void *ctx, dt_io_relay *r, const uint8_t *copy, size_t n, unsigned flags, int err)
+{
+    (void)r;
+    end *e = ctx;
+    conn *c = e->c;
+    int s = e->side;
+    if (c->ended[s])
+        return;
+    if (err) {
+        char why[160];
+        snprintf(why, sizeof why, "%s aborted the connection (%s)", side_name(s), strerror(err));
+        conn_close(c, why);
+        return;
+    }
+    if (flags & DT_IO_EOF) {
+        c->eof[s] = true;
+    } else {
+        c->bytes[s] += n; /* already on its way to the other side */
+        if (c->fc && copy)
+            dt_feed_stream(c->px->feed, c->fc, (dt_dir)s, dt_io_now_ns(), copy, n);
+        else if (c->fc)
+            dt_feed_lost(c->px->feed, c->fc, (dt_dir)s, dt_io_now_ns(), n);
+        arm_read(c, s);
+    }
+    conn_progress(c);
+}
+
+static void on_delivered(void *ctx, dt_io_relay *r, size_t n, int err)
+{
+    (void)r, (void)n;
+    end *e = ctx;
+    conn *c = e->c;
+    int d = e->side; /* side !d took n bytes of direction d */
+    if (err)
+        direction_dead(c, !d, err);
+    else
+        arm_read(c, d);
+    conn_progress(c);
+}
+
+static const dt_io_relay_cbs splice_cbs = { on_taken, on_delivered };
+
 static void on_connected(void *ctx, dt_io_stream *s, int err)
 {
     conn *c = ctx;
@@ -348,6 +421,16 @@ static void on_connected(void *ctx, dt_io_stream *s, int err)
     c->s[SERVER] = s;
     c->msgs[SERVER] = dt_io_stream_messages(s);
     dt_io_stream_set_cbs(s, &relay_cbs, &c->ends[SERVER]);
+    if (c->px->splice) { /* both directions or neither */
+        for (int d = 0; d < 2; d++)
+            c->rel[d] = dt_io_relay_new(c->s[d], c->s[!d], c->px->buf_size, &splice_cbs, &c->ends[d]);
+        if (!c->rel[0] || !c->rel[1]) {
+            for (int d = 0; d < 2; d++) {
+                dt_io_relay_free(c->rel[d]);
+                c->rel[d] = NULL;
+            }
+        }
+    }
     arm_read(c, CLIENT);
     arm_read(c, SERVER);
 }
@@ -455,6 +538,8 @@ dt_proxy *dt_proxy_new(dt_io *io, dt_feed *feed, const dt_proxy_spec *spec)
     px->feed = feed;
     px->spec = *spec;
     px->buf_size = spec->buf_size ? spec->buf_size : DT_PROXY_BUF_DEFAULT;
+    const char *no_splice = getenv("DIAGTAP_NO_SPLICE");
+    px->splice = !no_splice || !*no_splice || strcmp(no_splice, "0") == 0;
     if (!px->spec.connect_timeout_ms)
         px->spec.connect_timeout_ms = DT_PROXY_CONNECT_TIMEOUT_MS;
     px->resume = dt_io_timer_new(io, on_resume, px);

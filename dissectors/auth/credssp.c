@@ -106,7 +106,7 @@ void auth_credssp_tls(auth_walk *w, dt_cursor tok)
     w->st->credssp_ccs[w->dir] = encrypted_hs;
     w->st->mech = DT_AUTH_MECH_CREDSSP;
     bool from_client = w->st->have_client_dir ? w->dir == w->st->client_dir : w->dir == DT_DIR_C2S;
-    char stage[96];
+    char stage[160]; /* "TLS handshake: " and every record name (names[] is 120) */
     if (app_records) {
         if (w->st->credssp_tsreq[w->dir] < UINT8_MAX)
             w->st->credssp_tsreq[w->dir]++;

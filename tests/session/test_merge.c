@@ -2,11 +2,14 @@
  * records of several feeds come out by timestamp once they are older than
  * the reorder window; a record older than one already decoded is late,
  * decoded where it arrived and marked by a note; without a window the
- * feeds are drained in turn (the proxies' and wrap's behaviour). */
+ * feeds are drained in turn (the proxies' and wrap's behaviour). A stalled
+ * decoder: the bytes its full feed refused make one gap, and a note queued
+ * after them still gets through. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,12 +123,76 @@ static void no_window_drains_in_turn(void **state)
     assert_int_equal(index_of(&z, "late"), -1);
 }
 
+typedef struct tally {
+    dt_sink sink;
+    int gaps, died;
+} tally;
+
+static void tally_event(dt_sink *s, const dt_event *ev)
+{
+    tally *t = (tally *)s;
+    if (ev->summary && strstr(ev->summary, "not decoded nor recorded"))
+        t->gaps++;
+    if (ev->summary && strstr(ev->summary, "target died"))
+        t->died++;
+}
+
+/* Runs on the decoder thread: holds it until the test writes to the pipe. */
+static void hold(dt_engine *eng, void *ctx, uint64_t ts, const uint8_t *data, size_t len)
+{
+    (void)eng, (void)ts, (void)data, (void)len;
+    char c;
+    assert_int_equal(read(*(int *)ctx, &c, 1), 1);
+}
+
+/* The decoder stalled while 4000 chunks of 64 KiB arrive (far more than
+ * its 1 MiB feed holds): the refused bytes are one gap, not one per chunk
+ * (each gap record took room kept for bookkeeping: after ~2 300 of them
+ * the note saying why the connection died was lost), and that note, queued
+ * after them, is on the timeline. */
+static void stalled_decoder_one_gap(void **state)
+{
+    (void)state;
+    dt_registry *reg = dt_registry_new();
+    dt_engine *eng = dt_engine_new(reg);
+    tally t = { .sink.event = tally_event };
+    dt_engine_add_sink(eng, &t.sink);
+    char err[128];
+    dt_decoder *d = dt_decoder_start(eng, err, sizeof err);
+    assert_non_null(d);
+    dt_feed *f = dt_decoder_feed(d, NULL, "A", 1u << 20);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_true(dt_feed_call(f, hold, &p[0], now_ns(), NULL, 0, false));
+    dt_feed_conv_params cp = { .channel = "unix:/t#1", .transport = DT_CONV_STREAM, .client = "client#1",
+                               .server = "/t" };
+    dt_feed_conv *c = dt_feed_open(f, &cp, now_ns());
+    assert_non_null(c);
+    static uint8_t chunk[65536];
+    memset(chunk, 'x', sizeof chunk);
+    for (int i = 0; i < 4000; i++)
+        dt_feed_stream(f, c, DT_DIR_S2C, now_ns(), chunk, sizeof chunk);
+    assert_true(dt_feed_full(f, c, DT_DIR_S2C));
+    dt_feed_note(f, c, now_ns(), DT_EV_ERROR, "target died");
+    assert_int_equal(write(p[1], "go", 1), 1);
+    dt_feed_close(f, c, now_ns(), NULL);
+    dt_decoder_stop(d);
+    dt_engine_finish(eng, now_ns());
+    dt_engine_free(eng);
+    dt_registry_free(reg);
+    close(p[0]);
+    close(p[1]);
+    assert_int_equal(t.died, 1);
+    assert_int_equal(t.gaps, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merged_in_time_order),
         cmocka_unit_test(late_records_marked),
         cmocka_unit_test(no_window_drains_in_turn),
+        cmocka_unit_test(stalled_decoder_one_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
