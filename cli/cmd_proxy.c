@@ -39,30 +39,11 @@ int dt_cmd_proxy(int argc, char **argv)
      * it has caught up (flush_timeline), one write per batch of events. */
     opts.live = false;
     const char *pos[4];
-    int npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(dt_proxy_usage, stdout);
-            dt_cli_print_common_help(stdout);
-            return 0;
-        }
-        if (a[0] == '-' && a[1]) {
-            int r = dt_cli_common_arg(&opts, argc, argv, &i);
-            if (r < 0)
-                return 2;
-            if (r == 0) {
-                fprintf(stderr, "diagtap proxy: unknown option %s\n%s", a, dt_proxy_usage);
-                return 2;
-            }
-            continue;
-        }
-        if (npos == 4) {
-            fprintf(stderr, "diagtap proxy: unexpected argument %s\n%s", a, dt_proxy_usage);
-            return 2;
-        }
-        pos[npos++] = a;
-    }
+    int npos = dt_cli_command_args(&opts, argc, argv, "proxy", dt_proxy_usage, pos, 4);
+    if (npos == DT_CLI_ARGS_HELP)
+        return 0;
+    if (npos == DT_CLI_ARGS_BAD)
+        return 2;
     proxy_setup *ps = calloc(1, sizeof *ps);
     if (!ps) {
         fprintf(stderr, "diagtap: out of memory\n");

@@ -40,30 +40,11 @@ int dt_cmd_proxy(int argc, char **argv)
     dt_cli_opts_init(&opts);
     opts.live = true;
     const char *pos[4];
-    int npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(dt_proxy_usage, stdout);
-            dt_cli_print_common_help(stdout);
-            return 0;
-        }
-        if (a[0] == '-' && a[1]) {
-            int r = dt_cli_common_arg(&opts, argc, argv, &i);
-            if (r < 0)
-                return 2;
-            if (r == 0) {
-                fprintf(stderr, "diagtap proxy: unknown option %s\n%s", a, dt_proxy_usage);
-                return 2;
-            }
-            continue;
-        }
-        if (npos == 4) {
-            fprintf(stderr, "diagtap proxy: unexpected argument %s\n%s", a, dt_proxy_usage);
-            return 2;
-        }
-        pos[npos++] = a;
-    }
+    int npos = dt_cli_command_args(&opts, argc, argv, "proxy", dt_proxy_usage, pos, 4);
+    if (npos == DT_CLI_ARGS_HELP)
+        return 0;
+    if (npos == DT_CLI_ARGS_BAD)
+        return 2;
     char front[512], target[512], prefix[600];
     if (npos == 3 && strcmp(pos[0], "pipe") == 0) {
         pipe_name(pos[1], front, sizeof front);

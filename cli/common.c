@@ -237,3 +237,33 @@ bool dt_cli_parse_number(const char *opt, const char *v, double *out)
     *out = d;
     return true;
 }
+
+int dt_cli_command_args(dt_cli_opts *o, int argc, char **argv, const char *cmd, const char *usage, const char **pos,
+                        int max)
+{
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage, stdout);
+            dt_cli_print_common_help(stdout);
+            return DT_CLI_ARGS_HELP;
+        }
+        if (a[0] == '-' && a[1]) {
+            int r = dt_cli_common_arg(o, argc, argv, &i);
+            if (r < 0)
+                return DT_CLI_ARGS_BAD;
+            if (r == 0) {
+                fprintf(stderr, "diagtap %s: unknown option %s\n%s", cmd, a, usage);
+                return DT_CLI_ARGS_BAD;
+            }
+            continue;
+        }
+        if (npos == max) {
+            fprintf(stderr, "diagtap %s: unexpected argument %s\n%s", cmd, a, usage);
+            return DT_CLI_ARGS_BAD;
+        }
+        pos[npos++] = a;
+    }
+    return npos;
+}

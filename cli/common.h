@@ -67,6 +67,15 @@ int dt_cli_common_arg(dt_cli_opts *o, int argc, char **argv, int *i);
 /* Help text of the common options, for each subcommand's --help (the
  * option table in options.c, with the dissectors' own options). */
 void dt_cli_print_common_help(FILE *out);
+/* A command line of common options and at most max positional arguments
+ * (`diagtap proxy` on every platform): the options go into o, the
+ * positionals into pos. Returns how many positionals there were;
+ * DT_CLI_ARGS_HELP after printing usage and the common help to stdout;
+ * DT_CLI_ARGS_BAD after a one-line error and the usage on stderr. */
+#define DT_CLI_ARGS_HELP (-1)
+#define DT_CLI_ARGS_BAD (-2)
+int dt_cli_command_args(dt_cli_opts *o, int argc, char **argv, const char *cmd, const char *usage, const char **pos,
+                        int max);
 
 /* The registry with built-ins and plugins (--plugin-dir, $DIAGTAP_PLUGIN_DIR,
  * or the installed plugin dir). */

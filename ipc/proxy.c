@@ -286,20 +286,30 @@ static void direction_dead(conn *c, int s, int err)
         dt_feed_end(c->px->feed, c->fc, (dt_dir)d, now);
 }
 
+/* Whether what side s delivered is to be dropped: the other side is gone
+ * (what still arrives is dropped, as the kernel would), or s failed with
+ * err, which closes the connection. */
+static bool side_done(conn *c, int s, int err)
+{
+    if (c->ended[s])
+        return true;
+    if (err) {
+        char why[160];
+        snprintf(why, sizeof why, "%s aborted the connection (%s)", side_name(s), strerror(err));
+        conn_close(c, why);
+        return true;
+    }
+    return false;
+}
+
 static void on_read(void *ctx, dt_io_stream *st, uint8_t *data, size_t n, unsigned flags, int err)
 {
     (void)st;
     end *e = ctx;
     conn *c = e->c;
     int s = e->side;
-    if (c->ended[s]) /* the other side is gone: what still arrives is dropped, as the kernel would */
+    if (side_done(c, s, err))
         return;
-    if (err) {
-        char why[160];
-        snprintf(why, sizeof why, "%s aborted the connection (%s)", side_name(s), strerror(err));
-        conn_close(c, why);
-        return;
-    }
     if (flags & DT_IO_EOF) {
         c->eof[s] = true;
         msgq *q = &c->mq[s];
@@ -371,14 +381,8 @@ static void on_taken(void *ctx, dt_io_relay *r, const uint8_t *copy, size_t n, u
     end *e = ctx;
     conn *c = e->c;
     int s = e->side;
-    if (c->ended[s])
+    if (side_done(c, s, err))
         return;
-    if (err) {
-        char why[160];
-        snprintf(why, sizeof why, "%s aborted the connection (%s)", side_name(s), strerror(err));
-        conn_close(c, why);
-        return;
-    }
     if (flags & DT_IO_EOF) {
         c->eof[s] = true;
     } else {
