@@ -1,5 +1,7 @@
 #include "arena.h"
 
+#include "fmt_fast.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +58,7 @@ void dt_arena_free(dt_arena *a)
     a->first = a->cur = NULL;
 }
 
-void *dt_arena_alloc(dt_arena *a, size_t size)
+void *dt_arena_alloc_raw(dt_arena *a, size_t size)
 {
     size = (size + 15u) & ~(size_t)15u;
     if (!a->cur || size > a->limit - a->used)
@@ -71,13 +73,20 @@ void *dt_arena_alloc(dt_arena *a, size_t size)
     void *p = a->cur->data + a->cur->pos;
     a->cur->pos += size;
     a->used += size;
-    memset(p, 0, size);
+    return p;
+}
+
+void *dt_arena_alloc(dt_arena *a, size_t size)
+{
+    void *p = dt_arena_alloc_raw(a, size);
+    if (p)
+        memset(p, 0, size);
     return p;
 }
 
 char *dt_arena_strndup(dt_arena *a, const char *s, size_t len)
 {
-    char *p = dt_arena_alloc(a, len + 1);
+    char *p = dt_arena_alloc_raw(a, len + 1);
     if (!p)
         return NULL;
     memcpy(p, s, len);
@@ -85,19 +94,34 @@ char *dt_arena_strndup(dt_arena *a, const char *s, size_t len)
     return p;
 }
 
-char *dt_arena_vprintf(dt_arena *a, const char *fmt, va_list ap)
+char *dt_arena_vprintf_len(dt_arena *a, size_t *len, const char *fmt, va_list ap)
 {
     char small[256];
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(small, sizeof small, fmt, ap2);
+    int n = dt_fmt_fast(small, sizeof small, fmt, ap2);
+    va_end(ap2);
+    if (n >= 0) {
+        *len = (size_t)n;
+        return dt_arena_strndup(a, small, (size_t)n);
+    }
+    va_copy(ap2, ap);
+    n = vsnprintf(small, sizeof small, fmt, ap2);
     va_end(ap2);
     if (n < 0)
         return NULL;
+    char *p;
     if ((size_t)n < sizeof small)
-        return dt_arena_strndup(a, small, (size_t)n);
-    char *p = dt_arena_alloc(a, (size_t)n + 1);
-    if (p)
+        p = dt_arena_strndup(a, small, (size_t)n);
+    else if ((p = dt_arena_alloc(a, (size_t)n + 1)) != NULL)
         vsnprintf(p, (size_t)n + 1, fmt, ap);
+    if (p)
+        *len = strlen(p); /* a %c of NUL ends the string there */
     return p;
+}
+
+char *dt_arena_vprintf(dt_arena *a, const char *fmt, va_list ap)
+{
+    size_t len;
+    return dt_arena_vprintf_len(a, &len, fmt, ap);
 }

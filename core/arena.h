@@ -21,7 +21,11 @@ void dt_arena_reset(dt_arena *a);
 void dt_arena_free(dt_arena *a);
 /* Zeroed, 16-byte aligned; NULL past the limit. */
 void *dt_arena_alloc(dt_arena *a, size_t size);
+/* The same, not zeroed: for memory the caller writes in full. */
+void *dt_arena_alloc_raw(dt_arena *a, size_t size);
 char *dt_arena_strndup(dt_arena *a, const char *s, size_t len);
 char *dt_arena_vprintf(dt_arena *a, const char *fmt, va_list ap);
+/* The same, with the result's strlen in *len. */
+char *dt_arena_vprintf_len(dt_arena *a, size_t *len, const char *fmt, va_list ap);
 
 #endif

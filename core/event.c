@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "fmt_fast.h"
 #include "held_event.h"
 
 static const dt_field_def core_fields[] = {
@@ -39,11 +40,18 @@ void dt_ev_commit(dt_engine *e)
     dt_event *ev = &e->ev;
     ev->seq = ++e->seq;
     if (ev->summary[0] == '\0' && ev->kind == DT_EV_PDU) {
-        char buf[64];
-        int n = snprintf(buf, sizeof buf, "%zu bytes", ev->raw_len);
-        char *s = n > 0 ? dt_arena_strndup(&e->arena, buf, (size_t)n) : NULL;
-        if (s)
+        char *s = dt_arena_alloc_raw(&e->arena, 32);
+        if (s) {
+            char digits[24], *d = digits + sizeof digits;
+            size_t v = ev->raw_len;
+            do
+                *--d = (char)('0' + v % 10);
+            while (v /= 10);
+            size_t n = (size_t)(digits + sizeof digits - d);
+            memcpy(s, d, n);
+            memcpy(s + n, " bytes", sizeof " bytes");
             ev->summary = s;
+        }
     }
     bool pass = !e->filter || dt_filter_match(e->filter, ev);
     bool pairs = dt_filter_pair_partner(e->filter);
@@ -74,8 +82,8 @@ void dt_ev_commit(dt_engine *e)
         p->ts_ns = ev->ts_ns;
         p->dir = ev->dir;
         p->proto = ev->proto;
-        snprintf(p->summary, sizeof p->summary, "%s", ev->summary);
-        snprintf(p->stats_key, sizeof p->stats_key, "%s", ev->stats_key ? ev->stats_key : "");
+        dt_copy_trunc(p->summary, sizeof p->summary, ev->summary);
+        dt_copy_trunc(p->stats_key, sizeof p->stats_key, ev->stats_key ? ev->stats_key : "");
         e->ds->request = NULL;
     }
     if (pass)
@@ -297,16 +305,16 @@ void dt_malformed(dt_ctx *ctx, size_t offset, const char *fmt, ...)
 void dt_vsummary_append(dt_ctx *ctx, const char *fmt, va_list ap)
 {
     dt_engine *e = eng(ctx);
-    char *add = dt_arena_vprintf(&e->arena, fmt, ap);
+    size_t alen;
+    char *add = dt_arena_vprintf_len(&e->arena, &alen, fmt, ap);
     if (!add)
         return;
-    size_t alen = strlen(add);
     if (e->summary_len == 0) {
         e->ev.summary = add;
         e->summary_len = alen;
         return;
     }
-    char *s = dt_arena_alloc(&e->arena, e->summary_len + alen + 1);
+    char *s = dt_arena_alloc_raw(&e->arena, e->summary_len + alen + 1);
     if (!s)
         return;
     memcpy(s, e->ev.summary, e->summary_len);
