@@ -33,14 +33,29 @@ static void put_c(dt_jw *w, char c)
     w->buf[w->used++] = c;
 }
 
+/* Two digits per division: numbers (seq, ts_ns, offsets, field values) are a
+ * good part of every line. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
+
 static void put_u64(dt_jw *w, uint64_t v)
 {
     char tmp[20];
-    size_t i = sizeof tmp;
-    do
-        tmp[--i] = (char)('0' + v % 10);
-    while (v /= 10);
-    put(w, tmp + i, sizeof tmp - i);
+    char *p = tmp + sizeof tmp;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    put(w, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 /* Bytes put_string must look at: controls, '"', '\\', DEL and every byte

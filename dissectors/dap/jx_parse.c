@@ -31,6 +31,7 @@ typedef struct builder {
     size_t str_used;
     size_t pos; /* end of what has been checked */
     int depth;
+    bool nul; /* the last string taken held a NUL (only \u0000 can: raw controls are refused) */
 } builder;
 
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -183,6 +184,8 @@ static bool take_string(builder *b, const jsmntok_t *t, jx_node *nd)
                 p += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
+            if (cp == 0)
+                b->nul = true;
             n += put_utf8(out + n, cp);
             break;
         }
@@ -283,9 +286,10 @@ static bool build_value(builder *b, char sep, bool is_key)
     nd->at_p = NULL;
     switch (t->type) {
     case JSMN_STRING:
+        b->nul = false;
         if (t->size != (is_key ? 1 : 0) || !take_string(b, t, nd))
             return false;
-        if (is_key && memchr(nd->s, '\0', nd->n))
+        if (is_key && b->nul)
             return false; /* jansson: NUL byte in object key not supported */
         break;
     case JSMN_PRIMITIVE:
