@@ -20,10 +20,13 @@
 #include <jsmn.h>
 
 #define JX_STACK_TOKENS 256
+#define JX_FAST_NODES 384 /* the one-pass parser's nodes, on the stack */
+#define JX_FAST_DEPTH 64
 #define JX_MAX_DEPTH 2000 /* jansson refuses beyond 2048: leave that edge to it */
 
 typedef struct builder {
     const char *js;
+    size_t len;        /* of js (the one-pass parser) */
     const jsmntok_t *tok;
     size_t ntok, next; /* tokens, and the next one to take */
     jx_node *nodes;    /* one per token */
@@ -132,25 +135,29 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *e)
     return n;
 }
 
-static bool take_string(builder *b, const jsmntok_t *t, jx_node *nd)
+/* The string whose body starts at p, up to its closing quote (before e):
+ * unescaped into b->str as nd. Returns the closing quote, or NULL when the
+ * string is unterminated or holds what jansson refuses. */
+static const unsigned char *scan_string(builder *b, const unsigned char *p, const unsigned char *e, jx_node *nd)
 {
-    const unsigned char *p = (const unsigned char *)b->js + t->start, *e = (const unsigned char *)b->js + t->end;
     char *out = b->str + b->str_used;
     size_t n = 0;
-    while (p < e) {
+    for (;;) {
         const unsigned char *run = p;
-        while (p < e && *p >= 0x20 && *p < 0x80 && *p != '\\')
+        while (p < e && *p >= 0x20 && *p < 0x80 && *p != '\\' && *p != '"')
             p++;
         memcpy(out + n, run, (size_t)(p - run));
         n += (size_t)(p - run);
         if (p == e)
+            return NULL;
+        if (*p == '"')
             break;
         if (*p < 0x20)
-            return false; /* a raw control character: jansson's error */
+            return NULL; /* a raw control character: jansson's error */
         if (*p >= 0x80) {
             size_t k = utf8_len(p, e);
             if (!k)
-                return false;
+                return NULL;
             memcpy(out + n, p, k);
             n += k;
             p += k;
@@ -158,7 +165,7 @@ static bool take_string(builder *b, const jsmntok_t *t, jx_node *nd)
         }
         /* an escape */
         if (e - p < 2)
-            return false;
+            return NULL;
         unsigned char c = p[1];
         p += 2;
         switch (c) {
@@ -171,16 +178,16 @@ static bool take_string(builder *b, const jsmntok_t *t, jx_node *nd)
         case 'u': {
             long cp = hex4(p, e);
             if (cp < 0)
-                return false;
+                return NULL;
             p += 4;
             if (cp >= 0xDC00 && cp <= 0xDFFF)
-                return false; /* a lone low surrogate */
+                return NULL; /* a lone low surrogate */
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (e - p < 6 || p[0] != '\\' || p[1] != 'u')
-                    return false;
+                    return NULL;
                 long lo = hex4(p + 2, e);
                 if (lo < 0xDC00 || lo > 0xDFFF)
-                    return false;
+                    return NULL;
                 p += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
@@ -190,7 +197,7 @@ static bool take_string(builder *b, const jsmntok_t *t, jx_node *nd)
             break;
         }
         default:
-            return false;
+            return NULL;
         }
     }
     out[n] = '\0';
@@ -198,15 +205,19 @@ static bool take_string(builder *b, const jsmntok_t *t, jx_node *nd)
     nd->s = out;
     nd->n = n;
     b->str_used += n + 1;
-    return true;
+    return p;
+}
+
+static bool take_string(builder *b, const jsmntok_t *t, jx_node *nd)
+{
+    const unsigned char *js = (const unsigned char *)b->js;
+    return scan_string(b, js + t->start, js + t->end + 1, nd) == js + t->end;
 }
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static bool take_primitive(const builder *b, const jsmntok_t *t, jx_node *nd)
+static bool take_primitive(const char *s, size_t n, jx_node *nd)
 {
-    const char *s = b->js + t->start;
-    size_t n = (size_t)(t->end - t->start);
     if (n == 4 && memcmp(s, "true", 4) == 0) {
         nd->type = JX_TRUE;
         return true;
@@ -293,7 +304,7 @@ static bool build_value(builder *b, char sep, bool is_key)
             return false; /* jansson: NUL byte in object key not supported */
         break;
     case JSMN_PRIMITIVE:
-        if (is_key || t->size != 0 || !take_primitive(b, t, nd))
+        if (is_key || t->size != 0 || !take_primitive(b->js + t->start, (size_t)(t->end - t->start), nd))
             return false;
         break;
     case JSMN_OBJECT:
@@ -321,6 +332,121 @@ static bool build_value(builder *b, char sep, bool is_key)
     b->pos = re;
     nd->skip = (uint32_t)(b->next - idx);
     return true;
+}
+
+/* ---- the one-pass parser: the common case, with no token array.
+ * It accepts only well-formed JSON that the token walk above accepts too,
+ * and builds the same nodes; on anything else (or more than JX_FAST_NODES
+ * nodes, or deeper than JX_FAST_DEPTH) it gives up and the token walk runs,
+ * which hands what it is unsure of to jansson. */
+
+static void skip_ws(builder *b)
+{
+    while (b->pos < b->len && is_ws(b->js[b->pos]))
+        b->pos++;
+}
+
+static jx_node *fast_node(builder *b)
+{
+    if (b->next == b->ntok)
+        return NULL;
+    jx_node *nd = &b->nodes[b->next++];
+    *nd = (jx_node){ .skip = 1 };
+    return nd;
+}
+
+/* a string at b->pos (its opening quote) */
+static bool fast_string(builder *b, jx_node *nd)
+{
+    const unsigned char *js = (const unsigned char *)b->js;
+    const unsigned char *q = scan_string(b, js + b->pos + 1, js + b->len, nd);
+    if (!q)
+        return false;
+    b->pos = (size_t)(q - js) + 1;
+    return true;
+}
+
+/* what ends a number or literal: a number followed by anything else is
+ * refused by take_primitive or by the structure check after it */
+static bool ends_primitive(char c) { return is_ws(c) || c == ',' || c == ']' || c == '}'; }
+
+static bool fast_value(builder *b)
+{
+    if (b->pos >= b->len)
+        return false;
+    size_t idx = b->next;
+    jx_node *nd = fast_node(b);
+    if (!nd)
+        return false;
+    char c = b->js[b->pos];
+    if (c == '"') {
+        if (!fast_string(b, nd))
+            return false;
+    } else if (c == '{' || c == '[') {
+        bool obj = c == '{';
+        char close = obj ? '}' : ']';
+        if (++b->depth > JX_FAST_DEPTH)
+            return false;
+        nd->type = obj ? JX_OBJECT : JX_ARRAY;
+        b->pos++;
+        skip_ws(b);
+        size_t count = 0;
+        if (b->pos < b->len && b->js[b->pos] == close) {
+            b->pos++;
+        } else {
+            for (;;) {
+                if (obj) {
+                    jx_node *k;
+                    if (b->pos >= b->len || b->js[b->pos] != '"' || !(k = fast_node(b)))
+                        return false;
+                    b->nul = false;
+                    if (!fast_string(b, k) || b->nul)
+                        return false; /* jansson: NUL byte in object key not supported */
+                    skip_ws(b);
+                    if (b->pos >= b->len || b->js[b->pos] != ':')
+                        return false;
+                    b->pos++;
+                    skip_ws(b);
+                }
+                if (!fast_value(b))
+                    return false;
+                count++;
+                skip_ws(b);
+                if (b->pos >= b->len)
+                    return false;
+                char d = b->js[b->pos++];
+                if (d == close)
+                    break;
+                if (d != ',')
+                    return false;
+                skip_ws(b);
+            }
+        }
+        b->depth--;
+        b->nodes[idx].n = count;
+    } else {
+        size_t start = b->pos;
+        while (b->pos < b->len && !ends_primitive(b->js[b->pos]))
+            b->pos++;
+        if (!take_primitive(b->js + start, b->pos - start, nd))
+            return false;
+    }
+    b->nodes[idx].skip = (uint32_t)(b->next - idx);
+    return true;
+}
+
+/* Returns the node count, 0 when the token walk must decide. */
+static size_t parse_fast(builder *b, jx_node *nodes, size_t cap)
+{
+    b->nodes = nodes;
+    b->ntok = cap;
+    skip_ws(b);
+    if (b->pos >= b->len || (b->js[b->pos] != '{' && b->js[b->pos] != '['))
+        return 0;
+    if (!fast_value(b))
+        return 0;
+    skip_ws(b);
+    return b->pos == b->len ? b->next : 0;
 }
 
 static void *doc_alloc(dt_ctx *ctx, jx_doc *doc, int slot, size_t size)
@@ -465,6 +591,18 @@ bool jx_parse(dt_ctx *ctx, const char *body, size_t len, jx_doc *doc, jx_error *
     memset(err, 0, sizeof *err);
     if (len == 0 || len > INT_MAX / 2)
         return parse_slow(ctx, body, len, doc, err);
+    char *str = doc_alloc(ctx, doc, 1, len + 1);
+    if (str) {
+        jx_node fast[JX_FAST_NODES];
+        builder fb = { .js = body, .len = len, .str = str };
+        size_t n = parse_fast(&fb, fast, JX_FAST_NODES);
+        jx_node *nodes = n ? doc_alloc(ctx, doc, 0, n * sizeof(jx_node)) : NULL;
+        if (nodes) {
+            memcpy(nodes, fast, n * sizeof(jx_node));
+            doc->root = nodes;
+            return true;
+        }
+    }
     jsmntok_t stack[JX_STACK_TOKENS];
     jsmntok_t *tok = stack;
     size_t cap = JX_STACK_TOKENS;
@@ -488,7 +626,7 @@ bool jx_parse(dt_ctx *ctx, const char *body, size_t len, jx_doc *doc, jx_error *
     if (r > 0 && (tok[0].type == JSMN_OBJECT || tok[0].type == JSMN_ARRAY)) {
         builder b = { .js = body, .tok = tok, .ntok = (size_t)r };
         b.nodes = doc_alloc(ctx, doc, 0, (size_t)r * sizeof(jx_node));
-        b.str = doc_alloc(ctx, doc, 1, len + 1);
+        b.str = str;
         ok = b.nodes && b.str && build_value(&b, 0, false) && b.next == b.ntok && gap(body, b.pos, len, 0);
         if (ok)
             doc->root = b.nodes;

@@ -1,4 +1,4 @@
-/* jx_parse (jsmn + checks, jansson behind) must read every body exactly as
+/* jx_parse (a one-pass parser, then jsmn + checks, jansson behind) must read every body exactly as
  * jansson's json_loadb(JSON_ALLOW_NUL) does: the same accept/reject, the same
  * error text and position, the same values. Checked on edge cases of the
  * grammar and on deterministic mutations (byte flips, cuts, insertions) of
@@ -111,6 +111,26 @@ static void edge_cases(void **state)
         memset(b + depth, ']', depth);
         check(b, 2 * depth);
         free(b);
+    }
+    /* around the one-pass parser's limits (depth 64, 384 nodes): past them
+     * the token walk decides, with the same result */
+    for (size_t depth = 60; depth <= 70; depth++) {
+        char b[200];
+        memset(b, '[', depth);
+        b[depth] = '7';
+        memset(b + depth + 1, ']', depth);
+        check(b, 2 * depth + 1);
+        memcpy(b + depth + 1, "}", 1); /* and a broken one at that depth */
+        check(b, 2 * depth + 1);
+    }
+    for (int count = 378; count <= 390; count++) {
+        char arr[4000];
+        size_t m = 0;
+        m += (size_t)snprintf(arr + m, sizeof arr - m, "{\"k\":[");
+        for (int i = 0; i < count; i++)
+            m += (size_t)snprintf(arr + m, sizeof arr - m, "%s\"v%d\"", i ? "," : "", i);
+        m += (size_t)snprintf(arr + m, sizeof arr - m, "],\"k\":\"dup\"}");
+        check(arr, m);
     }
     /* more tokens than the stack array holds */
     char big[20000];
