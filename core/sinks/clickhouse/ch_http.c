@@ -2,14 +2,16 @@
  * easy handle, reused: the connection stays open between batches. */
 #include "ch_http.h"
 
+#include "ch_curl.h"
+
 #include <ctype.h>
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct dt_ch_http {
+    dt_ch_curl api;
     CURL *curl;
     struct curl_slist *headers;
     char *insert_url[2]; /* by dt_ch_format */
@@ -48,23 +50,32 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
     return len;
 }
 
-static char *url_with_query(CURL *c, const char *base, const char *sql, const char *extra)
+static char *url_with_query(dt_ch_http *h, const char *base, const char *sql, const char *extra)
 {
-    char *q = curl_easy_escape(c, sql, 0);
+    char *q = h->api.easy_escape(h->curl, sql, 0);
     if (!q)
         return NULL;
     size_t n = strlen(base) + strlen(q) + strlen(extra) + 16;
     char *u = malloc(n);
     if (u)
         snprintf(u, n, "%s?query=%s%s", base, q, extra);
-    curl_free(q);
+    h->api.free(q);
     return u;
 }
 
 dt_ch_http *dt_ch_http_new(const dt_ch_url *u, const char *password, const char *cacert, char *err, size_t errsz)
 {
     dt_ch_http *h = calloc(1, sizeof *h);
-    if (!h || !(h->curl = curl_easy_init())) {
+    if (!h) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    if (!dt_ch_curl_load(&h->api, err, errsz)) {
+        free(h);
+        return NULL;
+    }
+    if (!(h->curl = h->api.easy_init())) {
+        dt_ch_curl_unload(&h->api);
         free(h);
         snprintf(err, errsz, "cannot start libcurl");
         return NULL;
@@ -74,36 +85,36 @@ dt_ch_http *dt_ch_http_new(const dt_ch_url *u, const char *password, const char 
     snprintf(sql, sizeof sql, "INSERT INTO %s (%s) FORMAT RowBinary", h->table, dt_ch_column_list());
     /* A Distributed table forwards the batch before answering, so that a 200
      * means it is on its shard (and the check query can see it). */
-    h->insert_url[DT_CH_ROWBINARY] = url_with_query(h->curl, u->http_base, sql, "&insert_distributed_sync=1");
+    h->insert_url[DT_CH_ROWBINARY] = url_with_query(h, u->http_base, sql, "&insert_distributed_sync=1");
     snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT JSONEachRow", h->table);
-    h->insert_url[DT_CH_JSONEACHROW] = url_with_query(h->curl, u->http_base, sql, "&insert_distributed_sync=1");
+    h->insert_url[DT_CH_JSONEACHROW] = url_with_query(h, u->http_base, sql, "&insert_distributed_sync=1");
     h->query_base = strdup(u->http_base);
-    h->headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
+    h->headers = h->api.slist_append(NULL, "Expect:"); /* no 100-continue round trip */
     if (!h->insert_url[0] || !h->insert_url[1] || !h->query_base || !h->headers) {
         dt_ch_http_free(h);
         snprintf(err, errsz, "out of memory");
         return NULL;
     }
     CURL *c = h->curl;
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "diagtap/" DIAGTAP_VERSION);
+    h->api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    h->api.easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+    h->api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    h->api.easy_setopt(c, CURLOPT_WRITEDATA, h);
+    h->api.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    h->api.easy_setopt(c, CURLOPT_XFERINFODATA, h);
+    h->api.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    h->api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    h->api.easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    h->api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    h->api.easy_setopt(c, CURLOPT_USERAGENT, "diagtap/" DIAGTAP_VERSION);
     const char *pw = password ? password : u->has_password ? u->password : NULL;
     if (u->user[0] || pw) {
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(c, CURLOPT_USERNAME, u->user[0] ? u->user : "default");
-        curl_easy_setopt(c, CURLOPT_PASSWORD, pw ? pw : "");
+        h->api.easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        h->api.easy_setopt(c, CURLOPT_USERNAME, u->user[0] ? u->user : "default");
+        h->api.easy_setopt(c, CURLOPT_PASSWORD, pw ? pw : "");
     }
     if (cacert)
-        curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
+        h->api.easy_setopt(c, CURLOPT_CAINFO, cacert);
     return h;
 }
 
@@ -112,8 +123,10 @@ void dt_ch_http_free(dt_ch_http *h)
     if (!h)
         return;
     if (h->curl)
-        curl_easy_cleanup(h->curl);
-    curl_slist_free_all(h->headers);
+        h->api.easy_cleanup(h->curl);
+    if (h->headers)
+        h->api.slist_free_all(h->headers);
+    dt_ch_curl_unload(&h->api);
     free(h->insert_url[0]);
     free(h->insert_url[1]);
     free(h->query_base);
@@ -136,16 +149,16 @@ static CURLcode perform(dt_ch_http *h, const char *url, const void *body, size_t
     CURL *c = h->curl;
     h->resp_len = 0;
     h->resp[0] = 0;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? (const char *)body : "");
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 1L);
-    CURLcode rc = curl_easy_perform(c);
+    h->api.easy_setopt(c, CURLOPT_URL, url);
+    h->api.easy_setopt(c, CURLOPT_POST, 1L);
+    h->api.easy_setopt(c, CURLOPT_POSTFIELDS, body ? (const char *)body : "");
+    h->api.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    h->api.easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 1L);
+    CURLcode rc = h->api.easy_perform(c);
     if (rc == CURLE_ABORTED_BY_CALLBACK)
         snprintf(h->resp, sizeof h->resp, "no answer before the exit deadline (--clickhouse-exit-wait)");
     *code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
+    h->api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
     return rc;
 }
 
@@ -156,7 +169,7 @@ dt_ch_outcome dt_ch_http_insert(dt_ch_http *h, const dt_ch_batch *b, long timeou
     if (rc == CURLE_OK && code == 200)
         return DT_CH_SENT;
     if (rc != CURLE_OK) {
-        snprintf(err, errsz, "%s", rc == CURLE_ABORTED_BY_CALLBACK ? h->resp : curl_easy_strerror(rc));
+        snprintf(err, errsz, "%s", rc == CURLE_ABORTED_BY_CALLBACK ? h->resp : h->api.easy_strerror(rc));
         /* Nothing reached the server when no connection was made. */
         if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
             rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
@@ -193,7 +206,7 @@ int dt_ch_http_count(dt_ch_http *h, const dt_ch_batch *b, long timeout_ms, uint6
              "SELECT count() FROM %s WHERE time >= toDateTime(%" PRIu32 ") AND time <= toDateTime(%" PRIu32
              ") AND host = %s AND run_id = %" PRIu64 " AND batch = %" PRIu64 " FORMAT TabSeparated",
              h->table, b->min_time, b->max_time, host, b->run_id, b->batch);
-    char *url = url_with_query(h->curl, h->query_base, sql, "");
+    char *url = url_with_query(h, h->query_base, sql, "");
     if (!url) {
         snprintf(err, errsz, "out of memory");
         return -1;
@@ -202,7 +215,7 @@ int dt_ch_http_count(dt_ch_http *h, const dt_ch_batch *b, long timeout_ms, uint6
     CURLcode rc = perform(h, url, NULL, 0, timeout_ms, &code);
     free(url);
     if (rc != CURLE_OK) {
-        snprintf(err, errsz, "%s", rc == CURLE_ABORTED_BY_CALLBACK ? h->resp : curl_easy_strerror(rc));
+        snprintf(err, errsz, "%s", rc == CURLE_ABORTED_BY_CALLBACK ? h->resp : h->api.easy_strerror(rc));
         return -1;
     }
     char *end;

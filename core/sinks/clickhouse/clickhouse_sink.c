@@ -12,7 +12,6 @@
  * day partition, so ClickHouse 18.16 stores it as one part, all or nothing. */
 #include "clickhouse.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -520,10 +519,6 @@ dt_sink *dt_clickhouse_sink_new(const dt_ch_config *c, char *err, size_t errsz)
     cs->spool = dt_ch_spool_open(c->spool_dir, c->spool_max_bytes, e, sizeof e);
     if (!cs->spool) {
         snprintf(err, errsz, "clickhouse: %s", e);
-        goto fail;
-    }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-        snprintf(err, errsz, "clickhouse: cannot initialise libcurl");
         goto fail;
     }
     cs->http = dt_ch_http_new(&cs->url, c->password, c->cacert, e, sizeof e);
