@@ -468,6 +468,14 @@ static void rs_threads(dap_msg *m)
         name_list(m, threads, "thread", DAP_F_NAME);
 }
 
+/* s at list[used] (the caller has checked the room); returns the new end */
+static size_t list_put(char *list, size_t used, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(list + used, s, n + 1);
+    return used + n;
+}
+
 static void rs_variables(dap_msg *m)
 {
     const jx_node *vars = jx_arr(m->part, "variables");
@@ -484,14 +492,22 @@ static void rs_variables(dap_msg *m)
             str_field(m, t, DAP_F_VARIABLE_VALUE, v, "value");
             int_field(m, t, DAP_F_VARIABLES_REFERENCE, v, "variablesReference", NULL);
         }
+        /* appended piece by piece (no snprintf per variable: this runs for
+         * every variable of every response); the room checks leave space for
+         * the longest piece, ", " + 47 + "=" + 59 bytes */
         if (used < sizeof list - 110 && line_of(v, "name", name, sizeof name, 40)) {
             if (!line_of(v, "value", value, sizeof value, 40))
-                snprintf(value, sizeof value, "?");
+                memcpy(value, "?", 2);
+            if (used)
+                used = list_put(list, used, ", ");
+            used = list_put(list, used, name);
             /* an empty value is a group (debugpy's "special variables"): its name alone */
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s%s%s", used ? ", " : "", name,
-                                     value[0] ? "=" : "", value);
+            if (value[0]) {
+                used = list_put(list, used, "=");
+                used = list_put(list, used, value);
+            }
         } else if (used && used < sizeof list - 8 && i + 1 == n) {
-            used += (size_t)snprintf(list + used, sizeof list - used, ", \xe2\x80\xa6");
+            used = list_put(list, used, ", \xe2\x80\xa6");
         }
     }
     dt_add_uint(m->ctx, m->tree, DAPF(COUNT), m->off, m->len, n);

@@ -649,7 +649,8 @@ const jx_node *jx_get(const jx_node *obj, const char *key)
     const jx_node *found = NULL, *k = obj + 1;
     for (size_t m = 0; m < obj->n; m++) {
         const jx_node *v = k + 1;
-        if (k->n == klen && memcmp(k->s, key, klen) == 0)
+        /* the first byte before memcmp: most keys differ there (keys are never empty here when klen is not) */
+        if (k->n == klen && (!klen || k->s[0] == key[0]) && memcmp(k->s, key, klen) == 0)
             found = v; /* the last one wins, as in jansson */
         k = v + v->skip;
     }
