@@ -122,7 +122,7 @@ static void write_field(dt_jw *w, const dt_field *f)
  * from f on (f is the def's first occurrence). */
 static void write_member(dt_jw *w, const dt_field *f, size_t count)
 {
-    dt_jw_key(w, f->def->abbrev);
+    dt_jw_key_of(w, f->def, f->def->abbrev);
     if (count == 1) {
         write_field(w, f);
     } else if (dt_jw_begin_array(w)) {
@@ -286,7 +286,11 @@ static int json_finish(dt_sink *s)
     return dt_sink_file_status(js->out, &js->reported, "JSON timeline");
 }
 
-static void json_destroy(dt_sink *s) { free(s); }
+static void json_destroy(dt_sink *s)
+{
+    free(((json_sink *)s)->w.keys);
+    free(s);
+}
 
 void dt_json_sink_set_raw(dt_sink *s, bool raw) { ((json_sink *)s)->raw = raw; }
 
@@ -303,5 +307,6 @@ dt_sink *dt_json_sink_new(FILE *out)
     js->base.destroy = json_destroy;
     js->out = out;
     dt_jw_init(&js->w, out);
+    js->w.keys = calloc(1, sizeof *js->w.keys); /* without it keys are scanned each time */
     return &js->base;
 }

@@ -212,10 +212,43 @@ void dt_jw_key(dt_jw *w, const char *key)
 void dt_jw_key_plain(dt_jw *w, const char *key, size_t len)
 {
     sep(w);
-    put_c(w, '"');
-    put(w, key, len);
-    put(w, "\":", 2);
+    if (len + 3 <= sizeof w->buf - w->used) {
+        char *o = w->buf + w->used;
+        o[0] = '"';
+        memcpy(o + 1, key, len);
+        o[len + 1] = '"';
+        o[len + 2] = ':';
+        w->used += len + 3;
+    } else {
+        put_c(w, '"');
+        put(w, key, len);
+        put(w, "\":", 2);
+    }
     w->after_key = true;
+}
+
+void dt_jw_key_of(dt_jw *w, const void *id, const char *key)
+{
+    if (w->keys) {
+        uintptr_t h = (uintptr_t)id;
+        size_t i = (size_t)((h >> 4) ^ (h >> 13)) & (DT_JW_KEYSLOTS - 1);
+        dt_jw_keyslot *s = &w->keys->slot[i];
+        if (s->id != id || s->key != key) { /* a miss: this slot now holds id */
+            size_t n = strlen(key);
+            bool plain = n < UINT32_MAX;
+            for (size_t k = 0; k < n && plain; k++)
+                plain = !jw_special_script[(uint8_t)key[k]];
+            s->id = id;
+            s->key = key;
+            s->len = (uint32_t)n;
+            s->plain = plain;
+        }
+        if (s->plain) {
+            dt_jw_key_plain(w, key, s->len);
+            return;
+        }
+    }
+    dt_jw_key(w, key);
 }
 
 void dt_jw_string(dt_jw *w, const void *s, size_t len)

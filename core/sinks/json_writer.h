@@ -10,6 +10,19 @@
 #include <stdio.h>
 
 #define DT_JW_MAX_DEPTH 128
+#define DT_JW_KEYSLOTS 512
+
+/* Keys by the identity of what names them (a field def): their length and
+ * whether they need escaping, found once instead of at every event. */
+typedef struct dt_jw_keyslot {
+    const void *id;
+    const char *key;
+    uint32_t len;
+    bool plain;
+} dt_jw_keyslot;
+typedef struct dt_jw_keycache {
+    dt_jw_keyslot slot[DT_JW_KEYSLOTS];
+} dt_jw_keycache;
 
 typedef struct dt_jw {
     FILE *f;
@@ -18,10 +31,11 @@ typedef struct dt_jw {
     bool has_items[DT_JW_MAX_DEPTH]; /* per open container: a value was written */
     size_t used;
     bool script_safe; /* '<', '>' and '&' as \u003c...: the text may sit inside an HTML <script> */
+    dt_jw_keycache *keys; /* NULL: none (dt_jw_key_of scans every key) */
     char buf[4096]; /* staged output: one fwrite per line, not one stdio call per byte */
 } dt_jw;
 
-void dt_jw_init(dt_jw *w, FILE *f); /* keeps script_safe as it was set */
+void dt_jw_init(dt_jw *w, FILE *f); /* keeps script_safe and keys as they were set */
 /* Containers nest at most DT_JW_MAX_DEPTH deep; begin returns false (and
  * writes nothing) when that would be exceeded, and the caller writes a
  * scalar instead. */
@@ -33,6 +47,10 @@ void dt_jw_key(dt_jw *w, const char *key);
 /* A key known to need no escaping (a literal name of the schema): copied as
  * is. DT_JW_KEY(w, "seq") passes the literal's length. */
 void dt_jw_key_plain(dt_jw *w, const char *key, size_t len);
+/* The key named by id (a static def that holds it, e.g. a dt_field_def):
+ * through w->keys when there is one. The same id must keep naming the same
+ * string while w lives. */
+void dt_jw_key_of(dt_jw *w, const void *id, const char *key);
 #define DT_JW_KEY(w, lit) dt_jw_key_plain((w), "" lit, sizeof(lit) - 1)
 void dt_jw_string(dt_jw *w, const void *s, size_t len);
 void dt_jw_cstr(dt_jw *w, const char *s); /* NULL writes null */
