@@ -346,6 +346,8 @@ char *dt_strdup(dt_ctx *ctx, const char *s, size_t len) { return dt_arena_strndu
 
 void *dt_alloc(dt_ctx *ctx, size_t size) { return dt_arena_alloc(&eng(ctx)->arena, size); }
 
+void *dt_alloc_uninit(dt_ctx *ctx, size_t size) { return dt_arena_alloc_raw(&eng(ctx)->arena, size); }
+
 void dt_stats_key(dt_ctx *ctx, const char *key)
 {
     eng(ctx)->ev.stats_key = dt_arena_strndup(&eng(ctx)->arena, key, strlen(key));

@@ -260,8 +260,18 @@ static bool take_primitive(const char *s, size_t n, jx_node *nd)
         while (i < n && is_digit(s[i]))
             i++;
     }
+    if (i != n)
+        return false;
+    if (!real && n - (s[0] == '-') <= 18) { /* fits in int64 whatever the digits: no strtoll */
+        int64_t v = 0;
+        for (size_t k = s[0] == '-'; k < n; k++)
+            v = v * 10 + (s[k] - '0');
+        nd->type = JX_INTEGER;
+        nd->i = s[0] == '-' ? -v : v;
+        return true;
+    }
     char num[64];
-    if (i != n || n >= sizeof num)
+    if (n >= sizeof num)
         return false;
     memcpy(num, s, n);
     num[n] = '\0';
@@ -293,8 +303,7 @@ static bool build_value(builder *b, char sep, bool is_key)
     size_t rs = (size_t)t->start - quoted, re = (size_t)t->end + quoted;
     if (t->start < 0 || t->end < t->start || !gap(b->js, b->pos, rs, sep))
         return false;
-    nd->at_i = 0;
-    nd->at_p = NULL;
+    *nd = (jx_node){ 0 }; /* doc_alloc does not zero */
     switch (t->type) {
     case JSMN_STRING:
         b->nul = false;
@@ -449,9 +458,10 @@ static size_t parse_fast(builder *b, jx_node *nodes, size_t cap)
     return b->pos == b->len ? b->next : 0;
 }
 
+/* Not zeroed: every node and string byte is written before it is read. */
 static void *doc_alloc(dt_ctx *ctx, jx_doc *doc, int slot, size_t size)
 {
-    void *p = ctx ? dt_alloc(ctx, size) : NULL;
+    void *p = ctx ? dt_alloc_uninit(ctx, size) : NULL;
     if (!p) {
         p = malloc(size ? size : 1);
         doc->heap[slot] = p;

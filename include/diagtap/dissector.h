@@ -161,6 +161,8 @@ void dt_vsummary_append(dt_ctx *ctx, const char *fmt, va_list ap);
 /* Text the dissector wants to keep for the event's lifetime (copied into the arena). */
 char *dt_strdup(dt_ctx *ctx, const char *s, size_t len);
 void *dt_alloc(dt_ctx *ctx, size_t size); /* zeroed, event lifetime */
+/* The same, not zeroed: for memory the caller writes in full before reading. */
+void *dt_alloc_uninit(dt_ctx *ctx, size_t size);
 
 /* ---- Statistics: the command/event name this event is counted under
  * ("READ", "Microsoft-Windows-DotNETRuntime/GCStart") and its status. */
