@@ -209,21 +209,12 @@ void dt_jw_key(dt_jw *w, const char *key)
     w->after_key = true;
 }
 
-void dt_jw_key_plain(dt_jw *w, const char *key, size_t len)
+void dt_jw_key_plain_slow(dt_jw *w, const char *key, size_t len)
 {
     sep(w);
-    if (len + 3 <= sizeof w->buf - w->used) {
-        char *o = w->buf + w->used;
-        o[0] = '"';
-        memcpy(o + 1, key, len);
-        o[len + 1] = '"';
-        o[len + 2] = ':';
-        w->used += len + 3;
-    } else {
-        put_c(w, '"');
-        put(w, key, len);
-        put(w, "\":", 2);
-    }
+    put_c(w, '"');
+    put(w, key, len);
+    put(w, "\":", 2);
     w->after_key = true;
 }
 
@@ -235,16 +226,27 @@ void dt_jw_key_of(dt_jw *w, const void *id, const char *key)
         dt_jw_keyslot *s = &w->keys->slot[i];
         if (s->id != id || s->key != key) { /* a miss: this slot now holds id */
             size_t n = strlen(key);
-            bool plain = n < UINT32_MAX;
+            bool plain = n + 3 <= sizeof s->text;
             for (size_t k = 0; k < n && plain; k++)
                 plain = !jw_special_script[(uint8_t)key[k]];
             s->id = id;
             s->key = key;
-            s->len = (uint32_t)n;
             s->plain = plain;
+            s->len = 0;
+            if (plain) {
+                memset(s->text, 0, sizeof s->text);
+                s->text[0] = '"';
+                memcpy(s->text + 1, key, n);
+                s->text[n + 1] = '"';
+                s->text[n + 2] = ':';
+                s->len = (uint32_t)n + 3;
+            }
         }
-        if (s->plain) {
-            dt_jw_key_plain(w, key, s->len);
+        if (s->plain && sizeof w->buf - w->used >= sizeof s->text + 1) {
+            sep(w);
+            memcpy(w->buf + w->used, s->text, sizeof s->text); /* whole: used advances by len only */
+            w->used += s->len;
+            w->after_key = true;
             return;
         }
     }

@@ -8,17 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define DT_JW_MAX_DEPTH 128
 #define DT_JW_KEYSLOTS 512
+#define DT_JW_KEYTEXT 48 /* a cached key's text, "abbrev": included; longer keys are not cached */
 
 /* Keys by the identity of what names them (a field def): their length and
  * whether they need escaping, found once instead of at every event. */
 typedef struct dt_jw_keyslot {
     const void *id;
     const char *key;
-    uint32_t len;
-    bool plain;
+    uint32_t len;             /* of text */
+    bool plain;               /* text holds the key, quoted, with its ':' */
+    char text[DT_JW_KEYTEXT]; /* copied whole (a fixed size copies in a few moves) */
 } dt_jw_keyslot;
 typedef struct dt_jw_keycache {
     dt_jw_keyslot slot[DT_JW_KEYSLOTS];
@@ -45,8 +48,25 @@ bool dt_jw_begin_array(dt_jw *w);
 void dt_jw_end_array(dt_jw *w);
 void dt_jw_key(dt_jw *w, const char *key);
 /* A key known to need no escaping (a literal name of the schema): copied as
- * is. DT_JW_KEY(w, "seq") passes the literal's length. */
-void dt_jw_key_plain(dt_jw *w, const char *key, size_t len);
+ * is. DT_JW_KEY(w, "seq") passes the literal's length; inline, so that the
+ * copy of a literal is a few moves. */
+void dt_jw_key_plain_slow(dt_jw *w, const char *key, size_t len);
+static inline void dt_jw_key_plain(dt_jw *w, const char *key, size_t len)
+{
+    if (w->after_key || w->depth == 0 || !w->has_items[w->depth] || len + 4 > sizeof w->buf - w->used) {
+        dt_jw_key_plain_slow(w, key, len);
+        return;
+    }
+    /* not the first member: a comma, then the key */
+    char *o = w->buf + w->used;
+    o[0] = ',';
+    o[1] = '"';
+    memcpy(o + 2, key, len);
+    o[len + 2] = '"';
+    o[len + 3] = ':';
+    w->used += len + 4;
+    w->after_key = true;
+}
 /* The key named by id (a static def that holds it, e.g. a dt_field_def):
  * through w->keys when there is one. The same id must keep naming the same
  * string while w lives. */
