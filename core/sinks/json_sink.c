@@ -162,7 +162,43 @@ static void write_fields_slow(dt_jw *w, const dt_field *first)
  * fields in a small hash table on the stack (this runs for every event, so
  * no quadratic scans and no allocation); a list of more defs than the table
  * holds takes the plain way. */
+#define WF_LINEAR 8 /* lists of up to this many defs: a linear search, no table */
+
+static void write_fields_hashed(dt_jw *w, const dt_field *first);
+
+/* Most lists are short (a field's children): their defs are found by a
+ * linear search of the few seen so far. */
 static void write_fields(dt_jw *w, const dt_field *first)
+{
+    const dt_field *head[WF_LINEAR];
+    size_t count[WF_LINEAR];
+    size_t ndefs = 0, cur = 0;
+    const dt_field *prev = NULL;
+    for (const dt_field *f = first; f; prev = f, f = f->next) {
+        if (prev && prev->def == f->def) {
+            count[cur]++;
+            continue;
+        }
+        size_t k = 0;
+        while (k < ndefs && head[k]->def != f->def)
+            k++;
+        if (k < ndefs) {
+            count[cur = k]++;
+            continue;
+        }
+        if (ndefs == WF_LINEAR) {
+            write_fields_hashed(w, first);
+            return;
+        }
+        head[ndefs] = f;
+        count[ndefs] = 1;
+        cur = ndefs++;
+    }
+    for (size_t k = 0; k < ndefs; k++)
+        write_member(w, head[k], count[k]);
+}
+
+static void write_fields_hashed(dt_jw *w, const dt_field *first)
 {
     uint8_t slot[WF_SLOTS] = { 0 }; /* 1 + index into head/count, or 0: free */
     const dt_field *head[WF_MAX_DEFS];

@@ -41,21 +41,37 @@ static const char digit_pairs[201] = "000102030405060708091011121314151617181920
 
 static void put_u64(dt_jw *w, uint64_t v)
 {
-    char tmp[20];
-    char *p = tmp + sizeof tmp;
+    if (v < 10 && w->used < sizeof w->buf) { /* flags, counts, zeros: most numbers of an event */
+        w->buf[w->used++] = (char)('0' + v);
+        return;
+    }
+    static const uint64_t pow10[20] = { 1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+                                        1000000000u, 10000000000u, 100000000000u, 1000000000000u,
+                                        10000000000000u, 100000000000000u, 1000000000000000u,
+                                        10000000000000000u, 100000000000000000u, 1000000000000000000u,
+                                        10000000000000000000u };
+    size_t n = 1;
+    while (n < 20 && v >= pow10[n])
+        n++;
+    if (sizeof w->buf - w->used < n)
+        dt_jw_flush(w);
+    /* the digits in place, from the last, two per division */
+    char *p = w->buf + w->used + n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
         p -= 2;
-        memcpy(p, digit_pairs + 2 * r, 2);
+        p[0] = digit_pairs[2 * r];
+        p[1] = digit_pairs[2 * r + 1];
     }
     if (v >= 10) {
         p -= 2;
-        memcpy(p, digit_pairs + 2 * v, 2);
+        p[0] = digit_pairs[2 * v];
+        p[1] = digit_pairs[2 * v + 1];
     } else {
         *--p = (char)('0' + v);
     }
-    put(w, p, (size_t)(tmp + sizeof tmp - p));
+    w->used += n;
 }
 
 /* Bytes put_string must look at: controls, '"', '\\', DEL and every byte
@@ -259,13 +275,6 @@ void dt_jw_string(dt_jw *w, const void *s, size_t len)
     put_string(w, s, len);
 }
 
-void dt_jw_cstr(dt_jw *w, const char *s)
-{
-    if (!s)
-        dt_jw_null(w);
-    else
-        dt_jw_string(w, s, strlen(s));
-}
 
 void dt_jw_hex(dt_jw *w, const void *b, size_t len)
 {

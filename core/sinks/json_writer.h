@@ -73,7 +73,15 @@ static inline void dt_jw_key_plain(dt_jw *w, const char *key, size_t len)
 void dt_jw_key_of(dt_jw *w, const void *id, const char *key);
 #define DT_JW_KEY(w, lit) dt_jw_key_plain((w), "" lit, sizeof(lit) - 1)
 void dt_jw_string(dt_jw *w, const void *s, size_t len);
-void dt_jw_cstr(dt_jw *w, const char *s); /* NULL writes null */
+void dt_jw_null(dt_jw *w);
+/* NULL writes null; inline, so that a literal's length is known when compiling */
+static inline void dt_jw_cstr(dt_jw *w, const char *s)
+{
+    if (!s)
+        dt_jw_null(w);
+    else
+        dt_jw_string(w, s, strlen(s));
+}
 /* Bytes as a string of lowercase hex digits. */
 void dt_jw_hex(dt_jw *w, const void *b, size_t len);
 void dt_jw_uint(dt_jw *w, uint64_t v);
