@@ -12,7 +12,6 @@
 struct dt_arena_block {
     dt_arena_block *next;
     size_t size;
-    size_t pos;
     _Alignas(16) unsigned char data[];
 };
 
@@ -23,14 +22,21 @@ static dt_arena_block *block_new(size_t size)
         return NULL;
     b->next = NULL;
     b->size = size;
-    b->pos = 0;
     return b;
+}
+
+/* cur's free space: what dt_arena_alloc_raw takes from inline */
+static void use_block(dt_arena *a, dt_arena_block *b)
+{
+    a->cur = b;
+    a->cur_pos = b ? b->data : NULL;
+    a->cur_room = b ? b->size : 0;
 }
 
 void dt_arena_init(dt_arena *a, size_t limit)
 {
     a->first = block_new(BLOCK_SIZE);
-    a->cur = a->first;
+    use_block(a, a->first);
     a->limit = limit;
     a->used = 0;
 }
@@ -46,8 +52,7 @@ void dt_arena_reset(dt_arena *a)
         b = n;
     }
     a->first->next = NULL;
-    a->first->pos = 0;
-    a->cur = a->first;
+    use_block(a, a->first);
     a->used = 0;
 }
 
@@ -55,24 +60,26 @@ void dt_arena_free(dt_arena *a)
 {
     dt_arena_reset(a);
     free(a->first);
-    a->first = a->cur = NULL;
+    a->first = NULL;
+    use_block(a, NULL);
 }
 
-void *dt_arena_alloc_raw(dt_arena *a, size_t size)
+void *dt_arena_alloc_slow(dt_arena *a, size_t size)
 {
-    size = (size + 15u) & ~(size_t)15u;
-    if (!a->cur || size > a->limit - a->used)
+    size_t want = (size + 15u) & ~(size_t)15u;
+    if (want < size || !a->cur || want > a->limit - a->used)
         return NULL;
-    if (a->cur->size - a->cur->pos < size) {
-        dt_arena_block *b = block_new(size > BLOCK_SIZE ? size : BLOCK_SIZE);
+    if (a->cur_room < want) {
+        dt_arena_block *b = block_new(want > BLOCK_SIZE ? want : BLOCK_SIZE);
         if (!b)
             return NULL;
         a->cur->next = b;
-        a->cur = b;
+        use_block(a, b);
     }
-    void *p = a->cur->data + a->cur->pos;
-    a->cur->pos += size;
-    a->used += size;
+    void *p = a->cur_pos;
+    a->cur_pos += want;
+    a->cur_room -= want;
+    a->used += want;
     return p;
 }
 

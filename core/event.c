@@ -99,12 +99,11 @@ static bool redact(dt_ctx *ctx, const dt_field_def *f);
 static dt_field *add_field(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size_t offset, size_t length)
 {
     dt_engine *e = eng(ctx);
-    dt_field *n = dt_arena_alloc(&e->arena, sizeof *n);
+    dt_field *n = dt_arena_alloc_raw(&e->arena, sizeof *n);
     if (!n)
         return NULL;
-    n->def = f;
-    n->offset = (uint32_t)offset;
-    n->length = (uint32_t)length;
+    /* one assignment, not a memset call: this runs for every field */
+    *n = (dt_field){ .def = f, .offset = (uint32_t)offset, .length = (uint32_t)length };
     if (parent) {
         if (parent->last_child)
             parent->last_child->next = n;
