@@ -4,7 +4,8 @@
  *
  * One header, one backend per build:
  *   crypto_gcrypt.c  libgcrypt (meson feature `gcrypt`; Linux, macOS)
- *   crypto_bcrypt.c  Windows CNG (the mingw build)
+ *   crypto_bcrypt.c  Windows CNG (the mingw build), with diagtap's own RC4
+ *                    (rc4_own.c), AES-CCM and AES-CMAC (aes_modes_own.c)
  *   crypto_none.c    neither: every call returns DT_CRYPTO_UNSUPPORTED, so
  *                    dissectors show protected data as protected.
  * crypto_common.c (backend independent) adds the SP800-108 KDF and a

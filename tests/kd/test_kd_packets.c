@@ -579,7 +579,7 @@ static void serial_breakin_and_trailer(void **state)
 static void key_parsing(void **state)
 {
     (void)state;
-#ifdef KDT_HAVE_GCRYPT
+#ifdef KDT_HAVE_CRYPTO
     if (dt_corpus_missing(KDT_CORPUS_FILE))
         skip();
     kdt_capture cap;

@@ -21,8 +21,8 @@ def main():
         skip("corpus not found at %s" % os.path.dirname(os.path.dirname(kdoracle.CAPTURE)))
     boot()
     # The reference: the Linux build's decode of the KDNET corpus capture
-    # (decrypted with libgcrypt; the Windows build has no KDNET decryption
-    # yet: no BCrypt backend of crypto/, docs/windows.md).
+    # (decrypted with libgcrypt; win_decrypt.py checks the Windows build's
+    # own decryption of it).
     lin = linux_diagtap()
     if not lin:
         skip("no Linux build to decode the reference (DIAGTAP_LINUX)")
