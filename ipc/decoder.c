@@ -736,11 +736,27 @@ void dt_decoder_on_idle(dt_decoder *d, void (*fn)(void *ctx), void *ctx)
 
 void dt_decoder_interrupt(dt_decoder *d, int sig)
 {
+#ifdef _WIN32
+    /* Never pthread_kill here: winpthreads implements it as pthread_cancel
+     * (deferred). The decoder then dies at its next pthread_cond_wait,
+     * which it notices within 40 ms (it polls for cancellation) or at once
+     * if the cancel came before it went to sleep, and POSIX cancellation
+     * re-takes the condition's mutex before the thread ends: d->mu stays
+     * locked by a dead thread, and dt_decoder_stop waited on it for ever
+     * (the proxy pipe hang after Ctrl+C of issue 13: it needed the main
+     * thread to be late between this call and dt_decoder_stop, i.e. a
+     * loaded machine). Had it not hung, the records still queued would
+     * never have been decoded. Windows has no pending-signal check for an
+     * output to give way on (safe_file_win32.c does not wait for readers),
+     * so there is nothing to send. */
+    (void)d, (void)sig;
+#else
     /* left pending on that thread alone (it blocks the stop signals): an
      * output it is stuck on sees it through sigpending() and gives way,
      * and the signal dies with the thread */
     if (d && sig > 0)
         pthread_kill(d->thread, sig);
+#endif
 }
 
 void dt_decoder_stop(dt_decoder *d)
