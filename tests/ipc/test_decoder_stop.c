@@ -28,7 +28,7 @@
 #include <unistd.h>
 #endif
 
-#define WATCHDOG_MS 20000
+#define WATCHDOG_MS 40000
 
 static void sleep_ms(unsigned ms)
 {
@@ -127,6 +127,57 @@ static void test_prompt_stop(void **state)
         stop_after_interrupt("prompt stop", 50, 0, 0, 0);
 }
 
+#ifdef _WIN32
+/* The decoder blocked writing its output (a pipe nobody reads) when the
+ * stop comes: after 10 s without progress dt_decoder_stop says so and
+ * cancels the write, and the stop completes instead of hanging. */
+typedef struct blocked_out {
+    HANDLE w;
+    DWORD err;
+    atomic_uint ran;
+} blocked_out;
+
+static void write_blocked(dt_engine *eng, void *ctx, uint64_t ts_ns, const uint8_t *data, size_t len)
+{
+    (void)eng, (void)ts_ns, (void)data, (void)len;
+    blocked_out *b = ctx;
+    if (atomic_fetch_add(&b->ran, 1) != 0)
+        return;
+    static uint8_t big[1 << 20];
+    DWORD done = 0;
+    b->err = WriteFile(b->w, big, sizeof big, &done, NULL) ? 0 : GetLastError();
+}
+
+static void test_blocked_output(void **state)
+{
+    (void)state;
+    HANDLE r, w;
+    assert_true(CreatePipe(&r, &w, NULL, 4096));
+    blocked_out b = { .w = w };
+    atomic_init(&b.ran, 0);
+    char err[200];
+    dt_decoder *d = dt_decoder_start(NULL, err, sizeof err);
+    assert_non_null(d);
+    dt_feed *f = dt_decoder_feed(d, NULL, "test", 0);
+    assert_non_null(f);
+    for (int i = 0; i < 10; i++)
+        assert_true(dt_feed_call(f, write_blocked, &b, (uint64_t)i, (const uint8_t *)"x", 1, false));
+    while (atomic_load(&b.ran) == 0)
+        sleep_ms(1);
+    dt_decoder_interrupt(d, SIGINT);
+    watchdog wd = { .what = "blocked output" };
+    atomic_init(&wd.done, false);
+    assert_int_equal(pthread_create(&wd.thread, NULL, watchdog_main, &wd), 0);
+    dt_decoder_stop(d);
+    atomic_store(&wd.done, true);
+    pthread_join(wd.thread, NULL);
+    assert_int_equal(b.err, ERROR_OPERATION_ABORTED);
+    assert_int_equal(atomic_load(&b.ran), 10);
+    CloseHandle(r);
+    CloseHandle(w);
+}
+#endif
+
 int main(void)
 {
 #ifndef _WIN32
@@ -142,6 +193,9 @@ int main(void)
         cmocka_unit_test(test_idle_decoder),
         cmocka_unit_test(test_busy_decoder),
         cmocka_unit_test(test_prompt_stop),
+#ifdef _WIN32
+        cmocka_unit_test(test_blocked_output),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
