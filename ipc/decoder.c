@@ -91,6 +91,8 @@ struct dt_decoder {
     pthread_cond_t cv;
     atomic_bool idle;
     atomic_bool stopping;
+    bool finished;        /* under mu: the thread is about to return (dt_decoder_stop waits for it) */
+    pthread_cond_t done_cv;
     _Atomic(dt_feed *) feeds_pub;
     void (*idle_fn)(void *ctx); /* under mu (dt_decoder_on_idle) */
     void *idle_ctx;
@@ -597,7 +599,7 @@ static uint64_t merge_step(dt_decoder *d)
     return 1;
 }
 
-static void *merge_main(dt_decoder *d)
+static void merge_main(dt_decoder *d)
 {
     for (;;) {
         uint64_t r = merge_step(d);
@@ -618,7 +620,6 @@ static void *merge_main(dt_decoder *d)
         if (stop)
             break;
     }
-    return NULL;
 }
 
 /* The relay must never wait for the decoder, not even for a CPU: on a
@@ -639,11 +640,8 @@ static void lower_priority(void)
 #endif
 }
 
-static void *decoder_main(void *arg)
+static void drain_main(dt_decoder *d)
 {
-    dt_decoder *d = arg;
-    if (d->window_ns) /* a session: files replayed through it wait for it, so it keeps its priority */
-        return merge_main(d);
     lower_priority();
     for (;;) {
         bool any = false;
@@ -667,6 +665,19 @@ static void *decoder_main(void *arg)
         if (stop)
             break;
     }
+}
+
+static void *decoder_main(void *arg)
+{
+    dt_decoder *d = arg;
+    if (d->window_ns) /* a session: files replayed through it wait for it, so it keeps its priority */
+        merge_main(d);
+    else
+        drain_main(d);
+    pthread_mutex_lock(&d->mu);
+    d->finished = true;
+    pthread_cond_signal(&d->done_cv);
+    pthread_mutex_unlock(&d->mu);
     return NULL;
 }
 
@@ -689,11 +700,13 @@ dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *er
     atomic_init(&d->feeds_pub, NULL);
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
+    pthread_cond_init(&d->done_cv, NULL);
     int rc = pthread_create(&d->thread, NULL, decoder_main, d);
     if (rc != 0) {
         snprintf(err, errsz, "cannot start the decoder thread: %s", strerror(rc));
         pthread_mutex_destroy(&d->mu);
         pthread_cond_destroy(&d->cv);
+        pthread_cond_destroy(&d->done_cv);
         free(d);
         return NULL;
     }
@@ -736,12 +749,46 @@ void dt_decoder_on_idle(dt_decoder *d, void (*fn)(void *ctx), void *ctx)
 
 void dt_decoder_interrupt(dt_decoder *d, int sig)
 {
+#ifdef _WIN32
+    /* Never pthread_kill here: winpthreads implements it as pthread_cancel
+     * (deferred). The decoder then dies at its next pthread_cond_wait,
+     * which it notices within 40 ms (it polls for cancellation) or at once
+     * if the cancel came before it went to sleep, and POSIX cancellation
+     * re-takes the condition's mutex before the thread ends: d->mu stays
+     * locked by a dead thread, and dt_decoder_stop waited on it for ever
+     * (the proxy pipe hang after Ctrl+C of issue 13: it needed the main
+     * thread to be late between this call and dt_decoder_stop, i.e. a
+     * loaded machine). Had it not hung, the records still queued would
+     * never have been decoded. Nothing is sent instead: an output the
+     * decoder is blocked on is dealt with by dt_decoder_stop (its write
+     * cancelled once it has run nothing for STOP_STALL_S seconds). */
+    (void)d, (void)sig;
+#else
     /* left pending on that thread alone (it blocks the stop signals): an
      * output it is stuck on sees it through sigpending() and gives way,
      * and the signal dies with the thread */
     if (d && sig > 0)
         pthread_kill(d->thread, sig);
+#endif
 }
+
+/* Records run so far, all feeds together: the decoder's progress. */
+static uint64_t consumed(dt_decoder *d)
+{
+    uint64_t n = 0;
+    for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = f->next)
+        n += atomic_load(&f->head);
+    return n;
+}
+
+/* Waits for the decoder to empty its feeds and end. It is never cut short
+ * while it makes progress (a backlog is decoded whole: the timeline and the
+ * recording stay complete), but a decoder that runs no record for
+ * STOP_STALL_S seconds is said to be stuck on stderr, in one line, rather
+ * than leaving a silent hang; on Windows its blocking write (a timeline on
+ * a pipe nobody reads) is then cancelled, the Windows counterpart of the
+ * POSIX stop signal left pending for it (dt_decoder_interrupt). */
+#define STOP_STALL_S 10
 
 void dt_decoder_stop(dt_decoder *d)
 {
@@ -750,6 +797,30 @@ void dt_decoder_stop(dt_decoder *d)
     pthread_mutex_lock(&d->mu);
     atomic_store(&d->stopping, true);
     pthread_cond_signal(&d->cv);
+    uint64_t seen = consumed(d);
+    unsigned stalled_s = 0;
+    bool said = false;
+    while (!d->finished) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&d->done_cv, &d->mu, &until);
+        if (d->finished)
+            break;
+        uint64_t now = consumed(d);
+        stalled_s = now == seen ? stalled_s + 1 : 0;
+        seen = now;
+        if (stalled_s >= STOP_STALL_S && !said) {
+            const char *then = "";
+#ifdef _WIN32
+            if (CancelSynchronousIo(pthread_gethandle(d->thread)))
+                then = ": its blocked write cancelled";
+#endif
+            fprintf(stderr, "diagtap: the decoder thread has run nothing for %d s since the stop (its output "
+                            "blocked?)%s; still waiting for it\n", STOP_STALL_S, then);
+            said = true;
+        }
+    }
     pthread_mutex_unlock(&d->mu);
     pthread_join(d->thread, NULL);
     dt_feed *next;
@@ -770,5 +841,6 @@ void dt_decoder_stop(dt_decoder *d)
     }
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
+    pthread_cond_destroy(&d->done_cv);
     free(d);
 }

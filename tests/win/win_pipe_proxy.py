@@ -8,6 +8,7 @@ build), and the timeline names each client's process id."""
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -171,6 +172,49 @@ def message_mode(wd, lin):
         check(r.returncode == 0, "Linux replay of the message recording: " + r.stderr.decode())
 
 
+def stop_mid_messages(wd, lin):
+    """Ctrl+C while 64 KiB messages stream both ways (a bulk client against
+    the message-mode echo server): reads and writes are outstanding on both
+    pipes and messages half read when the stop comes, at three moments. The
+    proxy must end within 20 s (issue 13: it hung after Ctrl+C), close the
+    connection on the timeline, and leave a recording of whole messages only
+    (a message still arriving at the stop is not relayed, so not recorded)."""
+    target, front = r"\\.\pipe\dt-test-stop-target", r"\\.\pipe\dt-test-stop-front"
+    srv = wd.run("ssrv", [PEER, "server", target, "echo", "--message"])
+    srv.wait_text("ready", "out")
+    for i, delay in enumerate((0.3, 1.0, 2.0)):
+        rec = os.path.join(wd.path, "stop%d.pcapng" % i)
+        dt = wd.run("sdiagtap%d" % i, [DIAGTAP, "proxy", "-T", "json", "-w", winpath(rec), "pipe", front, target])
+        dt.wait_text("listening on")
+        cl = wd.run("sclient%d" % i, [PEER, "client", front, "bulk:%d:11" % (1 << 34)])
+        end = time.time() + 60
+        while '"kind":"pdu"' not in dt.text() and time.time() < end:
+            time.sleep(0.05)  # messages flowing (the timeline is written as they are decoded)
+        time.sleep(delay)
+        check(cl.p.poll() is None, "the bulk client ended before the stop: " + cl.text() + cl.text("err"))
+        dt.p.send_signal(signal.SIGINT)
+        try:
+            rc = dt.p.wait(20)
+        except subprocess.TimeoutExpired:
+            fail("proxy still running 20 s after Ctrl+C with messages in flight (stop %d): %s"
+                 % (i, dt.text("err")))
+        check(rc == 0, "proxy exit after Ctrl+C with messages in flight: %d %s" % (rc, dt.text("err")))
+        cl.kill()
+        ev = [json.loads(l) for l in dt.text().splitlines() if l.strip()]
+        check(any("diagtap stopped" in e["summary"] for e in ev),
+              "no 'diagtap stopped' close on the timeline: %s" % [e["summary"] for e in ev[-3:]])
+        chans = [c for c in recorded(rec).values() if c["sizes"]["c2s"]]
+        check(len(chans) == 1, "channels recorded at stop %d: %d" % (i, len(chans)))
+        for d in ("c2s", "s2c"):
+            sizes = chans[0]["sizes"][d]
+            check(sizes and set(sizes) == {65536}, "%s records at stop %d are not whole 64 KiB messages: %s"
+                  % (d, i, sorted(set(sizes))))
+        check(tshark_reads(rec) > 0, "tshark reads no packets")
+        if lin:
+            r = subprocess.run([lin, "replay", "-q", "--stats", rec], capture_output=True, timeout=120)
+            check(r.returncode == 0, "Linux replay of the stop recording: " + r.stderr.decode())
+
+
 def main():
     boot()
     lin = linux_diagtap()
@@ -178,8 +222,10 @@ def main():
         secs = byte_mode(wd, lin)
     with Workdir() as wd:
         message_mode(wd, lin)
+    with Workdir() as wd:
+        stop_mid_messages(wd, lin)
     print("ok: %d MiB each way byte-exact in %.1f s, 50 clients, target killed and replaced, message boundaries "
-          "kept; recordings lossless%s" % (BIG >> 20, secs, "" if lin else " (no Linux build to read them back)"))
+          "kept, Ctrl+C with messages in flight; recordings lossless%s" % (BIG >> 20, secs, "" if lin else " (no Linux build to read them back)"))
 
 
 if __name__ == "__main__":

@@ -98,11 +98,11 @@ class Proc:
         return rc
 
     def stop(self, timeout=30):
-        """Ctrl+C: wine turns SIGINT into the console control event. Under
-        load the message-mode proxy was seen (3 times in some 40 runs) not
-        to end after Ctrl+C; one more is sent after 10 s and said on stderr
-        (in the one run that had it, the second did not help either: a hang,
-        not a lost signal; cause not found yet, docs/windows.md)."""
+        """Ctrl+C: wine turns SIGINT into the console control event. A
+        program still running 10 s later gets a second one, said on stderr
+        (a lost signal would show there; the hang seen under load before
+        issue 13's fix was no lost signal: the decoder thread cancelled by
+        winpthreads' pthread_kill, docs/windows.md)."""
         self.p.send_signal(signal.SIGINT)
         try:
             self.p.wait(10)
