@@ -13,6 +13,7 @@
 
 const char dt_capture_usage[] =
     "usage: diagtap capture -i IFACE [-i IFACE...] [-f BPF] [-c COUNT] [--duration S] [OPTIONS]\n"
+    "       diagtap capture -D\n"
     "\n"
     "Captures live on IFACE (libpcap, immediate mode, nanosecond timestamps when\n"
     "available) and decodes what it sees into the timeline. Stops after COUNT\n"
@@ -20,8 +21,10 @@ const char dt_capture_usage[] =
     "recording is complete, unanswered requests are listed).\n"
     "\n"
     "capture:\n"
-    "  -i IFACE              the interface (lo, eth0, any); repeat to tap several at\n"
-    "                        once, each its own channel and recorded interface\n"
+    "  -i IFACE              the interface (lo, eth0, any; on Windows Npcap's\n"
+    "                        \\Device\\NPF_{GUID}); repeat to tap several at once,\n"
+    "                        each its own channel and recorded interface\n"
+    "  -D, --list-interfaces list the interfaces (name and description) and exit\n"
     "  -f BPF                capture filter, e.g. 'tcp port 445'\n"
     "  -c COUNT              stop after COUNT packets\n"
     "  --duration S          stop after S seconds (decimals allowed)\n"
@@ -118,6 +121,25 @@ static int capture_loop(live_run *lr, uint64_t max_count, double duration, int s
     }
 }
 
+static void print_iface(void *ctx, const char *name, const char *description)
+{
+    (void)ctx;
+    if (description)
+        printf("%s (%s)\n", name, description);
+    else
+        printf("%s\n", name);
+}
+
+static int list_interfaces(void)
+{
+    char err[512];
+    if (dt_live_interfaces(print_iface, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "diagtap: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 int dt_cmd_capture(int argc, char **argv)
 {
     dt_cli_opts o;
@@ -132,6 +154,8 @@ int dt_cmd_capture(int argc, char **argv)
             dt_cli_print_common_help(stdout);
             return 0;
         }
+        if (strcmp(a, "-D") == 0 || strcmp(a, "--list-interfaces") == 0)
+            return list_interfaces();
         bool takes = strcmp(a, "-i") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "-c") == 0 ||
                      strcmp(a, "--duration") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "-B") == 0;
         if (takes) {
