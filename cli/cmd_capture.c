@@ -53,7 +53,8 @@ struct live_run {
     live_iface ifs[MAX_IFACES];
     int n_ifs;
     uint64_t count;
-    uint64_t last_ts;
+    uint64_t last_ts;      /* the newest packet time stamp (capture clock) */
+    uint64_t last_ts_mono; /* when it was handed over (monotonic clock) */
     uint64_t last_tick;
 };
 
@@ -73,6 +74,16 @@ static uint64_t mono_ns(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* "Now" on the capture's clock, which times the flows' idle and ACK waits:
+ * the newest packet time stamp plus the time since it came. The system
+ * clock is not that clock: Npcap's time stamps drift from it, a NIC may
+ * stamp with its own, and a replayed source (the tests' Npcap double)
+ * hands old time stamps, all of which made every flow look idle. */
+static uint64_t capture_now(const live_run *lr)
+{
+    return lr->last_ts + (mono_ns() - lr->last_ts_mono);
 }
 
 /* Polls every interface and the stop signal until a limit or a stop. */
@@ -103,6 +114,7 @@ static int capture_loop(live_run *lr, uint64_t max_count, double duration, int s
         if (r > 0)
             return 0;
         /* every interface, also on timeout: libpcap may hold packets without waking poll */
+        uint64_t newest = lr->last_ts;
         for (int i = 0; i < lr->n_ifs; i++) {
             char err[512];
             if (max_count && lr->count >= max_count)
@@ -113,8 +125,10 @@ static int capture_loop(live_run *lr, uint64_t max_count, double duration, int s
                 return -1;
             }
         }
-        uint64_t now = dt_now_ns();
-        if (now >= lr->last_tick + 1000000000u) {
+        if (lr->last_ts != newest)
+            lr->last_ts_mono = mono_ns();
+        uint64_t now = lr->last_ts ? capture_now(lr) : 0; /* no packet yet: nothing to time out */
+        if (now && now >= lr->last_tick + 1000000000u) {
             dt_netdec_tick(lr->nd, now);
             lr->last_tick = now;
         }
