@@ -12,7 +12,8 @@
  *   packets of a real classic pcap file named by DIAGTAP_FAKE_NPCAP_FILE
  *   (a Windows path), with their original timestamps and their gaps, each
  *   gap capped at DIAGTAP_FAKE_NPCAP_MAX_GAP_MS (50 by default) so a test
- *   does not wait minutes; after the last one nothing arrives again:
+ *   does not wait minutes; after the last one (said in the file named by
+ *   DIAGTAP_FAKE_NPCAP_DONE, if set) nothing arrives again:
  *   pcap_dispatch returns 0 and the event stays unsignalled until the caller
  *   stops (-c, --duration, Ctrl+C);
  * - libpcap semantics: settings refused once activated
@@ -146,6 +147,19 @@ static void arm(pcap_t *p)
     else
         due.QuadPart = -(LONGLONG)10000000 * 86400 * 365; /* setting it unsignals it */
     SetWaitableTimer(p->timer, &due, 0, NULL, NULL, FALSE);
+}
+
+/* For the tests only (no API effect): DIAGTAP_FAKE_NPCAP_DONE names a file
+ * written once the last packet was handed over, so a test stops diagtap
+ * after it rather than after a guessed time. */
+static void say_done(const pcap_t *p)
+{
+    const char *path = getenv("DIAGTAP_FAKE_NPCAP_DONE");
+    FILE *f = path ? fopen(path, "w") : NULL;
+    if (f) {
+        fprintf(f, "%u packets\n", p->delivered);
+        fclose(f);
+    }
 }
 
 pcap_t *pcap_create(const char *source, char *errbuf)
@@ -341,6 +355,8 @@ int pcap_dispatch(pcap_t *p, int cnt, pcap_handler callback, u_char *user)
         }
     }
     arm(p);
+    if (n > 0 && !p->has_next && !p->failed)
+        say_done(p);
     return p->failed && n == 0 ? PCAP_ERROR : n;
 }
 

@@ -132,8 +132,15 @@ def main():
             if ctrl_c_after is None:
                 r = wine(args, e, timeout=180)
                 return r.returncode, text(r.stdout), text(r.stderr), rec
+            done = os.path.join(wd.path, name + ".done")
+            e["DIAGTAP_FAKE_NPCAP_DONE"] = winpath(done)
             p = wd.run(name, args, extra_env=e)
-            time.sleep(ctrl_c_after)
+            end = time.time() + 120
+            while not os.path.exists(done):  # the double has handed over its last packet
+                if p.p.poll() is not None or time.time() > end:
+                    fail("%s: the double never handed over its last packet: %s" % (name, p.text("err")))
+                time.sleep(0.1)
+            time.sleep(ctrl_c_after)  # and diagtap runs on a while, as a user's would
             check(p.p.poll() is None, "%s ended before Ctrl+C: %s" % (name, p.text("err")))
             rc = p.stop()
             return rc, p.text("out"), p.text("err"), rec
@@ -188,7 +195,7 @@ def main():
         done.append(compare("duration", ns, *capture("duration", ns, ["--duration", "8", "-f", ""]), outlived=True))
         # Ctrl+C, an adapter without nanoseconds: timeline flushed, recording complete
         done.append(compare("ctrl_c", us, *capture("ctrl_c", us, [], {"DIAGTAP_FAKE_NPCAP_MICRO": "1"},
-                                                   ctrl_c_after=8), outlived=True))
+                                                   ctrl_c_after=3), outlived=True))
 
         # a filter the double cannot evaluate, an adapter it does not have: one line each
         e = {"DIAGTAP_FAKE_NPCAP_FILE": winpath(us)}
