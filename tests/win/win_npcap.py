@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 
 from wintest import (DIAGTAP, SRCDIR, Workdir, boot, check, env, fail, linux_diagtap, skip, winpath, WINE)
@@ -187,7 +186,6 @@ def main():
             return len(want_pkts), len(got), late
 
         n_us = len(packets(us))
-        n_ns = len(packets(ns))
         done = []
         # -c: microsecond file, nanosecond adapter
         done.append(compare("count", us, *capture("count", us, ["-c", str(n_us)])))
