@@ -31,6 +31,20 @@ static char *find_description(const char *iface)
     return d;
 }
 
+int dt_live_interfaces(dt_live_iface_cb cb, void *ctx, char *err, size_t errsz)
+{
+    pcap_if_t *all = NULL;
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    if (pcap_findalldevs(&all, perr) != 0) {
+        snprintf(err, errsz, "listing interfaces: %s", perr);
+        return -1;
+    }
+    for (pcap_if_t *i = all; i; i = i->next)
+        cb(ctx, i->name, i->description);
+    pcap_freealldevs(all);
+    return 0;
+}
+
 dt_live *dt_live_open(const char *iface, const char *bpf, int snaplen, int buffer_mib, char *err, size_t errsz)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";

@@ -24,6 +24,10 @@ int dt_live_wait(dt_live *const *l, int n, int stop, int timeout_ms, char *err, 
 /* The descriptor to poll for readability (POSIX only: `diagtap session`
  * puts it on its I/O loop; Npcap has no such descriptor). */
 int dt_live_fd(const dt_live *l);
+typedef void (*dt_live_iface_cb)(void *ctx, const char *name, const char *description);
+/* Hands each interface libpcap (or Npcap) can capture on to cb, description
+ * NULL when there is none; 0, or -1 with the reason in err. */
+int dt_live_interfaces(dt_live_iface_cb cb, void *ctx, char *err, size_t errsz);
 /* "libpcap version 1.10.3", or on Windows what Npcap says (or that it is missing). */
 const char *dt_live_lib_version(void);
 /* LINKTYPE_* of the interface. */

@@ -140,6 +140,24 @@ static char *find_description(npcap *np, const char *iface)
     return d;
 }
 
+int dt_live_interfaces(dt_live_iface_cb cb, void *ctx, char *err, size_t errsz)
+{
+    npcap np;
+    pcap_if_t *all = NULL;
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    if (!npcap_load(&np, err, errsz))
+        return -1;
+    int r = np.findalldevs(&all, perr);
+    if (r != 0)
+        snprintf(err, errsz, "listing interfaces: %s", perr);
+    for (pcap_if_t *i = all; r == 0 && i; i = i->next)
+        cb(ctx, i->name, i->description);
+    if (r == 0)
+        np.freealldevs(all);
+    FreeLibrary(np.dll);
+    return r == 0 ? 0 : -1;
+}
+
 dt_live *dt_live_open(const char *iface, const char *bpf, int snaplen, int buffer_mib, char *err, size_t errsz)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";

@@ -13,6 +13,7 @@
 
 const char dt_capture_usage[] =
     "usage: diagtap capture -i IFACE [-i IFACE...] [-f BPF] [-c COUNT] [--duration S] [OPTIONS]\n"
+    "       diagtap capture -D\n"
     "\n"
     "Captures live on IFACE (libpcap, immediate mode, nanosecond timestamps when\n"
     "available) and decodes what it sees into the timeline. Stops after COUNT\n"
@@ -20,8 +21,10 @@ const char dt_capture_usage[] =
     "recording is complete, unanswered requests are listed).\n"
     "\n"
     "capture:\n"
-    "  -i IFACE              the interface (lo, eth0, any); repeat to tap several at\n"
-    "                        once, each its own channel and recorded interface\n"
+    "  -i IFACE              the interface (lo, eth0, any; on Windows Npcap's\n"
+    "                        \\Device\\NPF_{GUID}); repeat to tap several at once,\n"
+    "                        each its own channel and recorded interface\n"
+    "  -D, --list-interfaces list the interfaces (name and description) and exit\n"
     "  -f BPF                capture filter, e.g. 'tcp port 445'\n"
     "  -c COUNT              stop after COUNT packets\n"
     "  --duration S          stop after S seconds (decimals allowed)\n"
@@ -50,7 +53,8 @@ struct live_run {
     live_iface ifs[MAX_IFACES];
     int n_ifs;
     uint64_t count;
-    uint64_t last_ts;
+    uint64_t last_ts;      /* the newest packet time stamp (capture clock) */
+    uint64_t last_ts_mono; /* when it was handed over (monotonic clock) */
     uint64_t last_tick;
 };
 
@@ -70,6 +74,16 @@ static uint64_t mono_ns(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* "Now" on the capture's clock, which times the flows' idle and ACK waits:
+ * the newest packet time stamp plus the time since it came. The system
+ * clock is not that clock: Npcap's time stamps drift from it, a NIC may
+ * stamp with its own, and a replayed source (the tests' Npcap double)
+ * hands old time stamps, all of which made every flow look idle. */
+static uint64_t capture_now(const live_run *lr)
+{
+    return lr->last_ts + (mono_ns() - lr->last_ts_mono);
 }
 
 /* Polls every interface and the stop signal until a limit or a stop. */
@@ -100,6 +114,7 @@ static int capture_loop(live_run *lr, uint64_t max_count, double duration, int s
         if (r > 0)
             return 0;
         /* every interface, also on timeout: libpcap may hold packets without waking poll */
+        uint64_t newest = lr->last_ts;
         for (int i = 0; i < lr->n_ifs; i++) {
             char err[512];
             if (max_count && lr->count >= max_count)
@@ -110,12 +125,33 @@ static int capture_loop(live_run *lr, uint64_t max_count, double duration, int s
                 return -1;
             }
         }
-        uint64_t now = dt_now_ns();
-        if (now >= lr->last_tick + 1000000000u) {
+        if (lr->last_ts != newest)
+            lr->last_ts_mono = mono_ns();
+        uint64_t now = lr->last_ts ? capture_now(lr) : 0; /* no packet yet: nothing to time out */
+        if (now && now >= lr->last_tick + 1000000000u) {
             dt_netdec_tick(lr->nd, now);
             lr->last_tick = now;
         }
     }
+}
+
+static void print_iface(void *ctx, const char *name, const char *description)
+{
+    (void)ctx;
+    if (description)
+        printf("%s (%s)\n", name, description);
+    else
+        printf("%s\n", name);
+}
+
+static int list_interfaces(void)
+{
+    char err[512];
+    if (dt_live_interfaces(print_iface, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "diagtap: %s\n", err);
+        return 1;
+    }
+    return 0;
 }
 
 int dt_cmd_capture(int argc, char **argv)
@@ -132,6 +168,8 @@ int dt_cmd_capture(int argc, char **argv)
             dt_cli_print_common_help(stdout);
             return 0;
         }
+        if (strcmp(a, "-D") == 0 || strcmp(a, "--list-interfaces") == 0)
+            return list_interfaces();
         bool takes = strcmp(a, "-i") == 0 || strcmp(a, "-f") == 0 || strcmp(a, "-c") == 0 ||
                      strcmp(a, "--duration") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "-B") == 0;
         if (takes) {

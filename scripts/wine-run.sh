@@ -7,6 +7,7 @@
 # the registry copied since wine rewrites it).
 set -eu
 WINE=/usr/lib/wine/wine64
+WINESERVER=/usr/lib/wine/wineserver # Debian puts none on PATH
 [ -x "$WINE" ] || { echo "wine-run: $WINE missing (Debian package wine64)" >&2; exit 77; }
 export WINEDEBUG=-all
 tpl=${DIAGTAP_WINE_TEMPLATE:-/tmp/diagtap-wine-template}
@@ -17,7 +18,9 @@ if [ ! -f "$tpl/system.reg" ]; then
         flock 9
         if [ ! -f "$tpl/system.reg" ]; then
             WINEPREFIX="$tpl" "$WINE" wineboot -i >/dev/null 2>&1 || true
-            WINEPREFIX="$tpl" wineserver -w 2>/dev/null || true
+            # the registry files are written when the wineserver ends: wait for it,
+            # or a clone made meanwhile has no *.reg
+            WINEPREFIX="$tpl" "$WINESERVER" -w 2>/dev/null || true
         fi
     ) 9>"$tpl.lock"
 fi

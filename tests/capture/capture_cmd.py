@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """diagtap capture on loopback: a real exchange decoded live, the -w
 recording read by tshark, stops on SIGINT, -c COUNT and --duration, errors
-for a bad interface or filter."""
+for a bad interface or filter; -D lists the interfaces."""
 import atexit
 import os
 import shutil
@@ -107,5 +107,8 @@ rc, out, err = diagtap("capture", "-i", "lo", "-f", "tcp port")
 check(rc != 0 and "filter" in err and len(err.strip().splitlines()) == 1, "bad filter: %r" % err)
 rc, out, err = diagtap("capture", "--help")
 check(rc == 0 and "-i IFACE" in out and "--duration" in out, "capture --help")
+# -D: what libpcap lists, loopback among them, one per line
+rc, out, err = diagtap("capture", "-D")
+check(rc == 0 and "lo" in [l.split(" (")[0] for l in out.splitlines()], "capture -D: %r %r" % (out, err))
 shutil.rmtree(tmp)  # kept when a check fails, for a look
 print("ok")

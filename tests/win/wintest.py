@@ -67,13 +67,15 @@ def winpath(p):
 class Proc:
     """A Windows program under wine, its output in files."""
 
-    def __init__(self, wd, name, args, stdin=None):
+    def __init__(self, wd, name, args, stdin=None, extra_env=None):
         self.name = name
         self.out_path = os.path.join(wd, name + ".out")
         self.err_path = os.path.join(wd, name + ".err")
         self.out = open(self.out_path, "wb")
         self.err = open(self.err_path, "wb")
-        self.p = subprocess.Popen([WINE] + args, env=env(), stdout=self.out, stderr=self.err,
+        e = env()
+        e.update(extra_env or {})
+        self.p = subprocess.Popen([WINE] + args, env=e, stdout=self.out, stderr=self.err,
                                   stdin=stdin if stdin is not None else subprocess.DEVNULL)
 
     def text(self, which="out"):
@@ -123,8 +125,8 @@ class Workdir:
         self.procs = []
         return self
 
-    def run(self, name, args, stdin=None):
-        p = Proc(self.path, name, args, stdin)
+    def run(self, name, args, stdin=None, extra_env=None):
+        p = Proc(self.path, name, args, stdin, extra_env)
         self.procs.append(p)
         return p
 
