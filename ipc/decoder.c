@@ -7,6 +7,7 @@
  * takes no lock. The mutex and condition variable are used only to put an
  * idle decoder to sleep and wake it. */
 #include "decoder.h"
+#include "core/platform.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -740,7 +741,7 @@ void dt_decoder_interrupt(dt_decoder *d, int sig)
      * output it is stuck on sees it through sigpending() and gives way,
      * and the signal dies with the thread */
     if (d && sig > 0)
-        pthread_kill(d->thread, sig);
+        dt_thread_interrupt(d->thread, sig);
 }
 
 void dt_decoder_stop(dt_decoder *d)
