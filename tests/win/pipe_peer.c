@@ -33,7 +33,8 @@
  * In NAME, @PID@ stands for this process's id; a server prints its id on
  * its first ready line ("ready pid N"). --sddl SDDL gives the server's pipe
  * that security descriptor (ConvertStringSecurityDescriptorToSecurityDescriptor;
- * @USER@ in it stands for the SID of this process's user).
+ * @USER@ in it stands for the SID of this process's user; NULL: a NULL DACL)
+ * and prints "given dacl absent|null|present" (what it made of it).
  * Exit status 0 when everything checked out. */
 #include <windows.h>
 #include <bcrypt.h>
@@ -577,10 +578,20 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--sddl") == 0 && i + 1 < argc) {
             char text[1024];
             with_user_sid(argv[++i], text, sizeof text);
-            if (!ConvertStringSecurityDescriptorToSecurityDescriptorA(text, SDDL_REVISION_1,
-                                                                      &sa.lpSecurityDescriptor, NULL))
+            if (strcmp(text, "NULL") == 0) { /* a NULL DACL, made directly: wine's SDDL parser
+                                              * turns D:NO_ACCESS_CONTROL into an empty one */
+                static SECURITY_DESCRIPTOR null_sd;
+                InitializeSecurityDescriptor(&null_sd, SECURITY_DESCRIPTOR_REVISION);
+                SetSecurityDescriptorDacl(&null_sd, TRUE, NULL, FALSE);
+                sa.lpSecurityDescriptor = &null_sd;
+            } else if (!ConvertStringSecurityDescriptorToSecurityDescriptorA(text, SDDL_REVISION_1,
+                                                                             &sa.lpSecurityDescriptor, NULL))
                 die("ConvertStringSecurityDescriptorToSecurityDescriptor");
             g_sa = &sa;
+            BOOL present = FALSE, defaulted = FALSE;
+            PACL acl = NULL;
+            GetSecurityDescriptorDacl(sa.lpSecurityDescriptor, &present, &acl, &defaulted);
+            printf("given dacl %s\n", !present ? "absent" : acl ? "present" : "null"); /* what wine made of it */
         }
     }
     if (strcmp(g_mode, "sddl") == 0)
