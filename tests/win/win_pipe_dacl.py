@@ -36,10 +36,12 @@ def case(wd, n, sddl):
     args = [PEER, "server", target, "echo"] + (["--sddl", sddl] if sddl else [])
     srv = wd.run("target%d" % n, args)
     srv.wait_text("ready", "out")
-    t = read_sd(wd, "check-target%d" % n, target)
+    # diagtap first: the checker's connections come and go, and the test
+    # peer's name is briefly gone between them (no instance left)
     dt = wd.run("diagtap%d" % n, [DIAGTAP, "proxy", "pipe", front, target])
     dt.wait_text("listening on")
     f = read_sd(wd, "check-front%d" % n, front)
+    t = read_sd(wd, "check-target%d" % n, target)
     check(dt.stop() == 0, "proxy exit: " + dt.text("err"))
     srv.kill()
     return srv.text(), t, f

@@ -98,11 +98,10 @@ class Proc:
         return rc
 
     def stop(self, timeout=30):
-        """Ctrl+C: wine turns SIGINT into the console control event. Under
-        load the message-mode proxy was seen (3 times in some 40 runs) not
-        to end after Ctrl+C; one more is sent after 10 s and said on stderr
-        (in the one run that had it, the second did not help either: a hang,
-        not a lost signal; cause not found yet, docs/windows.md)."""
+        """Ctrl+C: wine turns SIGINT into the console control event. If the
+        program is still running after 10 s, one more is sent and said on
+        stderr (the hang after Ctrl+C that this once met was the decoder
+        thread cancelled by winpthreads' pthread_kill, fixed: docs/windows.md)."""
         self.p.send_signal(signal.SIGINT)
         try:
             self.p.wait(10)
