@@ -4,6 +4,7 @@
 #ifndef DIAGTAP_CORE_PLATFORM_H
 #define DIAGTAP_CORE_PLATFORM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,5 +48,10 @@ bool dt_ip_parse(int version, const char *text, void *out);
 
 /* Standard output and input as raw bytes (Windows: no CRLF translation). */
 void dt_stdio_binary(void);
+
+/* Leaves the stop signal sig pending on thread t, so an output it is stuck
+ * on gives way (POSIX: pthread_kill). Nothing on Windows, where there is no
+ * such signal and winpthreads' pthread_kill cancels the thread instead. */
+void dt_thread_interrupt(pthread_t t, int sig);
 
 #endif

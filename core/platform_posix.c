@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,3 +91,5 @@ bool dt_ip_parse(int version, const char *text, void *out)
 {
     return inet_pton(version == 4 ? AF_INET : AF_INET6, text, out) == 1;
 }
+
+void dt_thread_interrupt(pthread_t t, int sig) { pthread_kill(t, sig); }

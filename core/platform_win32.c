@@ -129,3 +129,13 @@ bool dt_ip_parse(int version, const char *text, void *out)
 {
     return inet_pton(version == 4 ? AF_INET : AF_INET6, text, out) == 1;
 }
+
+/* winpthreads' pthread_kill(t, sig) is pthread_cancel(t): the decoder
+ * thread, cancelled in pthread_cond_wait, ended holding its mutex and
+ * dt_decoder_stop waited for it forever (the hang after Ctrl+C). Windows
+ * outputs are not interrupted by signals, so there is nothing to do. */
+void dt_thread_interrupt(pthread_t t, int sig)
+{
+    (void)t;
+    (void)sig;
+}

@@ -7,6 +7,7 @@
  * takes no lock. The mutex and condition variable are used only to put an
  * idle decoder to sleep and wake it. */
 #include "decoder.h"
+#include "core/platform.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -749,27 +750,19 @@ void dt_decoder_on_idle(dt_decoder *d, void (*fn)(void *ctx), void *ctx)
 
 void dt_decoder_interrupt(dt_decoder *d, int sig)
 {
-#ifdef _WIN32
-    /* Never pthread_kill here: winpthreads implements it as pthread_cancel
-     * (deferred). The decoder then dies at its next pthread_cond_wait,
-     * which it notices within 40 ms (it polls for cancellation) or at once
-     * if the cancel came before it went to sleep, and POSIX cancellation
-     * re-takes the condition's mutex before the thread ends: d->mu stays
-     * locked by a dead thread, and dt_decoder_stop waited on it for ever
-     * (the proxy pipe hang after Ctrl+C of issue 13: it needed the main
-     * thread to be late between this call and dt_decoder_stop, i.e. a
-     * loaded machine). Had it not hung, the records still queued would
-     * never have been decoded. Nothing is sent instead: an output the
-     * decoder is blocked on is dealt with by dt_decoder_stop (its write
+    /* POSIX: the signal is left pending on that thread alone (it blocks the
+     * stop signals): an output it is stuck on sees it through sigpending()
+     * and gives way, and the signal dies with the thread.
+     * Windows: dt_thread_interrupt does nothing. winpthreads implements
+     * pthread_kill as pthread_cancel (deferred): the decoder died at its next
+     * pthread_cond_wait holding d->mu (POSIX cancellation re-takes the
+     * condition's mutex), and dt_decoder_stop waited on it for ever (the
+     * proxy pipe hang after Ctrl+C of issue 13, needing the main thread to
+     * be late between this call and dt_decoder_stop). An output the decoder
+     * is blocked on there is dealt with by dt_decoder_stop (its write
      * cancelled once it has run nothing for STOP_STALL_S seconds). */
-    (void)d, (void)sig;
-#else
-    /* left pending on that thread alone (it blocks the stop signals): an
-     * output it is stuck on sees it through sigpending() and gives way,
-     * and the signal dies with the thread */
     if (d && sig > 0)
-        pthread_kill(d->thread, sig);
-#endif
+        dt_thread_interrupt(d->thread, sig);
 }
 
 /* Records run so far, all feeds together: the decoder's progress. */

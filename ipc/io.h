@@ -200,6 +200,11 @@ typedef struct dt_io_endpoint {
     struct sockaddr_storage addr; /* TCP, UNIX */
     socklen_t addr_len;
     const char *name;             /* PIPE: the pipe's name; others: for messages */
+    /* PIPE: when > 0, only a pipe whose server is this process is used
+     * (GetNamedPipeServerProcessId, checked on every connection: another
+     * process may add instances to a name it can open); a connection to
+     * another server fails with EACCES. Ignored by the POSIX backend. */
+    long server_pid;
 } dt_io_endpoint;
 
 /* The TCP port of ep, or 0. */
@@ -227,10 +232,11 @@ dt_io_listener *dt_io_listen_handle(dt_io *io, dt_io_handle h, dt_io_accept_cb c
 #ifdef _WIN32
 /* Windows: listens on the named pipe NAME ("\\.\pipe\X"), made with the
  * security descriptor and the type (byte or message) of the existing pipe
- * LIKE, so it never admits anyone LIKE would refuse. Accepted streams carry
- * the client's process id in the peer. NULL with err set. */
-dt_io_listener *dt_io_listen_pipe(dt_io *io, const char *name, const char *like, dt_io_accept_cb cb, void *ctx,
-                                  char *err, size_t errsz);
+ * LIKE (a PIPE endpoint; its server_pid, when set, is checked on this probe
+ * connection too), so it never admits anyone LIKE would refuse. Accepted
+ * streams carry the client's process id in the peer. NULL with err set. */
+dt_io_listener *dt_io_listen_pipe(dt_io *io, const char *name, const dt_io_endpoint *like, dt_io_accept_cb cb,
+                                  void *ctx, char *err, size_t errsz);
 bool dt_io_listener_message_mode(const dt_io_listener *l);
 #endif
 /* Stops accepting for a while (out of descriptors, or the decoder's queue

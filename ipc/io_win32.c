@@ -512,7 +512,7 @@ void dt_io_shutdown_read(dt_io_stream *s)
 void dt_io_close(dt_io_stream *s, bool abort)
 {
     (void)abort;
-    if (s->closed)
+    if (!s || s->closed) /* NULL: a side never connected (proxy.c), as io_posix.c allows */
         return;
     s->closed = true;
     dt_io_undefer(s->io, &s->rtask);
@@ -693,11 +693,30 @@ static void instance_arm(dt_io_listener *l, instance *in)
     in->h = INVALID_HANDLE_VALUE;
 }
 
+/* True, with one line in err, when want > 0 and the pipe's server is not
+ * process want (or cannot be told: refused as well). */
+static bool server_mismatch(HANDLE h, long want, char *err, size_t errsz)
+{
+    ULONG pid = 0;
+    if (want <= 0)
+        return false;
+    if (!GetNamedPipeServerProcessId(h, &pid)) {
+        snprintf(err, errsz, "cannot tell the pipe's server process (Windows error %lu): refused",
+                 (unsigned long)GetLastError());
+        return true;
+    }
+    if ((long)pid == want)
+        return false;
+    snprintf(err, errsz, "the pipe is served by process %lu, not %ld: refused", (unsigned long)pid, want);
+    return true;
+}
+
 /* The security descriptor for the front pipe: the target's own DACL (read
  * from a handle to it), so the front admits nobody the target would refuse;
  * without one, owner and SYSTEM only: narrower, never wider. */
-static int like_target(dt_io_listener *l, const char *like, char *err, size_t errsz)
+static int like_target(dt_io_listener *l, const dt_io_endpoint *ep, char *err, size_t errsz)
 {
+    const char *like = ep->name;
     HANDLE h = INVALID_HANDLE_VALUE;
     for (int tries = 0; tries < 50; tries++) {
         h = CreateFileA(like, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
@@ -711,6 +730,12 @@ static int like_target(dt_io_listener *l, const char *like, char *err, size_t er
                  e == ERROR_FILE_NOT_FOUND ? ": start the target first, its pipe must exist" : "");
         return -1;
     }
+    char why[120];
+    if (server_mismatch(h, ep->server_pid, why, sizeof why)) {
+        CloseHandle(h);
+        snprintf(err, errsz, "%s: %s", like, why);
+        return -1;
+    }
     DWORD flags = 0;
     l->type = GetNamedPipeInfo(h, &flags, NULL, NULL, NULL) && (flags & PIPE_TYPE_MESSAGE) ? PIPE_TYPE_MESSAGE
                                                                                             : PIPE_TYPE_BYTE;
@@ -722,6 +747,11 @@ static int like_target(dt_io_listener *l, const char *like, char *err, size_t er
         l->sd_alloc = sd;
         InitializeSecurityDescriptor(&l->sd, SECURITY_DESCRIPTOR_REVISION);
         SetSecurityDescriptorDacl(&l->sd, TRUE, dacl, FALSE);
+        /* and its protection from inherited ACEs, so the copy is the same DACL */
+        SECURITY_DESCRIPTOR_CONTROL ctl = 0, keep = SE_DACL_PROTECTED | SE_DACL_AUTO_INHERITED;
+        DWORD rev;
+        if (GetSecurityDescriptorControl(sd, &ctl, &rev))
+            SetSecurityDescriptorControl(&l->sd, keep, ctl & keep);
         l->sa = (SECURITY_ATTRIBUTES){ sizeof l->sa, &l->sd, FALSE };
         return 0;
     }
@@ -736,8 +766,8 @@ static int like_target(dt_io_listener *l, const char *like, char *err, size_t er
     return 0;
 }
 
-dt_io_listener *dt_io_listen_pipe(dt_io *io, const char *name, const char *like, dt_io_accept_cb cb, void *ctx,
-                                  char *err, size_t errsz)
+dt_io_listener *dt_io_listen_pipe(dt_io *io, const char *name, const dt_io_endpoint *like, dt_io_accept_cb cb,
+                                  void *ctx, char *err, size_t errsz)
 {
     dt_io_listener *l = calloc(1, sizeof *l);
     if (!l || !(l->name = strdup(name))) {
@@ -833,6 +863,7 @@ struct dt_io_connect {
     dt_io_timer *retry;
     HANDLE h;
     int err;
+    long server_pid; /* ep->server_pid */
 };
 
 static void connect_free(dt_io_connect *c)
@@ -869,6 +900,12 @@ static bool connect_try(dt_io_connect *c)
 {
     HANDLE h = CreateFileA(c->name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
     if (h != INVALID_HANDLE_VALUE) {
+        char why[120];
+        if (server_mismatch(h, c->server_pid, why, sizeof why)) {
+            CloseHandle(h);
+            c->err = EACCES;
+            return true;
+        }
         DWORD flags = 0;
         if (GetNamedPipeInfo(h, &flags, NULL, NULL, NULL) && (flags & PIPE_TYPE_MESSAGE)) {
             DWORD mode = PIPE_READMODE_MESSAGE;
@@ -907,6 +944,7 @@ dt_io_connect *dt_io_connect_start(dt_io *io, const dt_io_endpoint *ep, unsigned
     c->ctx = ctx;
     c->task.fn = on_connect_task;
     c->h = INVALID_HANDLE_VALUE;
+    c->server_pid = ep->server_pid;
     c->deadline_ns = timeout_ms ? dt_io_mono_ns() + (uint64_t)timeout_ms * 1000000u : 0;
     if (ep->kind != DT_IO_PIPE || !ep->name) {
         c->err = EAFNOSUPPORT; /* sockets: not in this backend yet */

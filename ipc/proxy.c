@@ -417,8 +417,13 @@ static void on_connected(void *ctx, dt_io_stream *s, int err)
     c->connecting = NULL;
     if (!s) {
         char why[300];
-        snprintf(why, sizeof why, "cannot connect to %s: %s", c->px->spec.target_name,
-                 err == ETIMEDOUT ? "no answer (connect timeout)" : strerror(err));
+        const dt_io_endpoint *t = &c->px->spec.target;
+        if (err == EACCES && t->server_pid > 0)
+            snprintf(why, sizeof why, "cannot connect to %s: its server is not process %ld (refused)",
+                     c->px->spec.target_name, t->server_pid);
+        else
+            snprintf(why, sizeof why, "cannot connect to %s: %s", c->px->spec.target_name,
+                     err == ETIMEDOUT ? "no answer (connect timeout)" : strerror(err));
         conn_close(c, why);
         return;
     }

@@ -3,6 +3,7 @@
  *
  *   pipe_peer server NAME MODE [--message] [--once]
  *   pipe_peer client NAME MODE [--clients N]
+ *   pipe_peer server NAME MODE [--sddl SDDL]
  *
  * MODE:
  *   bulk:BYTES:SEED  send BYTES of a xorshift stream seeded with SEED while
@@ -14,18 +15,41 @@
  *   script:FILE:ROLE lockstep replay: FILE is lines "h HEX" (host/debugger
  *                    sends) or "t HEX" (target sends); ROLE h or t writes
  *                    its lines and reads the other's, checking each byte.
+ *   conns:FILE:ROLE  the same over several connections, as the .NET IPC
+ *                    protocol uses them (one per command, a trace stream
+ *                    open while StopTracing comes on another): lines
+ *                    "h N HEX", "t N HEX" and "x N" (both close connection
+ *                    N). The client opens connection N when it first comes
+ *                    up; the server takes the next connection from its
+ *                    accept thread and skips any that end before sending a
+ *                    byte (a proxy's probe). Prints "conns ok STEPS".
+ *   sddl             (client) opens NAME for READ_CONTROL and prints its
+ *                    DACL ("sddl D:...") and owner ("owner O:..."), read
+ *                    with GetSecurityInfo, whether the DACL is absent, null
+ *                    or present (and its ACE count), then whether a second
+ *                    open for reading and writing succeeds ("open rw ok 0"
+ *                    or "open rw failed ERROR").
+ *
+ * In NAME, @PID@ stands for this process's id; a server prints its id on
+ * its first ready line ("ready pid N"). --sddl SDDL gives the server's pipe
+ * that security descriptor (ConvertStringSecurityDescriptorToSecurityDescriptor;
+ * @USER@ in it stands for the SID of this process's user; NULL: a NULL DACL)
+ * and prints "given dacl absent|null|present" (what it made of it).
  * Exit status 0 when everything checked out. */
 #include <windows.h>
 #include <bcrypt.h>
+#include <aclapi.h>
+#include <sddl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *g_name;
+static char g_name[512];
 static const char *g_mode;
 static bool g_message;
+static SECURITY_ATTRIBUTES *g_sa; /* --sddl, else NULL (the default) */
 
 static const DWORD msg_sizes[] = { 1, 100, 4096, 65535, 65536, 65537, 300000, 7, 1048576, 3 };
 
@@ -235,6 +259,186 @@ static int run_script(HANDLE h)
     return 0;
 }
 
+static HANDLE client_open(void);
+
+/* conns: the server's connected instances, handed from the accept thread
+ * to the player in the order they connected. */
+#define ACCEPT_MAX 256
+static HANDLE g_accepted[ACCEPT_MAX];
+static HANDLE g_accept_sem;
+
+static HANDLE make_instance(void)
+{
+    DWORD type = g_message ? PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE : PIPE_TYPE_BYTE;
+    return CreateNamedPipeA(g_name, PIPE_ACCESS_DUPLEX, type | PIPE_WAIT, PIPE_UNLIMITED_INSTANCES, 65536, 65536, 0,
+                            g_sa);
+}
+
+static DWORD WINAPI accept_thread(void *arg)
+{
+    HANDLE h = arg; /* the first instance, made before "ready" */
+    for (int n = 0; n < ACCEPT_MAX;) {
+        if (ConnectNamedPipe(h, NULL) || GetLastError() == ERROR_PIPE_CONNECTED) {
+            g_accepted[n++] = h;
+            ReleaseSemaphore(g_accept_sem, 1, NULL);
+        } else {
+            CloseHandle(h); /* the client came and went (ERROR_NO_DATA) */
+        }
+        if ((h = make_instance()) == INVALID_HANDLE_VALUE)
+            die("CreateNamedPipe");
+    }
+    return 0;
+}
+
+static bool read_exact(HANDLE h, uint8_t *p, size_t n, size_t *got)
+{
+    for (*got = 0; *got < n;) {
+        DWORD r = 0;
+        if (!ReadFile(h, p + *got, (DWORD)(n - *got), &r, NULL) && GetLastError() != ERROR_MORE_DATA)
+            return false;
+        if (r == 0)
+            return false;
+        *got += r;
+    }
+    return true;
+}
+
+#define CONNS_MAX 64
+
+/* conns:FILE:ROLE */
+static int run_conns(bool server)
+{
+    char path[MAX_PATH];
+    const char *p = g_mode + 6, *colon = strrchr(p, ':');
+    if (!colon || (size_t)(colon - p) >= sizeof path)
+        die("conns spec");
+    memcpy(path, p, (size_t)(colon - p));
+    path[colon - p] = 0;
+    char role = colon[1];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die(path);
+    HANDLE conn[CONNS_MAX];
+    for (int i = 0; i < CONNS_MAX; i++)
+        conn[i] = INVALID_HANDLE_VALUE;
+    int next_accepted = 0, steps = 0;
+    static char line[1 << 18];
+    static uint8_t data[1 << 17], got[1 << 17];
+    while (fgets(line, sizeof line, f)) {
+        char who = 0;
+        int k = -1, off = 0;
+        if (sscanf(line, "%c %d %n", &who, &k, &off) < 2 || k < 0 || k >= CONNS_MAX)
+            die("conns line");
+        size_t n = 0;
+        for (const char *x = line + off; x[0] && x[1] && x[0] != '\n' && x[0] != '\r' && n < sizeof data; x += 2) {
+            unsigned v;
+            sscanf(x, "%2x", &v);
+            data[n++] = (uint8_t)v;
+        }
+        if (who == 'x') {
+            if (conn[k] != INVALID_HANDLE_VALUE) {
+                if (server)
+                    FlushFileBuffers(conn[k]); /* until the client has read it all */
+                CloseHandle(conn[k]);
+                conn[k] = INVALID_HANDLE_VALUE;
+            }
+            steps++;
+            continue;
+        }
+        bool first = conn[k] == INVALID_HANDLE_VALUE;
+        for (;;) {
+            if (conn[k] == INVALID_HANDLE_VALUE) {
+                if (!server) {
+                    conn[k] = client_open();
+                } else {
+                    if (WaitForSingleObject(g_accept_sem, 60000) != WAIT_OBJECT_0) {
+                        printf("conns FAIL: no connection %d within 60 s\n", k);
+                        return 1;
+                    }
+                    conn[k] = g_accepted[next_accepted++];
+                }
+            }
+            if (who == role) {
+                if (!write_all(conn[k], data, (DWORD)n)) {
+                    printf("conns FAIL: peer ended before step %d\n", steps);
+                    return 1;
+                }
+                break;
+            }
+            size_t have = 0;
+            if (read_exact(conn[k], got, n, &have))
+                break;
+            if (server && first && have == 0) { /* a probe: it never spoke */
+                CloseHandle(conn[k]);
+                conn[k] = INVALID_HANDLE_VALUE;
+                continue;
+            }
+            printf("conns FAIL: peer ended in step %d (connection %d, %zu of %zu bytes)\n", steps, k, have, n);
+            return 1;
+        }
+        if (who != role && memcmp(got, data, n) != 0) {
+            printf("conns FAIL: step %d altered\n", steps);
+            return 1;
+        }
+        steps++;
+    }
+    fclose(f);
+    printf("conns ok %d\n", steps);
+    return 0;
+}
+
+/* sddl: the DACL and owner of NAME, as its server gave them. */
+static int run_sddl(void)
+{
+    HANDLE h = INVALID_HANDLE_VALUE;
+    for (int tries = 0; tries < 200 && h == INVALID_HANDLE_VALUE; tries++) {
+        h = CreateFileA(g_name, READ_CONTROL, 0, NULL, OPEN_EXISTING, 0, NULL);
+        DWORD e = h == INVALID_HANDLE_VALUE ? GetLastError() : 0;
+        if (e == ERROR_PIPE_BUSY)
+            WaitNamedPipeA(g_name, 2000);
+        else if (e == ERROR_FILE_NOT_FOUND) /* a test server between two instances */
+            Sleep(50);
+        else if (e)
+            die("CreateFile");
+    }
+    PSECURITY_DESCRIPTOR sd = NULL;
+    PACL acl = NULL;
+    DWORD r = GetSecurityInfo(h, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION | OWNER_SECURITY_INFORMATION, NULL,
+                              NULL, &acl, NULL, &sd);
+    if (r != ERROR_SUCCESS) {
+        printf("sddl error %lu\n", (unsigned long)r);
+        return 1;
+    }
+    char *dacl = NULL, *owner = NULL;
+    if (!ConvertSecurityDescriptorToStringSecurityDescriptorA(sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &dacl,
+                                                              NULL) ||
+        !ConvertSecurityDescriptorToStringSecurityDescriptorA(sd, SDDL_REVISION_1, OWNER_SECURITY_INFORMATION, &owner,
+                                                              NULL))
+        die("ConvertSecurityDescriptorToStringSecurityDescriptor");
+    SECURITY_DESCRIPTOR_CONTROL ctl = 0;
+    DWORD rev;
+    GetSecurityDescriptorControl(sd, &ctl, &rev);
+    /* the SDDL string alone cannot tell a NULL DACL from none everywhere */
+    printf("sddl %s\nowner %s\ndacl %s aces %d\n", dacl, owner,
+           !(ctl & SE_DACL_PRESENT) ? "absent" : acl ? "present" : "null", acl ? (int)acl->AceCount : -1);
+    /* may a client open it for reading and writing (is the DACL enforced)? */
+    HANDLE rw = INVALID_HANDLE_VALUE;
+    for (int tries = 0; tries < 100; tries++) { /* the server may not have its next instance yet */
+        rw = CreateFileA(g_name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+        if (rw != INVALID_HANDLE_VALUE || GetLastError() != ERROR_PIPE_BUSY)
+            break;
+        Sleep(50);
+    }
+    printf("open rw %s %lu\n", rw != INVALID_HANDLE_VALUE ? "ok" : "failed", (unsigned long)GetLastError());
+    if (rw != INVALID_HANDLE_VALUE)
+        CloseHandle(rw);
+    LocalFree(dacl);
+    LocalFree(owner);
+    LocalFree(sd);
+    CloseHandle(h);
+    return 0;
+}
+
 static int serve_one(HANDLE h, bool server)
 {
     if (strncmp(g_mode, "bulk:", 5) == 0)
@@ -245,6 +449,8 @@ static int serve_one(HANDLE h, bool server)
         return run_msgs(h);
     if (strncmp(g_mode, "script:", 7) == 0)
         return run_script(h);
+    if (strncmp(g_mode, "conns:", 6) == 0)
+        return run_conns(server);
     fprintf(stderr, "pipe_peer: unknown mode %s\n", g_mode);
     return 2;
 }
@@ -261,13 +467,24 @@ static DWORD WINAPI server_thread(void *arg)
 
 static int server(bool once)
 {
-    DWORD type = g_message ? PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE : PIPE_TYPE_BYTE;
-    for (;;) {
-        HANDLE h = CreateNamedPipeA(g_name, PIPE_ACCESS_DUPLEX, type | PIPE_WAIT, PIPE_UNLIMITED_INSTANCES, 65536,
-                                    65536, 0, NULL);
+    if (strncmp(g_mode, "conns:", 6) == 0) {
+        HANDLE h = make_instance();
         if (h == INVALID_HANDLE_VALUE)
             die("CreateNamedPipe");
-        printf("ready\n");
+        g_accept_sem = CreateSemaphoreA(NULL, 0, ACCEPT_MAX, NULL);
+        printf("ready pid %lu\n", (unsigned long)GetCurrentProcessId());
+        fflush(stdout);
+        CloseHandle(CreateThread(NULL, 0, accept_thread, h, 0, NULL));
+        return run_conns(true);
+    }
+    for (bool first = true;; first = false) {
+        HANDLE h = make_instance();
+        if (h == INVALID_HANDLE_VALUE)
+            die("CreateNamedPipe");
+        if (first)
+            printf("ready pid %lu\n", (unsigned long)GetCurrentProcessId());
+        else
+            printf("ready\n");
         fflush(stdout);
         if (!ConnectNamedPipe(h, NULL) && GetLastError() != ERROR_PIPE_CONNECTED)
             die("ConnectNamedPipe");
@@ -314,14 +531,44 @@ static DWORD WINAPI client_thread(void *arg)
     return 0;
 }
 
+/* in with every @USER@ replaced by this process's user's SID (S-1-5-...). */
+static void with_user_sid(const char *in, char *out, size_t outsz)
+{
+    HANDLE tok;
+    union { TOKEN_USER tu; char raw[256]; } u;
+    DWORD got = 0;
+    char *sid = NULL;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) ||
+        !GetTokenInformation(tok, TokenUser, &u, sizeof u, &got) || !ConvertSidToStringSidA(u.tu.User.Sid, &sid))
+        die("the user's SID");
+    size_t n = 0;
+    for (const char *p = in; *p && n + 1 < outsz;) {
+        if (strncmp(p, "@USER@", 6) == 0) {
+            n += (size_t)snprintf(out + n, outsz - n, "%s", sid);
+            p += 6;
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    out[n < outsz ? n : outsz - 1] = 0;
+    LocalFree(sid);
+    CloseHandle(tok);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
         fprintf(stderr, "usage: pipe_peer server|client NAME MODE [--message] [--once] [--clients N]\n");
         return 2;
     }
-    g_name = argv[2];
+    const char *at = strstr(argv[2], "@PID@");
+    if (at)
+        snprintf(g_name, sizeof g_name, "%.*s%lu%s", (int)(at - argv[2]), argv[2],
+                 (unsigned long)GetCurrentProcessId(), at + 5);
+    else
+        snprintf(g_name, sizeof g_name, "%s", argv[2]);
     g_mode = argv[3];
+    SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, FALSE };
     bool once = false;
     int clients = 1;
     for (int i = 4; i < argc; i++) {
@@ -331,7 +578,29 @@ int main(int argc, char **argv)
             once = true;
         else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc)
             clients = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--sddl") == 0 && i + 1 < argc) {
+            char text[1024];
+            with_user_sid(argv[++i], text, sizeof text);
+            if (strcmp(text, "NULL") == 0) { /* a NULL DACL, made directly: wine's SDDL parser
+                                              * turns D:NO_ACCESS_CONTROL into an empty one */
+                static SECURITY_DESCRIPTOR null_sd;
+                InitializeSecurityDescriptor(&null_sd, SECURITY_DESCRIPTOR_REVISION);
+                SetSecurityDescriptorDacl(&null_sd, TRUE, NULL, FALSE);
+                sa.lpSecurityDescriptor = &null_sd;
+            } else if (!ConvertStringSecurityDescriptorToSecurityDescriptorA(text, SDDL_REVISION_1,
+                                                                             &sa.lpSecurityDescriptor, NULL))
+                die("ConvertStringSecurityDescriptorToSecurityDescriptor");
+            g_sa = &sa;
+            BOOL present = FALSE, defaulted = FALSE;
+            PACL acl = NULL;
+            GetSecurityDescriptorDacl(sa.lpSecurityDescriptor, &present, &acl, &defaulted);
+            printf("given dacl %s\n", !present ? "absent" : acl ? "present" : "null"); /* what wine made of it */
+        }
     }
+    if (strcmp(g_mode, "sddl") == 0)
+        return run_sddl();
+    if (strcmp(argv[1], "client") == 0 && strncmp(g_mode, "conns:", 6) == 0)
+        return run_conns(false); /* opens its own connections */
     if (strcmp(argv[1], "server") == 0)
         return server(once);
     if (clients <= 1) {
