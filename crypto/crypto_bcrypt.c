@@ -67,23 +67,6 @@ static LPCWSTR hash_name(dt_hash_alg alg)
     return NULL;
 }
 
-int dt_hash(dt_hash_alg alg, const dt_iov *iov, size_t n, uint8_t *out)
-{
-    return dt_hmac(alg, NULL, 0, iov, n, out);
-}
-
-int dt_hmac(dt_hash_alg alg, const uint8_t *key, size_t keylen, const dt_iov *iov, size_t n, uint8_t *out)
-{
-    dt_hash_ctx c = { 0 };
-    int rc = dt_hash_open(&c, alg, key, keylen);
-    for (size_t i = 0; rc == DT_CRYPTO_OK && i < n; i++)
-        rc = dt_hash_write(&c, iov[i].p, iov[i].n);
-    if (rc == DT_CRYPTO_OK)
-        rc = dt_hash_final(&c, out);
-    dt_hash_close(&c);
-    return rc;
-}
-
 int dt_hash_open(dt_hash_ctx *c, dt_hash_alg alg, const uint8_t *key, size_t keylen)
 {
     c->h = NULL;

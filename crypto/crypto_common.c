@@ -35,6 +35,25 @@ static void put_be32(uint8_t b[4], uint32_t v)
     b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8), b[3] = (uint8_t)v;
 }
 
+/* One-shot hashes and HMACs on top of the backend's incremental ones (the
+ * none backend's dt_hash_open says unsupported, so these do too). */
+int dt_hash(dt_hash_alg alg, const dt_iov *iov, size_t n, uint8_t *out)
+{
+    return dt_hmac(alg, NULL, 0, iov, n, out);
+}
+
+int dt_hmac(dt_hash_alg alg, const uint8_t *key, size_t keylen, const dt_iov *iov, size_t n, uint8_t *out)
+{
+    dt_hash_ctx c = { 0 };
+    int rc = dt_hash_open(&c, alg, key, keylen);
+    for (size_t i = 0; rc == DT_CRYPTO_OK && i < n; i++)
+        rc = dt_hash_write(&c, iov[i].p, iov[i].n);
+    if (rc == DT_CRYPTO_OK)
+        rc = dt_hash_final(&c, out);
+    dt_hash_close(&c);
+    return rc;
+}
+
 int dt_kdf_sp800_108(const uint8_t *key, size_t keylen, const void *label, size_t labellen, const void *context,
                      size_t contextlen, uint8_t *out, size_t outlen)
 {

@@ -7,18 +7,6 @@ bool dt_crypto_available(void) { return false; }
 
 const char *dt_crypto_backend(void) { return "none"; }
 
-int dt_hash(dt_hash_alg alg, const dt_iov *iov, size_t n, uint8_t *out)
-{
-    (void)alg, (void)iov, (void)n, (void)out;
-    return DT_CRYPTO_UNSUPPORTED;
-}
-
-int dt_hmac(dt_hash_alg alg, const uint8_t *key, size_t keylen, const dt_iov *iov, size_t n, uint8_t *out)
-{
-    (void)alg, (void)key, (void)keylen, (void)iov, (void)n, (void)out;
-    return DT_CRYPTO_UNSUPPORTED;
-}
-
 int dt_hash_open(dt_hash_ctx *c, dt_hash_alg alg, const uint8_t *key, size_t keylen)
 {
     (void)key, (void)keylen;
