@@ -513,17 +513,32 @@ static void usage_flags(const char *usage, void (*fn)(FILE *, const char *, size
         while (q < p + len && *q == ' ')
             q++;
         if (q > p && q < p + len && *q == '-') {
-            size_t f = strcspn(q, " ,=\n");
-            const char *help = q + f;
+            /* "-D, --list-interfaces help": every name of the option */
+            const char *names[2];
+            size_t lens[2], nn = 0;
+            const char *help = q;
+            for (;;) {
+                size_t f = strcspn(help, " ,=\n");
+                names[nn] = help;
+                lens[nn++] = f;
+                help += f;
+                if (nn < 2 && help + 2 < p + len && help[0] == ',' && help[1] == ' ' && help[2] == '-') {
+                    help += 2;
+                    continue;
+                }
+                break;
+            }
             while (help < p + len && *help != ' ')
                 help++;
             while (help < p + len && *help == ' ')
                 help++;
             char h[160];
             snprintf(h, sizeof h, "%.*s", (int)(p + len - help), help);
-            char flag[64];
-            snprintf(flag, sizeof flag, "%.*s", (int)f, q);
-            fn(out, flag, strlen(flag), h);
+            for (size_t k = 0; k < nn; k++) {
+                char flag[64];
+                snprintf(flag, sizeof flag, "%.*s", (int)lens[k], names[k]);
+                fn(out, flag, strlen(flag), h);
+            }
         }
         p += len + (eol ? 1 : 0);
     }

@@ -27,11 +27,15 @@ all=$(bash -c '. "$1"; COMP_WORDS=(diagtap replay -); COMP_CWORD=2; _diagtap; ec
 while read -r f; do
     case " $all " in *" $f "*) ;; *) fail "bash completion lacks $f (in replay --help)" ;; esac
 done < "$tmp/help-flags"
+# both names of an option listed as "-D, --list-interfaces"
+got=$(bash -c '. "$1"; COMP_WORDS=(diagtap capture --list-i); COMP_CWORD=2; _diagtap; echo "${COMPREPLY[*]}"' _ "$tmp/c.bash")
+[ "$got" = "--list-interfaces" ] || fail "bash: capture --list-i completes to '$got'"
 "$DIAGTAP" --completion zsh > "$tmp/_diagtap"
 if command -v zsh > /dev/null; then
     zsh -n "$tmp/_diagtap" || fail "zsh completion does not parse"
 fi
 grep -q "'--grep\[" "$tmp/_diagtap" || fail "zsh completion lacks --grep"
+grep -q "'--list-interfaces\[list the interfaces" "$tmp/_diagtap" || fail "zsh completion lacks capture's --list-interfaces"
 rc=0; "$DIAGTAP" --completion fish > /dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "--completion fish: rc=$rc"
 echo "completion: ok"
