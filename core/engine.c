@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "engine_internal.h"
+#include "platform.h"
 #include "unclaimed.h"
 
 static void vnote(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kind kind, const char *fmt, va_list ap);
@@ -396,34 +397,52 @@ static bool secret_header(const char *name, size_t len)
  * chunks, so a header split between two chunks is still withheld. */
 #define DT_PREVIEW_CHARS 40
 
+/* One byte of the line state: true when it starts a secret header's value. */
+static bool line_step(const dt_engine *e, dir_state *b, uint8_t ch)
+{
+    if (ch == '\n') {
+        b->line_len = 0;
+        b->line_secret = false;
+    } else if (b->line_secret) {
+    } else if (ch == ':' && !e->show_credentials && b->line_len < sizeof b->line &&
+               secret_header(b->line, b->line_len)) {
+        b->line_secret = true;
+        return true;
+    } else if (b->line_len < sizeof b->line) {
+        b->line[b->line_len++] = (char)ch;
+    }
+    return false;
+}
+
 static size_t preview_text(dt_engine *e, dir_state *b, const uint8_t *data, size_t len, char *out, size_t cap)
 {
     static const char marker[] = " <redacted>";
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
+    size_t n = 0, i = 0;
+    for (; i < len && n < DT_PREVIEW_CHARS && n + 1 < cap; i++) {
         uint8_t ch = data[i];
-        bool show = true;
-        if (ch == '\n') {
-            b->line_len = 0;
-            b->line_secret = false;
-        } else if (b->line_secret) {
-            show = false;
-        } else if (ch == ':' && !e->show_credentials && b->line_len < sizeof b->line &&
-                   secret_header(b->line, b->line_len)) {
-            b->line_secret = true;
+        bool was_secret = b->line_secret;
+        if (line_step(e, b, ch)) {
             if (n + 1 + sizeof marker <= cap) {
                 out[n++] = ':';
                 memcpy(out + n, marker, sizeof marker - 1);
                 n += sizeof marker - 1;
             }
-            show = false;
-        } else if (b->line_len < sizeof b->line) {
-            b->line[b->line_len++] = (char)ch;
-        }
-        if (show && n < DT_PREVIEW_CHARS && n + 1 < cap)
+        } else if (!was_secret || ch == '\n') {
             out[n++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+        }
     }
     out[n] = '\0';
+    /* The preview is full; what follows matters only for the line state the
+     * next chunk starts in. Bytes before the chunk's last newline cannot
+     * change it, nor can a line longer than `line` holds: a proxied bulk
+     * transfer is not walked byte by byte (it was most of the decoder's time). */
+    const uint8_t *last = i < len ? dt_memrchr(data + i, '\n', len - i) : NULL;
+    if (last) {
+        line_step(e, b, '\n');
+        i = (size_t)(last + 1 - data);
+    }
+    for (; i < len && !b->line_secret && b->line_len < sizeof b->line; i++)
+        line_step(e, b, data[i]);
     return n;
 }
 

@@ -49,6 +49,10 @@ bool dt_ip_parse(int version, const char *text, void *out);
 /* Standard output and input as raw bytes (Windows: no CRLF translation). */
 void dt_stdio_binary(void);
 
+/* The last byte c in the n bytes at s, or NULL (glibc's memrchr, which
+ * Windows lacks). */
+const void *dt_memrchr(const void *s, int c, size_t n);
+
 /* Leaves the stop signal sig pending on thread t, so an output it is stuck
  * on gives way (POSIX: pthread_kill). Nothing on Windows, where there is no
  * such signal and winpthreads' pthread_kill cancels the thread instead. */

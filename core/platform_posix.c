@@ -81,6 +81,8 @@ void dt_stdio_binary(void)
 {
 }
 
+const void *dt_memrchr(const void *s, int c, size_t n) { return memrchr(s, c, n); }
+
 void dt_ip_text(int version, const void *addr, char *out, size_t outsz)
 {
     if (!inet_ntop(version == 4 ? AF_INET : AF_INET6, addr, out, outsz))

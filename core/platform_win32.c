@@ -113,6 +113,15 @@ void dt_dynlib_close(void *h)
     FreeLibrary((HMODULE)h);
 }
 
+const void *dt_memrchr(const void *s, int c, size_t n)
+{
+    const unsigned char *p = s;
+    while (n--)
+        if (p[n] == (unsigned char)c)
+            return p + n;
+    return NULL;
+}
+
 void dt_stdio_binary(void)
 {
     _setmode(0, _O_BINARY);

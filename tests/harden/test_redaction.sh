@@ -34,6 +34,16 @@ talk() {
 talk > "$tmp/t"
 grep -q 'Authorization: <redacted>' "$tmp/t" || fail "the preview does not withhold Authorization: $(cat "$tmp/t")"
 grep -Eq 'dXNlcjpodW50ZXIy|dXNl|cHJveHk|TOPSECRET' "$tmp/t" && fail "a credential header leaks in a preview: $(cat "$tmp/t")"
+# a header that begins after a long write's preview (the preview stops at 40
+# characters; the line state is still carried to the next write)
+pad=$(printf '%0100d' 0)
+"$DIAGTAP" wrap -- sh -c "
+    printf 'HELO $pad\r\nAuthori'; sleep 0.3
+    printf 'zation: Basic TONGSECRETLONG\r\nHELO $pad\r\nCookie: sid=AAAA'; sleep 0.3
+    printf 'BBBBSECRETCOOKIE\r\nHELO three\r\n'" 2> "$tmp/t2" > /dev/null
+grep -q 'zation: <redacted>' "$tmp/t2" || fail "a header split after a full preview is not withheld: $(cat "$tmp/t2")"
+grep -Eq 'TONGSECRET|BBBBSECRET' "$tmp/t2" && fail "a credential after a full preview leaks: $(cat "$tmp/t2")"
+grep -q 'HELO three' "$tmp/t2" || fail "the line after a withheld value is not shown: $(cat "$tmp/t2")"
 talk -T json > "$tmp/tj"
 grep -Eq 'dXNl|cHJveHk|TOPSECRET' "$tmp/tj" && fail "a credential header leaks in a JSON preview"
 talk --show-credentials > "$tmp/ts"
