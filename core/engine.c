@@ -73,6 +73,14 @@ void dt_engine_add_sink(dt_engine *e, dt_sink *s)
         e->sinks[e->n_sinks++] = s;
 }
 
+bool dt_engine_records_streams(const dt_engine *e)
+{
+    for (int i = 0; i < e->n_sinks; i++)
+        if (e->sinks[i]->stream)
+            return true;
+    return false;
+}
+
 /* True when --proto rejects every protocol an event can carry: the
  * registered dissectors' and the engine's own. Then no event can reach a
  * sink, and dissecting (fields, summaries, pairing) would be work thrown

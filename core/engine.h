@@ -93,6 +93,9 @@ void dt_engine_stream_skip(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns,
 /* nbytes relayed that the decoder never saw (not even to record them):
  * reported the same way, "not decoded nor recorded". */
 void dt_engine_undecoded(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, uint64_t nbytes);
+/* True when a sink records byte streams (-w): only then are bytes the
+ * decoder is too far behind to decode worth handing it (ipc/decoder.c). */
+bool dt_engine_records_streams(const dt_engine *e);
 void dt_engine_datagram(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns, const uint8_t *data, size_t len);
 /* One direction ended (FIN, half-close, EOF on a dump). */
 void dt_engine_stream_end(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts_ns);

@@ -23,7 +23,8 @@ struct dt_sink {
     /* Bytes of an IPC stream (channel linktype -1), in order; every byte
      * exactly once, cut at PDU boundaries where a dissector framed them.
      * proto_name is the dissector's name, or "data" for bytes no dissector
-     * framed. */
+     * framed. NULL for a sink that records no bytes: a relay whose decoder
+     * falls behind then does not copy the bytes it cannot decode. */
     void (*stream)(dt_sink *s, const dt_conv_info *conv, dt_dir dir, uint64_t ts_ns, const char *proto_name,
                    const uint8_t *data, size_t len);
     /* A timeline event (after filtering). */

@@ -42,7 +42,7 @@ typedef struct rec {
 #define CONV_RESERVE (4u * 1024u)             /* bookkeeping room kept per open conversation */
 #define HEADROOM (DATA_REC_MAX + 2 * sizeof(rec) + 64u * 1024u) /* room data may not take */
 #define NOTE_MAX 400
-#define WAKE_BYTES (64u * 1024u)              /* wake an idle decoder at once past this */
+#define WAKE_BYTES (1024u * 1024u)            /* wake an idle decoder at once past this */
 #define WAKE_DELAY_MS 2                       /* else after this long */
 #define BATCH_BYTES (256u * 1024u)            /* per feed per round: fairness between feeds */
 
@@ -100,6 +100,7 @@ struct dt_decoder {
     /* time-ordered merge (dt_decoder_set_reorder); decoder thread after start */
     uint64_t window_ns;    /* 0: feeds drained in turn, no merge */
     uint64_t last_run_ts;  /* newest record decoded so far */
+    bool keep_skipped;     /* bytes queued while behind are recorded (-w); else not queued at all */
 };
 
 /* ---- Ring ------------------------------------------------------------------------- */
@@ -178,6 +179,20 @@ static void published(dt_feed *f, size_t size, bool urgent)
         kick(f);
     else if (!dt_io_timer_active(f->kick))
         dt_io_timer_start(f->kick, WAKE_DELAY_MS, 0);
+}
+
+/* Past half full the feed is behind until the decoder has emptied it down
+ * to a quarter. Returns true when, being behind, the feed takes no data at
+ * all: nothing records the bytes it would queue only to record them, so
+ * copying them in would be work for nothing (a relay then moves them
+ * without looking at them). */
+static bool behind_refuses(dt_feed *f, size_t u)
+{
+    if (f->behind && u <= f->cap / 4)
+        f->behind = false;
+    else if (!f->behind && u >= f->cap / 2)
+        f->behind = true;
+    return f->behind && !f->dec->keep_skipped;
 }
 
 /* A bookkeeping record of c: from c's reserve first, then from free room
@@ -267,13 +282,10 @@ static bool feed_record(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns,
                         const uint8_t *b, size_t nb)
 {
     size_t n = na + nb, u = used(f);
-    if (f->behind && u <= f->cap / 4)
-        f->behind = false;
-    else if (!f->behind && u >= f->cap / 2)
-        f->behind = true;
-    if (c->skipped[dir])
+    bool refused = behind_refuses(f, u);
+    if (c->skipped[dir] && !refused)
         flush_gap(f, c, dir);
-    if (c->skipped[dir] || cost(f, rec_size(n)) + f->reserved + HEADROOM > f->cap - u) {
+    if (refused || c->skipped[dir] || cost(f, rec_size(n)) + f->reserved + HEADROOM > f->cap - u) {
         if (!c->skipped[dir])
             c->skipped_ts[dir] = ts_ns;
         c->skipped[dir] += n;
@@ -309,20 +321,18 @@ void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, con
         size_t n = len < DATA_REC_MAX ? len : DATA_REC_MAX;
         size_t u = used(f);
         /* Behind past half the ring: bytes are still queued, to be recorded
-         * but not decoded, until the decoder is down to a quarter. */
-        if (f->behind && u <= f->cap / 4)
-            f->behind = false;
-        else if (!f->behind && u >= f->cap / 2)
-            f->behind = true;
+         * but not decoded, until the decoder is down to a quarter; with
+         * nothing recording, they are not queued (counted as lost). */
+        bool refused = behind_refuses(f, u);
         /* A gap is queued only together with the bytes after it: flushed
          * whenever a chunk was refused, one gap record per lost chunk ate
          * the headroom kept for bookkeeping (and the note saying why a
          * connection died was lost with it) and put one line per chunk on
          * the timeline. Lost bytes in a row make one gap. */
         size_t need = cost(f, rec_size(n)) + (c->skipped[dir] ? rec_size(0) : 0);
-        if (need + f->reserved + HEADROOM <= f->cap - u && c->skipped[dir])
+        if (!refused && need + f->reserved + HEADROOM <= f->cap - u && c->skipped[dir])
             flush_gap(f, c, dir);
-        if (c->skipped[dir] || need + f->reserved + HEADROOM > f->cap - u) {
+        if (refused || c->skipped[dir] || need + f->reserved + HEADROOM > f->cap - u) {
             /* Not even room to record them: counted, reported as lost. */
             if (!c->skipped[dir])
                 c->skipped_ts[dir] = ts_ns;
@@ -343,8 +353,11 @@ void dt_feed_stream(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, con
 
 bool dt_feed_full(dt_feed *f, dt_feed_conv *c, dt_dir dir)
 {
+    size_t u = used(f);
+    if (behind_refuses(f, u))
+        return true;
     size_t need = cost(f, rec_size(DATA_REC_MAX)) + (c->skipped[dir] ? rec_size(0) : 0);
-    return need + f->reserved + HEADROOM > f->cap - used(f);
+    return need + f->reserved + HEADROOM > f->cap - u;
 }
 
 void dt_feed_lost(dt_feed *f, dt_feed_conv *c, dt_dir dir, uint64_t ts_ns, size_t len)
@@ -696,6 +709,7 @@ dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *er
     }
     d->eng = eng;
     d->window_ns = window_ns;
+    d->keep_skipped = eng && dt_engine_records_streams(eng);
     atomic_init(&d->idle, false);
     atomic_init(&d->stopping, false);
     atomic_init(&d->feeds_pub, NULL);

@@ -3,7 +3,8 @@
  * one bounded queue per source (a dt_feed) and never wait for it.
  *
  * Past half full a feed is "behind": bytes are still queued, but to be
- * recorded (-w) and not decoded, until the decoder has emptied it down to a
+ * recorded (-w) and not decoded (without a recording, not queued at all:
+ * reported as lost, below), until the decoder has emptied it down to a
  * quarter; the engine then reports "decoder behind: N bytes not decoded" on
  * the timeline (counted by --stats) and its framer resynchronises on the
  * next message. A full feed takes no bytes at all: they are relayed, not

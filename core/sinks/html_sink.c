@@ -202,7 +202,6 @@ dt_sink *dt_html_sink_new(FILE *out, const char *title)
     }
     h->base.channel = html_channel;
     h->base.frame = dt_sink_nop_frame;
-    h->base.stream = dt_sink_nop_stream;
     h->base.event = html_event;
     h->base.finish = html_finish;
     h->base.destroy = html_destroy;

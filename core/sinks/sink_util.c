@@ -11,12 +11,6 @@ void dt_sink_nop_frame(dt_sink *s, const dt_channel *ch, uint64_t ts_ns, const u
     (void)s, (void)ch, (void)ts_ns, (void)data, (void)caplen, (void)origlen, (void)epb_flags;
 }
 
-void dt_sink_nop_stream(dt_sink *s, const dt_conv_info *conv, dt_dir dir, uint64_t ts_ns, const char *proto_name,
-                        const uint8_t *data, size_t len)
-{
-    (void)s, (void)conv, (void)dir, (void)ts_ns, (void)proto_name, (void)data, (void)len;
-}
-
 void dt_sink_nop_event(dt_sink *s, const dt_event *ev)
 {
     (void)s, (void)ev;

@@ -602,7 +602,6 @@ dt_sink *dt_stats_sink_new(FILE *out)
         return NULL;
     s->base.channel = dt_sink_nop_channel;
     s->base.frame = dt_sink_nop_frame;
-    s->base.stream = dt_sink_nop_stream;
     s->base.event = stats_event;
     s->base.finish = stats_finish;
     s->base.destroy = stats_destroy;

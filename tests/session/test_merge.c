@@ -7,6 +7,7 @@
  * after them still gets through. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -126,15 +127,30 @@ static void no_window_drains_in_turn(void **state)
 typedef struct tally {
     dt_sink sink;
     int gaps, died;
+    unsigned long long gap_bytes, skip_bytes, recorded;
 } tally;
 
 static void tally_event(dt_sink *s, const dt_event *ev)
 {
     tally *t = (tally *)s;
+    unsigned long long n = 0;
+    if (ev->summary && sscanf(ev->summary, "decoder behind: %llu bytes", &n) == 1) {
+        if (strstr(ev->summary, "not decoded nor recorded"))
+            t->gap_bytes += n;
+        else
+            t->skip_bytes += n;
+    }
     if (ev->summary && strstr(ev->summary, "not decoded nor recorded"))
         t->gaps++;
     if (ev->summary && strstr(ev->summary, "target died"))
         t->died++;
+}
+
+static void tally_stream(dt_sink *s, const dt_conv_info *conv, dt_dir dir, uint64_t ts, const char *proto,
+                         const uint8_t *data, size_t len)
+{
+    (void)conv, (void)dir, (void)ts, (void)proto, (void)data;
+    ((tally *)s)->recorded += len;
 }
 
 /* Runs on the decoder thread: holds it until the test writes to the pipe. */
@@ -186,6 +202,73 @@ static void stalled_decoder_one_gap(void **state)
     assert_int_equal(t.gaps, 1);
 }
 
+/* A decoder stalled while 40 chunks of 64 KiB arrive at its 1 MiB feed.
+ * Past half full the feed is behind: with a recording (a sink that takes
+ * stream bytes) the chunks are still queued, to be recorded but not
+ * decoded; with none, queueing them would be a copy for nothing, so the
+ * feed takes no more (dt_feed_full says so at once, and a relay then moves
+ * the bytes without copying them) and they are reported lost. Every byte
+ * is accounted for either way. */
+static tally run_behind(bool recording)
+{
+    dt_registry *reg = dt_registry_new();
+    dt_engine *eng = dt_engine_new(reg);
+    tally t = { .sink.event = tally_event, .sink.stream = recording ? tally_stream : NULL };
+    dt_engine_add_sink(eng, &t.sink);
+    char err[128];
+    dt_decoder *d = dt_decoder_start(eng, err, sizeof err);
+    assert_non_null(d);
+    dt_feed *f = dt_decoder_feed(d, NULL, "A", 1u << 20);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_true(dt_feed_call(f, hold, &p[0], now_ns(), NULL, 0, false));
+    dt_feed_conv_params cp = { .channel = "unix:/t#1", .transport = DT_CONV_STREAM, .client = "client#1",
+                               .server = "/t" };
+    dt_feed_conv *c = dt_feed_open(f, &cp, now_ns());
+    assert_non_null(c);
+    static uint8_t chunk[65536];
+    memset(chunk, 'x', sizeof chunk);
+    int taken = 0;
+    for (int i = 0; i < 40; i++) {
+        if (!dt_feed_full(f, c, DT_DIR_S2C))
+            taken++;
+        dt_feed_stream(f, c, DT_DIR_S2C, now_ns(), chunk, sizeof chunk);
+    }
+    assert_int_equal(write(p[1], "go", 1), 1);
+    dt_feed_close(f, c, now_ns(), NULL);
+    dt_decoder_stop(d);
+    dt_engine_finish(eng, now_ns());
+    dt_engine_free(eng);
+    dt_registry_free(reg);
+    close(p[0]);
+    close(p[1]);
+    /* taken: the chunks dt_feed_full let through, as a relay would */
+    assert_int_equal(t.gap_bytes, (unsigned long long)(40 - taken) * sizeof chunk);
+    return t;
+}
+
+static void behind_without_recording_takes_nothing(void **state)
+{
+    (void)state;
+    tally t = run_behind(false);
+    /* decoded up to half the feed (8 chunks and a bit), the rest one gap */
+    assert_int_equal(t.skip_bytes, 0);
+    assert_int_equal(t.gaps, 1);
+    assert_true(t.gap_bytes >= 31ull * 65536);
+    assert_true(t.gap_bytes <= 33ull * 65536);
+}
+
+static void behind_with_recording_queues_to_record(void **state)
+{
+    (void)state;
+    tally t = run_behind(true);
+    /* past half the feed, chunks still queued to be recorded, not decoded */
+    assert_true(t.skip_bytes >= 4ull * 65536);
+    assert_true(t.recorded >= t.skip_bytes);
+    assert_true(t.gap_bytes + t.skip_bytes <= 32ull * 65536);
+    assert_true(t.gap_bytes < 28ull * 65536);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +276,8 @@ int main(void)
         cmocka_unit_test(late_records_marked),
         cmocka_unit_test(no_window_drains_in_turn),
         cmocka_unit_test(stalled_decoder_one_gap),
+        cmocka_unit_test(behind_without_recording_takes_nothing),
+        cmocka_unit_test(behind_with_recording_queues_to_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
