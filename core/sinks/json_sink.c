@@ -6,12 +6,27 @@
 #include "json_writer.h"
 #include "sink_util.h"
 
+/* Every event repeats its conversation ({"id":…,"client":…,"server":…,
+ * "channel":…}: four strings escaped, one number) and the date and time
+ * of its timestamp to the second; both are kept rendered. A conversation's
+ * id is unique in the run and its names do not change while it is open. */
+#define CONV_SLOTS 16
+#define CONV_TEXT 240
+typedef struct conv_slot {
+    uint32_t id; /* 0: empty */
+    uint32_t len;
+    char text[CONV_TEXT];
+} conv_slot;
+
 typedef struct json_sink {
     dt_sink base;
     FILE *out;
     dt_jw w;
     bool reported;
     bool raw; /* -V: each event's bytes as "raw" hex */
+    uint64_t ts_sec;    /* the second ts_text renders, UINT64_MAX: none */
+    char ts_text[24];   /* "2026-11-21T11:02:10." with its opening quote */
+    conv_slot convs[CONV_SLOTS];
 } json_sink;
 
 /* Whether a credential in this event's tree was withheld: its bytes then
@@ -234,35 +249,89 @@ static void write_fields_hashed(dt_jw *w, const dt_field *first)
 
 void dt_json_write_fields(dt_jw *w, const struct dt_field *first) { write_fields(w, first); }
 
+static void write_conv_object(dt_jw *w, const dt_conv_info *c)
+{
+    dt_jw_begin_object(w);
+    DT_JW_KEY(w, "id");
+    dt_jw_uint(w, c->id);
+    DT_JW_KEY(w, "client");
+    dt_jw_cstr(w, c->client);
+    DT_JW_KEY(w, "server");
+    dt_jw_cstr(w, c->server);
+    DT_JW_KEY(w, "channel");
+    dt_jw_cstr(w, c->channel ? c->channel->name : NULL);
+    dt_jw_end_object(w);
+}
+
+static void write_conv(json_sink *js, const dt_conv_info *c)
+{
+    conv_slot *slot = &js->convs[c->id % CONV_SLOTS];
+    if (c->id && slot->id == c->id) {
+        dt_jw_raw(&js->w, slot->text, slot->len);
+        return;
+    }
+    size_t names = (c->client ? strlen(c->client) : 0) + (c->server ? strlen(c->server) : 0) +
+                   (c->channel && c->channel->name ? strlen(c->channel->name) : 0);
+    if (!c->id || names > 200) { /* (escaped, 6 bytes a byte at most: it could not be kept) */
+        write_conv_object(&js->w, c);
+        return;
+    }
+    dt_jw tmp; /* rendered alone, by the same writer code: the same bytes */
+    tmp.script_safe = js->w.script_safe;
+    tmp.keys = NULL;
+    dt_jw_init(&tmp, NULL);
+    write_conv_object(&tmp, c);
+    if (tmp.used <= CONV_TEXT) {
+        memcpy(slot->text, tmp.buf, tmp.used);
+        slot->len = (uint32_t)tmp.used;
+        slot->id = c->id;
+    }
+    dt_jw_raw(&js->w, tmp.buf, tmp.used);
+}
+
+/* "2026-11-21T11:02:10.867556000Z", the part up to the second rendered once
+ * per second (dt_fmt_rfc3339's text: the fraction is its last 10 bytes). */
+static void write_ts(json_sink *js, uint64_t ns)
+{
+    uint64_t sec = ns / 1000000000u;
+    if (sec != js->ts_sec) {
+        char ts[40];
+        size_t n = dt_fmt_rfc3339(ns, ts, sizeof ts);
+        if (n != 30) { /* a year past 9999: not kept */
+            dt_jw_string(&js->w, ts, n);
+            return;
+        }
+        js->ts_text[0] = '"';
+        memcpy(js->ts_text + 1, ts, 20);
+        js->ts_sec = sec;
+    }
+    char text[32];
+    memcpy(text, js->ts_text, 21);
+    uint32_t frac = (uint32_t)(ns % 1000000000u);
+    for (int i = 29; i >= 21; i--, frac /= 10)
+        text[i] = (char)('0' + frac % 10);
+    text[30] = 'Z';
+    text[31] = '"';
+    dt_jw_raw(&js->w, text, 32);
+}
+
 static void json_event(dt_sink *s, const dt_event *ev)
 {
     json_sink *js = (json_sink *)s;
     dt_jw *w = &js->w;
-    char ts[40];
 
     dt_jw_begin_object(w);
     DT_JW_KEY(w, "seq");
     dt_jw_uint(w, ev->seq);
     DT_JW_KEY(w, "ts");
-    dt_fmt_rfc3339(ev->ts_ns, ts, sizeof ts);
-    dt_jw_cstr(w, ts);
+    write_ts(js, ev->ts_ns);
     DT_JW_KEY(w, "ts_ns");
     dt_jw_uint(w, ev->ts_ns);
     DT_JW_KEY(w, "conv");
-    if (ev->conv) {
-        dt_jw_begin_object(w);
-        DT_JW_KEY(w, "id");
-        dt_jw_uint(w, ev->conv->id);
-        DT_JW_KEY(w, "client");
-        dt_jw_cstr(w, ev->conv->client);
-        DT_JW_KEY(w, "server");
-        dt_jw_cstr(w, ev->conv->server);
-        DT_JW_KEY(w, "channel");
-        dt_jw_cstr(w, ev->conv->channel ? ev->conv->channel->name : NULL);
-        dt_jw_end_object(w);
-    } else {
+    if (ev->conv)
+        write_conv(js, ev->conv);
+    else
         dt_jw_null(w);
-    }
     DT_JW_KEY(w, "dir");
     if (ev->conv)
         dt_jw_cstr(w, ev->dir == DT_DIR_C2S ? "c2s" : "s2c");
@@ -341,6 +410,7 @@ dt_sink *dt_json_sink_new(FILE *out)
     js->base.finish = json_finish;
     js->base.destroy = json_destroy;
     js->out = out;
+    js->ts_sec = UINT64_MAX;
     dt_jw_init(&js->w, out);
     js->w.keys = calloc(1, sizeof *js->w.keys); /* without it keys are scanned each time */
     return &js->base;

@@ -347,6 +347,12 @@ void dt_jw_double(dt_jw *w, double v)
     put(w, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
+void dt_jw_raw(dt_jw *w, const char *json, size_t len)
+{
+    sep(w);
+    put(w, json, len);
+}
+
 void dt_jw_bool(dt_jw *w, bool v)
 {
     sep(w);

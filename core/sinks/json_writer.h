@@ -82,6 +82,9 @@ static inline void dt_jw_cstr(dt_jw *w, const char *s)
     else
         dt_jw_string(w, s, strlen(s));
 }
+/* A value already rendered as JSON by this writer (a cached object):
+ * written as it is, with the comma before it when one is due. */
+void dt_jw_raw(dt_jw *w, const char *json, size_t len);
 /* Bytes as a string of lowercase hex digits. */
 void dt_jw_hex(dt_jw *w, const void *b, size_t len);
 void dt_jw_uint(dt_jw *w, uint64_t v);

@@ -353,6 +353,66 @@ static void test_event_without_conv(void **state)
     json_decref(j);
 }
 
+/* The sink keeps each conversation's object and the timestamp's date and
+ * time rendered (json_sink.c): conversations that share a slot, names that
+ * need escaping, names too long to keep, events without a conversation and
+ * timestamps either side of a second all still come out as they are. */
+static void test_conv_and_ts_kept(void **state)
+{
+    (void)state;
+    static char long_name[400];
+    memset(long_name, 'n', sizeof long_name - 1);
+    dt_channel ch = { .id = 0, .name = "unix:/tmp/a \"b\".sock", .linktype = -1 };
+    dt_channel ch2 = { .id = 1, .name = long_name, .linktype = -1 };
+    dt_conv_info a = { .id = 1, .channel = &ch, .client = "ide\t\xc3\xa9", .server = "lldb" };
+    dt_conv_info b = { .id = 17, .channel = &ch, .client = "10.0.0.1:5", .server = "10.0.0.2:445" }; /* a's slot */
+    dt_conv_info c = { .id = 2, .channel = &ch2, .client = long_name, .server = "s" };
+    const dt_conv_info *order[] = { &a, &b, &a, &c, NULL, &b, &a, &c, &a };
+    const uint64_t ts[] = { 0, 999999999u, 1000000000u, 1000000001u, 1795258930867556000u, 1795258930000000000u,
+                            1795258931000000007u, 1795258931999999999u, 9223372036854775807u };
+    enum { N = sizeof order / sizeof order[0] };
+    char *buf = NULL;
+    size_t blen = 0;
+    FILE *f = open_memstream(&buf, &blen);
+    dt_sink *s = dt_json_sink_new(f);
+    for (int i = 0; i < N; i++) {
+        dt_event ev = { 0 };
+        ev.seq = (uint64_t)i + 1;
+        ev.ts_ns = ts[i];
+        ev.conv = order[i];
+        ev.summary = "x";
+        s->event(s, &ev);
+    }
+    assert_int_equal(s->finish(s), 0);
+    s->destroy(s);
+    fclose(f);
+    char *line = buf;
+    for (int i = 0; i < N; i++) {
+        char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        json_error_t jerr;
+        json_t *j = json_loadb(line, (size_t)(nl - line), 0, &jerr);
+        if (!j)
+            fail_msg("bad JSON line %d: %s", i, jerr.text);
+        char want[40];
+        dt_fmt_rfc3339(ts[i], want, sizeof want);
+        assert_string_equal(json_string_value(json_object_get(j, "ts")), want);
+        json_t *cv = json_object_get(j, "conv");
+        if (!order[i]) {
+            assert_true(json_is_null(cv));
+        } else {
+            assert_int_equal(json_integer_value(json_object_get(cv, "id")), order[i]->id);
+            assert_string_equal(json_string_value(json_object_get(cv, "client")), order[i]->client);
+            assert_string_equal(json_string_value(json_object_get(cv, "server")), order[i]->server);
+            assert_string_equal(json_string_value(json_object_get(cv, "channel")), order[i]->channel->name);
+        }
+        json_decref(j);
+        line = nl + 1;
+    }
+    assert_int_equal(line - buf, (long)blen);
+    free(buf);
+}
+
 /* Nesting deeper than the writer's stack still gives valid JSON. */
 static void test_deep_tree(void **state)
 {
@@ -393,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_random_bytes_parse),
         cmocka_unit_test(test_field_tree_shape),
         cmocka_unit_test(test_event_without_conv),
+        cmocka_unit_test(test_conv_and_ts_kept),
         cmocka_unit_test(test_deep_tree),
         cmocka_unit_test(test_write_error),
     };
