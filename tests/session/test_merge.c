@@ -161,6 +161,49 @@ static void hold(dt_engine *eng, void *ctx, uint64_t ts, const uint8_t *data, si
     assert_int_equal(read(*(int *)ctx, &c, 1), 1);
 }
 
+/* A decoder held on a pipe (hold) in front of one conversation on a 1 MiB
+ * feed: what the tests below fill while it is stalled. */
+typedef struct stalled {
+    dt_registry *reg;
+    dt_engine *eng;
+    dt_decoder *d;
+    dt_feed *f;
+    dt_feed_conv *c;
+    int p[2];
+} stalled;
+
+static void stall(stalled *z, tally *t)
+{
+    z->reg = dt_registry_new();
+    z->eng = dt_engine_new(z->reg);
+    dt_engine_add_sink(z->eng, &t->sink);
+    char err[128];
+    z->d = dt_decoder_start(z->eng, err, sizeof err);
+    assert_non_null(z->d);
+    z->f = dt_decoder_feed(z->d, NULL, "A", 1u << 20);
+    assert_int_equal(pipe(z->p), 0);
+    assert_true(dt_feed_call(z->f, hold, &z->p[0], now_ns(), NULL, 0, false));
+    dt_feed_conv_params cp = { .channel = "unix:/t#1", .transport = DT_CONV_STREAM, .client = "client#1",
+                               .server = "/t" };
+    z->c = dt_feed_open(z->f, &cp, now_ns());
+    assert_non_null(z->c);
+}
+
+/* Lets the decoder go, closes the conversation and ends the run. */
+static void release(stalled *z)
+{
+    assert_int_equal(write(z->p[1], "go", 1), 1);
+    dt_feed_close(z->f, z->c, now_ns(), NULL);
+    dt_decoder_stop(z->d);
+    dt_engine_finish(z->eng, now_ns());
+    dt_engine_free(z->eng);
+    dt_registry_free(z->reg);
+    close(z->p[0]);
+    close(z->p[1]);
+}
+
+static uint8_t chunk[65536];
+
 /* The decoder stalled while 4000 chunks of 64 KiB arrive (far more than
  * its 1 MiB feed holds): the refused bytes are one gap, not one per chunk
  * (each gap record took room kept for bookkeeping: after ~2 300 of them
@@ -169,35 +212,15 @@ static void hold(dt_engine *eng, void *ctx, uint64_t ts, const uint8_t *data, si
 static void stalled_decoder_one_gap(void **state)
 {
     (void)state;
-    dt_registry *reg = dt_registry_new();
-    dt_engine *eng = dt_engine_new(reg);
     tally t = { .sink.event = tally_event };
-    dt_engine_add_sink(eng, &t.sink);
-    char err[128];
-    dt_decoder *d = dt_decoder_start(eng, err, sizeof err);
-    assert_non_null(d);
-    dt_feed *f = dt_decoder_feed(d, NULL, "A", 1u << 20);
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    assert_true(dt_feed_call(f, hold, &p[0], now_ns(), NULL, 0, false));
-    dt_feed_conv_params cp = { .channel = "unix:/t#1", .transport = DT_CONV_STREAM, .client = "client#1",
-                               .server = "/t" };
-    dt_feed_conv *c = dt_feed_open(f, &cp, now_ns());
-    assert_non_null(c);
-    static uint8_t chunk[65536];
+    stalled z;
+    stall(&z, &t);
     memset(chunk, 'x', sizeof chunk);
     for (int i = 0; i < 4000; i++)
-        dt_feed_stream(f, c, DT_DIR_S2C, now_ns(), chunk, sizeof chunk);
-    assert_true(dt_feed_full(f, c, DT_DIR_S2C));
-    dt_feed_note(f, c, now_ns(), DT_EV_ERROR, "target died");
-    assert_int_equal(write(p[1], "go", 1), 1);
-    dt_feed_close(f, c, now_ns(), NULL);
-    dt_decoder_stop(d);
-    dt_engine_finish(eng, now_ns());
-    dt_engine_free(eng);
-    dt_registry_free(reg);
-    close(p[0]);
-    close(p[1]);
+        dt_feed_stream(z.f, z.c, DT_DIR_S2C, now_ns(), chunk, sizeof chunk);
+    assert_true(dt_feed_full(z.f, z.c, DT_DIR_S2C));
+    dt_feed_note(z.f, z.c, now_ns(), DT_EV_ERROR, "target died");
+    release(&z);
     assert_int_equal(t.died, 1);
     assert_int_equal(t.gaps, 1);
 }
@@ -211,37 +234,17 @@ static void stalled_decoder_one_gap(void **state)
  * is accounted for either way. */
 static tally run_behind(bool recording)
 {
-    dt_registry *reg = dt_registry_new();
-    dt_engine *eng = dt_engine_new(reg);
     tally t = { .sink.event = tally_event, .sink.stream = recording ? tally_stream : NULL };
-    dt_engine_add_sink(eng, &t.sink);
-    char err[128];
-    dt_decoder *d = dt_decoder_start(eng, err, sizeof err);
-    assert_non_null(d);
-    dt_feed *f = dt_decoder_feed(d, NULL, "A", 1u << 20);
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    assert_true(dt_feed_call(f, hold, &p[0], now_ns(), NULL, 0, false));
-    dt_feed_conv_params cp = { .channel = "unix:/t#1", .transport = DT_CONV_STREAM, .client = "client#1",
-                               .server = "/t" };
-    dt_feed_conv *c = dt_feed_open(f, &cp, now_ns());
-    assert_non_null(c);
-    static uint8_t chunk[65536];
+    stalled z;
+    stall(&z, &t);
     memset(chunk, 'x', sizeof chunk);
     int taken = 0;
     for (int i = 0; i < 40; i++) {
-        if (!dt_feed_full(f, c, DT_DIR_S2C))
+        if (!dt_feed_full(z.f, z.c, DT_DIR_S2C))
             taken++;
-        dt_feed_stream(f, c, DT_DIR_S2C, now_ns(), chunk, sizeof chunk);
+        dt_feed_stream(z.f, z.c, DT_DIR_S2C, now_ns(), chunk, sizeof chunk);
     }
-    assert_int_equal(write(p[1], "go", 1), 1);
-    dt_feed_close(f, c, now_ns(), NULL);
-    dt_decoder_stop(d);
-    dt_engine_finish(eng, now_ns());
-    dt_engine_free(eng);
-    dt_registry_free(reg);
-    close(p[0]);
-    close(p[1]);
+    release(&z);
     /* taken: the chunks dt_feed_full let through, as a relay would */
     assert_int_equal(t.gap_bytes, (unsigned long long)(40 - taken) * sizeof chunk);
     return t;
