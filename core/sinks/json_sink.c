@@ -272,7 +272,9 @@ static void write_conv(json_sink *js, const dt_conv_info *c)
     }
     size_t names = (c->client ? strlen(c->client) : 0) + (c->server ? strlen(c->server) : 0) +
                    (c->channel && c->channel->name ? strlen(c->channel->name) : 0);
-    if (!c->id || names > 200) { /* (escaped, 6 bytes a byte at most: it could not be kept) */
+    /* Rendered apart in tmp, whose 4 KiB must not fill (it has no FILE):
+     * 200 bytes of names are 1 200 at most escaped. Longer: written as before. */
+    if (!c->id || names > 200) {
         write_conv_object(&js->w, c);
         return;
     }
@@ -281,7 +283,7 @@ static void write_conv(json_sink *js, const dt_conv_info *c)
     tmp.keys = NULL;
     dt_jw_init(&tmp, NULL);
     write_conv_object(&tmp, c);
-    if (tmp.used <= CONV_TEXT) {
+    if (tmp.used <= CONV_TEXT) { /* kept; a longer one is written, not kept */
         memcpy(slot->text, tmp.buf, tmp.used);
         slot->len = (uint32_t)tmp.used;
         slot->id = c->id;
