@@ -17,7 +17,8 @@ typedef struct dt_sink dt_sink;
 struct dt_sink {
     /* A new channel, before any of its frames or stream bytes. */
     void (*channel)(dt_sink *s, const dt_channel *ch);
-    /* A captured frame of a network channel (linktype >= 0), as read. */
+    /* A captured frame of a network channel (linktype >= 0), as read. NULL
+     * for a sink that records no frames (text, JSON). */
     void (*frame)(dt_sink *s, const dt_channel *ch, uint64_t ts_ns, const uint8_t *data, size_t caplen,
                   size_t origlen, uint32_t epb_flags);
     /* Bytes of an IPC stream (channel linktype -1), in order; every byte
@@ -67,5 +68,6 @@ dt_sink *dt_html_sink_new(FILE *out, const char *title);
 /* -T mermaid: a sequenceDiagram of the exchanges; markdown: inside a
  * ```mermaid fence; at most max_messages arrows (0: 1000), then a note. */
 dt_sink *dt_mermaid_sink_new(FILE *out, bool markdown, uint64_t max_messages);
+
 
 #endif

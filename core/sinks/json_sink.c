@@ -407,7 +407,6 @@ dt_sink *dt_json_sink_new(FILE *out)
     if (!js)
         return NULL;
     js->base.channel = dt_sink_nop_channel;
-    js->base.frame = dt_sink_nop_frame;
     js->base.event = json_event;
     js->base.finish = json_finish;
     js->base.destroy = json_destroy;

@@ -293,7 +293,6 @@ dt_sink *dt_text_sink_new(FILE *out, const dt_text_opts *opts)
     if (!t)
         return NULL;
     t->base.channel = dt_sink_nop_channel;
-    t->base.frame = dt_sink_nop_frame;
     t->base.event = text_event;
     t->base.finish = text_finish;
     t->base.destroy = text_destroy;

@@ -57,7 +57,8 @@ int main(int argc, char **argv)
         dt_sink *s = sinks[i];
         s->channel(s, &eth);
         s->channel(s, &wrap);
-        s->frame(s, &eth, T0, udp_frame, sizeof udp_frame, sizeof udp_frame, DT_EPB_INBOUND);
+        if (s->frame) /* NULL: the sink records no frames (text, JSON) */
+            s->frame(s, &eth, T0, udp_frame, sizeof udp_frame, sizeof udp_frame, DT_EPB_INBOUND);
         if (s->stream) /* NULL: the sink records no bytes (the engine checks it too) */
             s->stream(s, &c_wrap, DT_DIR_C2S, T0 + 1000, "dap", (const uint8_t *)req, strlen(req));
         s->channel(s, &sock);
