@@ -58,4 +58,10 @@ const void *dt_memrchr(const void *s, int c, size_t n);
  * such signal and winpthreads' pthread_kill cancels the thread instead. */
 void dt_thread_interrupt(pthread_t t, int sig);
 
+/* pthread_create for a worker that must not take the process's stop
+ * signals (POSIX: asynchronous signals blocked in it, so SIGINT reaches the
+ * thread that waits for it with signalfd; the faults and SIGPIPE its own
+ * actions raise still act). 0 or an errno value. */
+int dt_thread_start_quiet(pthread_t *t, void *(*fn)(void *), void *arg);
+
 #endif

@@ -95,3 +95,19 @@ bool dt_ip_parse(int version, const char *text, void *out)
 }
 
 void dt_thread_interrupt(pthread_t t, int sig) { pthread_kill(t, sig); }
+
+int dt_thread_start_quiet(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    /* what its own actions raise still acts on it: a fault (blocking one is
+     * undefined), and SIGPIPE, so that `diagtap replay … | head` ends when
+     * head does, as it did with one thread */
+    static const int own[] = { SIGPIPE, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS };
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        sigdelset(&all, own[i]);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* the new thread inherits the mask */
+    int rc = pthread_create(t, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}

@@ -148,3 +148,6 @@ void dt_thread_interrupt(pthread_t t, int sig)
     (void)t;
     (void)sig;
 }
+
+/* Console control events arrive on a thread of their own: nothing to block. */
+int dt_thread_start_quiet(pthread_t *t, void *(*fn)(void *), void *arg) { return pthread_create(t, NULL, fn, arg); }
