@@ -52,6 +52,10 @@ static int replay_main(int argc, char **argv, char **files)
 {
     dt_cli_opts o;
     dt_cli_opts_init(&o);
+    /* the timeline rendered on a second core; DIAGTAP_RENDER_THREAD=0 keeps
+     * it on this one (bench/run.sh measures both) */
+    const char *rt = getenv("DIAGTAP_RENDER_THREAD");
+    o.render_thread = !rt || strcmp(rt, "0") != 0;
     const char *raw_in = NULL, *raw_out = NULL;
     int n_files = 0;
     bool only_files = false;

@@ -62,6 +62,14 @@ dt_registry *dt_cli_registry(const dt_cli_opts *o)
     return reg;
 }
 
+/* A replay's timeline is turned into text on a second core while the next
+ * packets are decoded (docs/performance.md); without a thread, in line. */
+static dt_sink *render_sink(const dt_cli_opts *o, dt_sink *s, bool with_raw)
+{
+    dt_sink *a = s && o->render_thread ? dt_async_sink_new(s, with_raw) : NULL;
+    return a ? a : s;
+}
+
 static bool add_sink(dt_cli_run *r, dt_sink *s)
 {
     if (!s)
@@ -155,7 +163,7 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
         dt_sink *js = dt_json_sink_new(r->out);
         if (js)
             dt_json_sink_set_raw(js, o->verbose);
-        add_sink(r, js);
+        add_sink(r, render_sink(o, js, o->verbose));
     } else if (strcmp(o->format, "html") == 0) {
         const char *title = o->output_path ? strrchr(o->output_path, '/') : NULL;
         add_sink(r, dt_html_sink_new(r->out, title ? title + 1 : o->output_path));
@@ -165,7 +173,7 @@ int dt_cli_run_start(dt_cli_run *r, const dt_cli_opts *o)
     } else {
         dt_text_opts to = { .verbose = o->verbose, .hex = o->hex };
         to.color = o->color >= 0 ? o->color == 1 : (isatty(fileno(r->out)) && !getenv("NO_COLOR"));
-        add_sink(r, dt_text_sink_new(r->out, &to));
+        add_sink(r, render_sink(o, dt_text_sink_new(r->out, &to), o->hex));
     }
     bool ch_failed;
     dt_sink *ch = dt_cli_ch_sink(&o->ch, &ch_failed);

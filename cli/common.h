@@ -43,6 +43,7 @@ typedef struct dt_cli_opts {
     int color;                /* -1 auto, 0 never, 1 always */
     bool timeline_to_stderr;  /* wrap: stdout is the relayed stream */
     bool live;                /* capture, proxy, wrap: line-buffered timeline */
+    bool render_thread;       /* replay: text/JSON rendered on a thread of its own */
     dt_cli_ch_opts ch;        /* -o clickhouse://..., --clickhouse-* */
 } dt_cli_opts;
 

@@ -488,7 +488,9 @@ int dt_cli_write_man(FILE *out, const dt_cli_command_info *cmds, size_t n)
             if (od->flag)
                 man_option(out, od->flag, NULL, od->metavar ? od->metavar : "VALUE", od->help);
     fputs(".SH ENVIRONMENT\n.TP\n.B DIAGTAP_PLUGIN_DIR\nwhere external dissector .so files are loaded from\n"
-          ".TP\n.B NO_COLOR\nno colour on a terminal\n", out);
+          ".TP\n.B NO_COLOR\nno colour on a terminal\n"
+          ".TP\n.B DIAGTAP_RENDER_THREAD\n0: a replay renders its timeline on the decoding thread "
+          "instead of a second one (same output; for measuring)\n", out);
     for (size_t i = 0; reg && i < dt_registry_count(reg); i++)
         for (const dt_option_def *od = dt_registry_at(reg, i)->options; od && od->name; od++)
             if (od->flags & DT_OPT_SECRET) {

@@ -69,5 +69,17 @@ dt_sink *dt_html_sink_new(FILE *out, const char *title);
  * ```mermaid fence; at most max_messages arrows (0: 1000), then a note. */
 dt_sink *dt_mermaid_sink_new(FILE *out, bool markdown, uint64_t max_messages);
 
+/* inner (a sink of events only: text, JSON) run on a render thread of its
+ * own, so that turning events into text and writing them overlaps the
+ * decoding (a replay on two cores; docs/performance.md). Each event is
+ * copied, with its conversation and channel, into a bounded queue and
+ * handed to inner there in order: the output is the same. with_raw: the
+ * copy keeps the message bytes (-x, JSON -V). The decoding waits only when
+ * the queue is full; the render thread writes at least every few
+ * milliseconds (a replay of a pipe stays live). finish() drains the queue
+ * and stops the thread before finishing inner, so a sink added later may
+ * write to the same stream after it. Owns inner; NULL (out of memory, or
+ * no thread) leaves inner the caller's, to use directly. */
+dt_sink *dt_async_sink_new(dt_sink *inner, bool with_raw);
 
 #endif

@@ -1,0 +1,280 @@
+/* An event sink on a render thread of its own (core/sink.h).
+ *
+ * The queue is one byte ring of entries, written by the decoding thread
+ * (the producer) and read by the render thread (the consumer): an entry is
+ * a header and a deep copy of one event (core/held_event.h) laid out in
+ * place, so the hot path copies but never allocates. Positions only grow;
+ * an entry never wraps (a PAD entry fills the end of the ring first).
+ *
+ * Wake-ups are what costs here, not the copies: a render thread that is
+ * faster than the decoding would sleep and be woken once per event (a
+ * futex call each). So the producer wakes a sleeping consumer only once
+ * WAKE_BYTES are queued, or when it must wait for room; the consumer's
+ * sleep is bounded (TICK_NS) so a trickle of events is still written
+ * within milliseconds. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/held_event.h"
+#include "core/platform.h"
+#include "core/sink.h"
+
+#define RING_BYTES (2u * 1024u * 1024u) /* a power of two */
+#define WAKE_BYTES (128u * 1024u)
+#define RELEASE_BYTES (128u * 1024u) /* the consumer gives room back at least this often */
+#define TICK_NS 5000000L                /* 5 ms */
+
+enum { ENTRY_PAD, ENTRY_EVENT, ENTRY_BIG };
+
+typedef struct entry {
+    alignas(max_align_t) uint32_t kind;
+    uint32_t size;  /* of the whole entry, header included */
+} entry;
+
+#define HDR sizeof(entry)
+
+typedef struct async_sink {
+    dt_sink base;
+    dt_sink *inner;
+    unsigned what;   /* DT_HELD_* */
+    uint8_t *ring;
+    size_t cap;
+    /* each side's index on a cache line of its own (64 bytes apart, not
+     * alignas: calloc gives 16): the other side reads it, but writing one
+     * must not take the other's line away */
+    _Atomic uint64_t tail; /* producer: first byte not yet published */
+    uint64_t woken_at;     /* producer only: tail when it last woke the consumer */
+    _Atomic bool producer_asleep;
+    char apart1[64];
+    _Atomic uint64_t head; /* consumer: first byte not yet given back */
+    _Atomic bool consumer_asleep;
+    char apart2[64];
+    pthread_mutex_t mu;
+    pthread_cond_t data_cv, room_cv;
+    bool done;               /* under mu: no more entries */
+    bool running;            /* producer only: the thread is not joined yet */
+    pthread_t thread;
+} async_sink;
+
+static struct timespec tick_deadline(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += TICK_NS;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_nsec -= 1000000000L;
+        t.tv_sec++;
+    }
+    return t;
+}
+
+static void wake(pthread_mutex_t *mu, pthread_cond_t *cv)
+{
+    pthread_mutex_lock(mu);
+    pthread_cond_signal(cv);
+    pthread_mutex_unlock(mu);
+}
+
+/* ---- the render thread ---- */
+
+static void render(async_sink *a, const entry *e)
+{
+    const dt_event *ev = NULL;
+    if (e->kind == ENTRY_EVENT)
+        ev = (const dt_event *)((const uint8_t *)e + HDR);
+    else if (e->kind == ENTRY_BIG)
+        memcpy(&ev, (const uint8_t *)e + HDR, sizeof ev);
+    if (ev)
+        a->inner->event(a->inner, ev);
+    if (e->kind == ENTRY_BIG)
+        free((void *)ev);
+}
+
+static void give_back(async_sink *a, uint64_t h)
+{
+    atomic_store(&a->head, h);
+    if (atomic_load(&a->producer_asleep))
+        wake(&a->mu, &a->room_cv);
+}
+
+static void *render_main(void *arg)
+{
+    async_sink *a = arg;
+    uint64_t h = atomic_load(&a->head);
+    for (;;) {
+        uint64_t t = atomic_load(&a->tail);
+        if (h == t) {
+            bool stop = false;
+            pthread_mutex_lock(&a->mu);
+            /* asleep is set before tail is read again: a producer that
+             * publishes after this read sees it and may wake us */
+            atomic_store(&a->consumer_asleep, true);
+            while ((t = atomic_load(&a->tail)) == h && !a->done) {
+                struct timespec dl = tick_deadline();
+                if (pthread_cond_timedwait(&a->data_cv, &a->mu, &dl) == ETIMEDOUT &&
+                    (t = atomic_load(&a->tail)) != h)
+                    break;
+            }
+            atomic_store(&a->consumer_asleep, false);
+            stop = a->done && t == h;
+            pthread_mutex_unlock(&a->mu);
+            if (stop)
+                break;
+            continue;
+        }
+        uint64_t released = h;
+        while (h != t) {
+            const entry *e = (const entry *)(a->ring + (h & (a->cap - 1)));
+            uint32_t size = e->size;
+            render(a, e);
+            h += size;
+            if (h - released >= RELEASE_BYTES) {
+                give_back(a, h);
+                released = h;
+            }
+        }
+        give_back(a, h);
+    }
+    return NULL;
+}
+
+/* ---- the decoding thread ---- */
+
+static void publish(async_sink *a, uint64_t t, bool force)
+{
+    atomic_store(&a->tail, t);
+    if ((force || t - a->woken_at >= WAKE_BYTES) && atomic_load(&a->consumer_asleep)) {
+        a->woken_at = t;
+        wake(&a->mu, &a->data_cv);
+    }
+}
+
+/* Room for n more bytes after t, waiting for the consumer when needed. */
+static void wait_room(async_sink *a, uint64_t t, size_t n)
+{
+    if (a->cap - (t - atomic_load(&a->head)) >= n)
+        return;
+    publish(a, t, true);
+    pthread_mutex_lock(&a->mu);
+    atomic_store(&a->producer_asleep, true);
+    while (a->cap - (t - atomic_load(&a->head)) < n) {
+        struct timespec dl = tick_deadline();
+        pthread_cond_timedwait(&a->room_cv, &a->mu, &dl);
+    }
+    atomic_store(&a->producer_asleep, false);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* A contiguous entry of n bytes (a multiple of the header's alignment). */
+static entry *reserve(async_sink *a, size_t n, uint64_t *at)
+{
+    uint64_t t = atomic_load_explicit(&a->tail, memory_order_relaxed);
+    size_t off = (size_t)(t & (a->cap - 1)), to_end = a->cap - off;
+    wait_room(a, t, n + (to_end < n ? to_end : 0));
+    if (to_end < n) {
+        entry *pad = (entry *)(a->ring + off);
+        pad->kind = ENTRY_PAD;
+        pad->size = (uint32_t)to_end;
+        t += to_end;
+        off = 0;
+    }
+    *at = t + n;
+    return (entry *)(a->ring + off);
+}
+
+static void async_event(dt_sink *s, const dt_event *ev)
+{
+    async_sink *a = (async_sink *)s;
+    size_t body = dt_held_event_size(ev, a->what);
+    uint64_t next;
+    if (HDR + body <= a->cap / 4) {
+        entry *e = reserve(a, HDR + body, &next);
+        e->kind = ENTRY_EVENT;
+        e->size = (uint32_t)(HDR + body);
+        dt_held_event_write((uint8_t *)e + HDR, ev, a->what);
+    } else { /* rare (a multi-megabyte message under -x): its own block */
+        void *copy = malloc(body); /* aligned for max_align_t, as the copy needs */
+        if (!copy)
+            return; /* out of memory: this line is lost, the run goes on */
+        dt_held_event_write(copy, ev, a->what);
+        size_t n = (HDR + sizeof copy + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+        entry *e = reserve(a, n, &next);
+        e->kind = ENTRY_BIG;
+        e->size = (uint32_t)n;
+        memcpy((uint8_t *)e + HDR, &copy, sizeof copy);
+    }
+    publish(a, next, false);
+}
+
+static void stop_thread(async_sink *a)
+{
+    if (!a->running)
+        return;
+    publish(a, atomic_load_explicit(&a->tail, memory_order_relaxed), true);
+    pthread_mutex_lock(&a->mu);
+    a->done = true;
+    pthread_cond_signal(&a->data_cv);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->thread, NULL);
+    a->running = false;
+}
+
+static int async_finish(dt_sink *s)
+{
+    async_sink *a = (async_sink *)s;
+    stop_thread(a); /* every event rendered: inner is this thread's again */
+    return a->inner->finish ? a->inner->finish(a->inner) : 0;
+}
+
+static void async_destroy(dt_sink *s)
+{
+    async_sink *a = (async_sink *)s;
+    stop_thread(a);
+    if (a->inner->destroy)
+        a->inner->destroy(a->inner);
+    pthread_cond_destroy(&a->data_cv);
+    pthread_cond_destroy(&a->room_cv);
+    pthread_mutex_destroy(&a->mu);
+    free(a->ring);
+    free(a);
+}
+
+dt_sink *dt_async_sink_new(dt_sink *inner, bool with_raw)
+{
+    if (!inner || inner->frame || inner->stream)
+        return NULL; /* a recorder needs its frames and bytes in line with the events */
+    async_sink *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->ring = malloc(RING_BYTES);
+    if (!a->ring) {
+        free(a);
+        return NULL;
+    }
+    a->cap = RING_BYTES;
+    a->inner = inner;
+    a->what = DT_HELD_CONV | DT_HELD_DEEP | (with_raw ? DT_HELD_RAW : 0);
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->data_cv, NULL);
+    pthread_cond_init(&a->room_cv, NULL);
+    if (dt_thread_start_quiet(&a->thread, render_main, a) != 0) {
+        pthread_cond_destroy(&a->data_cv);
+        pthread_cond_destroy(&a->room_cv);
+        pthread_mutex_destroy(&a->mu);
+        free(a->ring);
+        free(a);
+        return NULL;
+    }
+    a->running = true;
+    /* no channel hook: each event carries a copy of its channel */
+    a->base.event = async_event;
+    a->base.finish = async_finish;
+    a->base.destroy = async_destroy;
+    return &a->base;
+}
