@@ -282,9 +282,23 @@ void dt_jw_hex(dt_jw *w, const void *b, size_t len)
     const uint8_t *p = b;
     sep(w);
     put_c(w, '"');
-    for (size_t i = 0; i < len; i++) {
-        put_c(w, digits[p[i] >> 4]);
-        put_c(w, digits[p[i] & 15]);
+    /* as many bytes as the buffer has room for at a time, without a bound
+     * check per digit: payloads (KDNET, -V's "raw") are long */
+    while (len) {
+        size_t room = (sizeof w->buf - w->used) / 2;
+        if (!room) {
+            dt_jw_flush(w);
+            continue;
+        }
+        size_t n = len < room ? len : room;
+        char *o = w->buf + w->used;
+        for (size_t i = 0; i < n; i++) {
+            o[2 * i] = digits[p[i] >> 4];
+            o[2 * i + 1] = digits[p[i] & 15];
+        }
+        w->used += 2 * n;
+        p += n;
+        len -= n;
     }
     put_c(w, '"');
 }

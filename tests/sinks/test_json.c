@@ -428,6 +428,47 @@ static void test_deep_tree(void **state)
     json_decref(j);
 }
 
+/* Bytes as hex (KDNET payloads, -V's "raw"): a value longer than the
+ * writer's buffer, starting where the buffer is nearly full, comes out
+ * whole, two lowercase digits a byte. */
+static void test_hex_across_buffer(void **state)
+{
+    (void)state;
+    enum { N = 10007 };
+    static uint8_t bytes[N];
+    for (size_t i = 0; i < N; i++)
+        bytes[i] = (uint8_t)(i * 37 + 11);
+    for (size_t lead = 4090; lead <= 4094; lead++) {
+        char *buf = NULL;
+        size_t blen = 0;
+        FILE *f = open_memstream(&buf, &blen);
+        assert_non_null(f);
+        dt_jw *w = calloc(1, sizeof *w);
+        assert_non_null(w);
+        dt_jw_init(w, f);
+        assert_true(dt_jw_begin_array(w));
+        char *pad = malloc(lead);
+        memset(pad, 'p', lead);
+        dt_jw_string(w, pad, lead - 4); /* fills the buffer to just short of its end */
+        dt_jw_hex(w, bytes, N);
+        dt_jw_end_array(w);
+        dt_jw_flush(w);
+        fclose(f);
+        const char *h = strchr(buf + lead - 2, ',');
+        assert_non_null(h);
+        assert_int_equal(h[1], '"');
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < N; i++) {
+            assert_int_equal(h[2 + 2 * i], digits[bytes[i] >> 4]);
+            assert_int_equal(h[3 + 2 * i], digits[bytes[i] & 15]);
+        }
+        assert_string_equal(h + 2 + 2 * N, "\"]");
+        free(pad);
+        free(w);
+        free(buf);
+    }
+}
+
 static void test_write_error(void **state)
 {
     (void)state;
@@ -455,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_event_without_conv),
         cmocka_unit_test(test_conv_and_ts_kept),
         cmocka_unit_test(test_deep_tree),
+        cmocka_unit_test(test_hex_across_buffer),
         cmocka_unit_test(test_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
