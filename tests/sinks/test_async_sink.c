@@ -1,7 +1,8 @@
 /* The render thread of dt_async_sink_new: the same bytes as the sink run in
  * line, in order, from copies that outlive the events' own memory (the
- * conversation closed, the arena reused), through a full queue, with
- * messages too big for it, and a trickle written before the end. */
+ * conversation closed, the arena reused), with every kind of value, through
+ * a full queue, with messages too big for it, and a trickle written before
+ * the end. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +23,15 @@ static const dt_field_def defs[] = {
     { "t.num", "Number", DT_FT_UINT32, DT_BASE_HEX, NULL, 0, 0, NULL },
     { "t.tree", "Tree", DT_FT_NONE, DT_BASE_NONE, NULL, 0, 0, NULL },
     { "t.blob", "Blob", DT_FT_BYTES, DT_BASE_NONE, NULL, 0, 0, NULL },
+    { "t.guid", "GUID", DT_FT_GUID, DT_BASE_NONE, NULL, 0, 0, NULL },
+    { "t.ip6", "IPv6", DT_FT_IPV6, DT_BASE_NONE, NULL, 0, 0, NULL },
+    { "t.ip4", "IPv4", DT_FT_IPV4, DT_BASE_NONE, NULL, 0, 0, NULL },
+    { "t.neg", "Signed", DT_FT_INT64, DT_BASE_DEC, NULL, 0, 0, NULL },
+    { "t.ratio", "Ratio", DT_FT_DOUBLE, DT_BASE_NONE, NULL, 0, 0, NULL },
+    { "t.when", "When", DT_FT_ABSTIME, DT_BASE_NONE, NULL, 0, 0, NULL },
+    { "t.empty", "Empty", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0, NULL },
 };
+#define N_SCALARS 7 /* defs[4..10], one each at the top level */
 
 /* One event built in heap memory that is scribbled over and freed as soon
  * as the sink returns: what a copy still points into shows up as garbage
@@ -48,13 +57,16 @@ static void build(built *b, uint64_t i, size_t raw_len, int depth)
 {
     memset(b, 0, sizeof *b);
     b->strs[0] = dup_text("summary of event %llu: \"quoted\" \\ and \t tab", i);
-    b->strs[1] = dup_text("10.0.0.%llu:445", i % 250);
-    b->strs[2] = dup_text("server-%llu", i % 7);
-    b->strs[3] = dup_text("chan-%llu", i % 3);
+    /* 150 conversations; an id names the same endpoints for the whole run
+     * (event.h), as the JSON sink's cache of rendered ones expects */
+    uint64_t id = i % 150 + 1;
+    b->strs[1] = dup_text("10.0.0.%llu:445", id);
+    b->strs[2] = dup_text("server-%llu", id % 7);
+    b->strs[3] = dup_text("chan-%llu", id % 3);
     b->strs[4] = dup_text("STATUS_%llu", i);
     b->strs[5] = dup_text("name \xc3\xa9 %llu", i);
-    b->ch = (dt_channel){ (uint32_t)(i % 3), b->strs[3], "a channel", 1 };
-    b->conv = (dt_conv_info){ (uint32_t)(i % 11) + 1, &b->ch, b->strs[1], b->strs[2] };
+    b->ch = (dt_channel){ (uint32_t)(id % 3), b->strs[3], "a channel", 1 };
+    b->conv = (dt_conv_info){ (uint32_t)id, &b->ch, b->strs[1], b->strs[2] };
     b->ev.seq = i + 1;
     b->ev.ts_ns = 1700000000000000000ull + i * 1000u;
     b->ev.conv = (i % 5) ? &b->conv : NULL;
@@ -74,7 +86,7 @@ static void build(built *b, uint64_t i, size_t raw_len, int depth)
     }
     b->ev.raw_len = raw_len ? raw_len : 40 + i % 9;
     /* a chain of `depth` nested trees, each with a string and a number */
-    b->n_nodes = (size_t)depth * 3 + 1;
+    b->n_nodes = (size_t)depth * 3 + 1 + N_SCALARS;
     b->nodes = calloc(b->n_nodes, sizeof *b->nodes);
     dt_field *parent = NULL;
     size_t n = 0;
@@ -97,6 +109,34 @@ static void build(built *b, uint64_t i, size_t raw_len, int depth)
         }
         parent = tree;
     }
+    /* one of each other value type, at the top level after the chain: the
+     * render thread must climb back out of the nested trees to place them */
+    dt_field *first = NULL, *prev = NULL;
+    for (int k = 0; k < N_SCALARS; k++) {
+        dt_field *x = &b->nodes[n++];
+        x->def = &defs[4 + k];
+        x->offset = (uint32_t)k;
+        x->length = (uint32_t)k * 2;
+        for (int j = 0; j < 16; j++)
+            x->v.b16[j] = (uint8_t)(i + (uint64_t)j * 13 + (uint64_t)k);
+        if (k == 3)
+            x->v.i = -(int64_t)i;
+        if (k == 4)
+            x->v.d = (double)i / 7.0;
+        if (k == 5)
+            x->v.u = 1700000000000000000ull + i;
+        if (k == 6) { /* a string field with no text: NULL stays NULL */
+            x->v.s.ptr = NULL;
+            x->v.s.len = 0;
+        }
+        if (prev)
+            prev->next = x;
+        else
+            first = x;
+        prev = x;
+    }
+    b->ev.last_field->next = first; /* depth >= 1: the chain is there */
+    b->ev.last_field = prev;
     dt_field *blob = &b->nodes[n++];
     blob->def = &defs[3];
     blob->v.s.ptr = (const char *)"\x00\x01\xfe\xff";
@@ -244,7 +284,7 @@ static void test_other_thread_in_order(void **state)
     assert_int_equal(atomic_load(&p.seen), 5000);
     assert_true(p.other_thread);
     assert_true(p.in_order);
-    assert_string_equal(p.client, "10.0.0.249:445"); /* event 4999's copy, read after its memory was gone */
+    assert_string_equal(p.client, "10.0.0.50:445"); /* event 4999's, read after its memory was gone */
     s->destroy(s);                                 /* the probe has no destroy: nothing to free */
 }
 
