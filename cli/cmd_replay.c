@@ -7,6 +7,7 @@
 #include "capture/rawdump.h"
 #include "capture/replay.h"
 #include "capture/stopsig.h"
+#include "core/platform.h"
 #include "common.h"
 #include "commands.h"
 
@@ -52,10 +53,11 @@ static int replay_main(int argc, char **argv, char **files)
 {
     dt_cli_opts o;
     dt_cli_opts_init(&o);
-    /* the timeline rendered on a second core; DIAGTAP_RENDER_THREAD=0 keeps
-     * it on this one (bench/run.sh measures both) */
+    /* the timeline rendered on a second core when there is one (on one, the
+     * copy each event costs would only add to the time); DIAGTAP_RENDER_THREAD=0
+     * keeps it on this one (bench/run.sh measures both) */
     const char *rt = getenv("DIAGTAP_RENDER_THREAD");
-    o.render_thread = !rt || strcmp(rt, "0") != 0;
+    o.render_thread = (!rt || strcmp(rt, "0") != 0) && dt_usable_cpus() > 1;
     const char *raw_in = NULL, *raw_out = NULL;
     int n_files = 0;
     bool only_files = false;

@@ -64,4 +64,8 @@ void dt_thread_interrupt(pthread_t t, int sig);
  * actions raise still act). 0 or an errno value. */
 int dt_thread_start_quiet(pthread_t *t, void *(*fn)(void *), void *arg);
 
+/* How many CPUs this process may run on (its affinity mask: `taskset -c 0`
+ * says 1), at least 1. */
+int dt_usable_cpus(void);
+
 #endif

@@ -151,3 +151,15 @@ void dt_thread_interrupt(pthread_t t, int sig)
 
 /* Console control events arrive on a thread of their own: nothing to block. */
 int dt_thread_start_quiet(pthread_t *t, void *(*fn)(void *), void *arg) { return pthread_create(t, NULL, fn, arg); }
+
+int dt_usable_cpus(void)
+{
+    DWORD_PTR proc, sys;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &proc, &sys) && proc) {
+        int n = 0;
+        for (; proc; proc &= proc - 1)
+            n++;
+        return n;
+    }
+    return 1;
+}
