@@ -1,7 +1,9 @@
 #!/bin/sh
 # Replay speed and peak memory next to tshark, on the same files, in the same
-# run, as one table (docs/performance.md). The machine is shared, so the
-# ratios are of CPU time (user + system, /usr/bin/time), not wall time.
+# run, as one table (docs/performance.md): wall time (a replay renders its
+# timeline on a second core) and CPU time (user + system, /usr/bin/time),
+# each as a ratio to tshark's. "one core" rows keep the rendering in line
+# (DIAGTAP_RENDER_THREAD=0): what one core does, and what the thread costs.
 #
 #   bench/run.sh [BUILD_DIR]      (default: build; use a release build)
 #
@@ -12,7 +14,7 @@
 #   kdnet  the KDNET corpus capture (../shared/corpus) decompressed and
 #          concatenated to >= 100 MB (skipped when the corpus is absent)
 #   dap + --proto nosuch: a filter that matches nothing
-# Env: BENCH_DAP_MIB (64), BENCH_SMB2_MIB (32), BENCH_KDNET_MB (100), BENCH_REPEAT (3: diagtap runs per row, least CPU kept),
+# Env: BENCH_DAP_MIB (64), BENCH_SMB2_MIB (32), BENCH_KDNET_MB (100), BENCH_REPEAT (3: diagtap runs per row, least wall kept),
 #      DIAGTAP_CORPUS (default: ../shared/corpus beside the source tree).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,15 +53,18 @@ measure() {
 }
 
 # best CMD...: measure, BENCH_REPEAT times (default 3), the run with the least
-# CPU kept: diagtap's rows are under a second, where one run moves by ±30%
-# on a shared machine (tshark's minute-long rows are run once).
+# wall time kept: diagtap's rows are under a second, where one run moves by
+# ±30% on a shared machine (tshark's minute-long rows are run once).
 best() {
-  for _ in $(seq "${BENCH_REPEAT:-3}"); do measure "$@"; done | sort -g -k1,1 | head -1
+  for _ in $(seq "${BENCH_REPEAT:-3}"); do measure "$@"; done | sort -g -k2,2 | head -1
 }
 
-printf '| input | MB | tool | command | wall s | CPU s | MB per CPU s | peak RSS MiB | output lines | CPU vs tshark | RSS vs tshark |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
-# row INPUT FILE TSHARK_ARGS -- DIAGTAP_ARGS...
+# ratio A B: A / B to one decimal (0 when B is 0)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'; }
+
+printf '| input | MB | tool | command | wall s | CPU s | MB/s | MB per CPU s | peak RSS MiB | output lines | wall vs tshark | CPU vs tshark | RSS vs tshark |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+# row INPUT FILE TSHARK_ARGS DIAGTAP_ARGS...; "1:ARGS" runs on one core
 row() {
   name=$1 file=$2 targs=$3
   shift 3
@@ -67,20 +72,21 @@ row() {
   set -- $(measure tshark -r "$file" $targs) "$@"
   t_cpu=$1 t_wall=$2 t_rss=$3 t_ev=$4
   shift 4
-  printf '| %s | %s | tshark | `tshark %s` | %s | %s | %.1f | %s | %s | 1× | 1× |\n' "$name" "$mb" "$targs" "$t_wall" \
-    "$t_cpu" "$(awk -v m="$mb" -v c="$t_cpu" 'BEGIN { print (c > 0 ? m / c : 0) }')" "$t_rss" "$t_ev"
+  printf '| %s | %s | tshark | `tshark %s` | %s | %s | %s | %s | %s | %s | 1× | 1× | 1× |\n' "$name" "$mb" "$targs" \
+    "$t_wall" "$t_cpu" "$(ratio "$mb" "$t_wall")" "$(ratio "$mb" "$t_cpu")" "$t_rss" "$t_ev"
   for dargs in "$@"; do
-    set -- $(best "$diagtap" replay "$file" $dargs)
-    printf '| %s | %s | diagtap | `diagtap replay %s` | %s | %s | %.1f | %s | %s | %s× | %s× |\n' "$name" "$mb" "$dargs" \
-      "$2" "$1" "$(awk -v m="$mb" -v c="$1" 'BEGIN { print (c > 0 ? m / c : 0) }')" "$3" "$4" \
-      "$(awk -v t="$t_cpu" -v c="$1" 'BEGIN { printf "%.1f", (c > 0 ? t / c : 0) }')" \
-      "$(awk -v t="$t_rss" -v r="$3" 'BEGIN { printf "%.1f", (r > 0 ? t / r : 0) }')"
+    threads=1 label=
+    case $dargs in 1:*) threads=0 dargs=${dargs#1:} label=', one core' ;; esac
+    set -- $(best env DIAGTAP_RENDER_THREAD=$threads "$diagtap" replay "$file" $dargs)
+    printf '| %s | %s | diagtap | `diagtap replay %s`%s | %s | %s | %s | %s | %s | %s | %s× | %s× | %s× |\n' \
+      "$name" "$mb" "$dargs" "$label" "$2" "$1" "$(ratio "$mb" "$2")" "$(ratio "$mb" "$1")" "$3" "$4" \
+      "$(ratio "$t_wall" "$2")" "$(ratio "$t_cpu" "$1")" "$(ratio "$t_rss" "$3")"
   done
 }
 
-row dap "$dap" "-T ek" "-T json" "-T text"
-row smb2 "$smb" "-T json" "-T json" "-T text"
-[ -n "$kd" ] && row kdnet "$kd" "-T json" "-T json" "-T text"
+row dap "$dap" "-T ek" "-T json" "1:-T json" "-T text"
+row smb2 "$smb" "-T json" "-T json" "1:-T json" "-T text"
+[ -n "$kd" ] && row kdnet "$kd" "-T json" "-T json" "1:-T json" "-T text"
 row "dap, nothing matches" "$dap" "-Y frame.number==0 -T json" "--proto nosuch -T json"
 printf '\nMachine: %s CPUs (%s), %s; diagtap %s\n' "$(nproc)" \
   "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$(date -u +%Y-%m-%d)" \
