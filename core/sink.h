@@ -75,8 +75,8 @@ dt_sink *dt_mermaid_sink_new(FILE *out, bool markdown, uint64_t max_messages);
  * copied, with its conversation and channel, into a bounded queue and
  * handed to inner there in order: the output is the same. with_raw: the
  * copy keeps the message bytes (-x, JSON -V). The decoding waits only when
- * the queue is full; the render thread writes at least every few
- * milliseconds (a replay of a pipe stays live). finish() drains the queue
+ * the queue is full; even a trickle of events reaches inner within a few
+ * milliseconds (a replay shown on a terminal stays live). finish() drains the queue
  * and stops the thread before finishing inner, so a sink added later may
  * write to the same stream after it. Owns inner; NULL (out of memory, or
  * no thread) leaves inner the caller's, to use directly. */

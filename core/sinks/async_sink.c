@@ -10,8 +10,8 @@
  * faster than the decoding would sleep and be woken once per event (a
  * futex call each). So the producer wakes a sleeping consumer only once
  * WAKE_BYTES are queued, or when it must wait for room; the consumer's
- * sleep is bounded (TICK_NS) so a trickle of events is still written
- * within milliseconds. */
+ * sleep is bounded (TICK_NS) so a trickle of events still reaches the
+ * inner sink within milliseconds. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdalign.h>

@@ -288,8 +288,8 @@ static void test_other_thread_in_order(void **state)
     s->destroy(s);                                 /* the probe has no destroy: nothing to free */
 }
 
-/* A replay of a pipe stays live: one event is written within a few
- * milliseconds, not at the end (5 s is only the test's patience). */
+/* A replay of a live pipe stays live: one event reaches the sink within a
+ * few milliseconds, not at the end (5 s is only the test's patience). */
 static void test_trickle_reaches_inner_before_finish(void **state)
 {
     (void)state;
