@@ -232,17 +232,23 @@ static int async_finish(dt_sink *s)
     return a->inner->finish ? a->inner->finish(a->inner) : 0;
 }
 
+/* Everything but inner and the thread. */
+static void free_parts(async_sink *a)
+{
+    pthread_cond_destroy(&a->data_cv);
+    pthread_cond_destroy(&a->room_cv);
+    pthread_mutex_destroy(&a->mu);
+    free(a->ring);
+    free(a);
+}
+
 static void async_destroy(dt_sink *s)
 {
     async_sink *a = (async_sink *)s;
     stop_thread(a);
     if (a->inner->destroy)
         a->inner->destroy(a->inner);
-    pthread_cond_destroy(&a->data_cv);
-    pthread_cond_destroy(&a->room_cv);
-    pthread_mutex_destroy(&a->mu);
-    free(a->ring);
-    free(a);
+    free_parts(a);
 }
 
 dt_sink *dt_async_sink_new(dt_sink *inner, bool with_raw)
@@ -264,11 +270,7 @@ dt_sink *dt_async_sink_new(dt_sink *inner, bool with_raw)
     pthread_cond_init(&a->data_cv, NULL);
     pthread_cond_init(&a->room_cv, NULL);
     if (dt_thread_start_quiet(&a->thread, render_main, a) != 0) {
-        pthread_cond_destroy(&a->data_cv);
-        pthread_cond_destroy(&a->room_cv);
-        pthread_mutex_destroy(&a->mu);
-        free(a->ring);
-        free(a);
+        free_parts(a);
         return NULL;
     }
     a->running = true;

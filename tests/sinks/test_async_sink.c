@@ -271,13 +271,20 @@ static void probe_init(probe *p)
     p->in_order = true;
 }
 
+/* The probe behind a render thread. */
+static dt_sink *probe_start(probe *p, bool with_raw)
+{
+    probe_init(p);
+    dt_sink *s = dt_async_sink_new(&p->base, with_raw);
+    assert_non_null(s);
+    return s;
+}
+
 static void test_other_thread_in_order(void **state)
 {
     (void)state;
     probe p;
-    probe_init(&p);
-    dt_sink *s = dt_async_sink_new(&p.base, false);
-    assert_non_null(s);
+    dt_sink *s = probe_start(&p, false);
     feed(s, 5000, 0, 2);
     assert_int_equal(s->finish(s), 0);
     assert_true(p.finished);
@@ -294,9 +301,7 @@ static void test_trickle_reaches_inner_before_finish(void **state)
 {
     (void)state;
     probe p;
-    probe_init(&p);
-    dt_sink *s = dt_async_sink_new(&p.base, false);
-    assert_non_null(s);
+    dt_sink *s = probe_start(&p, false);
     feed(s, 1, 0, 1);
     for (int i = 0; i < 5000 && atomic_load(&p.seen) == 0; i++)
         nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
@@ -310,9 +315,7 @@ static void test_destroy_without_finish(void **state)
 {
     (void)state;
     probe p;
-    probe_init(&p);
-    dt_sink *s = dt_async_sink_new(&p.base, true);
-    assert_non_null(s);
+    dt_sink *s = probe_start(&p, true);
     feed(s, 777, 5000, 3);
     s->destroy(s); /* drains and joins; ASan checks nothing leaks */
     assert_int_equal(atomic_load(&p.seen), 777);
