@@ -18,7 +18,7 @@ struct dt_sink {
     /* A new channel, before any of its frames or stream bytes. */
     void (*channel)(dt_sink *s, const dt_channel *ch);
     /* A captured frame of a network channel (linktype >= 0), as read. NULL
-     * for a sink that records no frames (text, JSON). */
+     * for a sink that records no frames (every one but the pcapng recorder). */
     void (*frame)(dt_sink *s, const dt_channel *ch, uint64_t ts_ns, const uint8_t *data, size_t caplen,
                   size_t origlen, uint32_t epb_flags);
     /* Bytes of an IPC stream (channel linktype -1), in order; every byte

@@ -201,7 +201,6 @@ dt_sink *dt_html_sink_new(FILE *out, const char *title)
         return NULL;
     }
     h->base.channel = html_channel;
-    h->base.frame = dt_sink_nop_frame;
     h->base.event = html_event;
     h->base.finish = html_finish;
     h->base.destroy = html_destroy;

@@ -167,7 +167,6 @@ dt_sink *dt_mermaid_sink_new(FILE *out, bool markdown, uint64_t max_messages)
     if (!m)
         return NULL;
     m->base.channel = dt_sink_nop_channel;
-    m->base.frame = dt_sink_nop_frame;
     m->base.event = mermaid_event;
     m->base.finish = mermaid_finish;
     m->base.destroy = mermaid_destroy;

@@ -21,8 +21,6 @@ static inline int dt_sink_file_status(FILE *out, bool *reported, const char *wha
 
 /* No-ops for the callbacks a sink does not use. */
 void dt_sink_nop_channel(dt_sink *s, const dt_channel *ch);
-void dt_sink_nop_frame(dt_sink *s, const dt_channel *ch, uint64_t ts_ns, const uint8_t *data, size_t caplen,
-                       size_t origlen, uint32_t epb_flags);
 void dt_sink_nop_event(dt_sink *s, const dt_event *ev);
 
 #endif

@@ -601,7 +601,6 @@ dt_sink *dt_stats_sink_new(FILE *out)
     if (!s)
         return NULL;
     s->base.channel = dt_sink_nop_channel;
-    s->base.frame = dt_sink_nop_frame;
     s->base.event = stats_event;
     s->base.finish = stats_finish;
     s->base.destroy = stats_destroy;

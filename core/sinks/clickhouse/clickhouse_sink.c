@@ -497,7 +497,6 @@ dt_sink *dt_clickhouse_sink_new(const dt_ch_config *c, char *err, size_t errsz)
     pthread_cond_init(&cs->wake, &ca);
     pthread_condattr_destroy(&ca);
     cs->base.channel = dt_sink_nop_channel;
-    cs->base.frame = dt_sink_nop_frame;
     cs->base.event = ch_event;
     cs->base.finish = ch_finish;
     cs->base.destroy = ch_destroy;
