@@ -110,7 +110,7 @@ static void *render_main(void *arg)
     for (;;) {
         uint64_t t = atomic_load(&a->tail);
         if (h == t) {
-            bool stop = false;
+            bool stop;
             pthread_mutex_lock(&a->mu);
             /* asleep is set before tail is read again: a producer that
              * publishes after this read sees it and may wake us */
