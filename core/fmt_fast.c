@@ -1,6 +1,9 @@
 #include "fmt_fast.h"
 
+#include "diagtap/dissector.h"
+
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -160,4 +163,24 @@ int dt_fmt_fast(char *out, size_t cap, const char *fmt, va_list ap)
     }
     out[o] = '\0';
     return (int)o;
+}
+
+int dt_vsnprintf(char *out, size_t cap, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = dt_fmt_fast(out, cap, fmt, ap2);
+    va_end(ap2);
+    /* refused (a conversion it does not know, or the result does not fit):
+     * the C library formats it again, truncating as snprintf does */
+    return n >= 0 ? n : vsnprintf(out, cap, fmt, ap);
+}
+
+int dt_snprintf(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = dt_vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    return n;
 }

@@ -81,7 +81,7 @@ void auth_desc(auth_walk *w, const char *fmt, ...)
         w->desc[n++] = ' ', w->desc[n] = '\0';
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(w->desc + n, DT_AUTH_DESC_MAX - n, fmt, ap);
+    dt_vsnprintf(w->desc + n, DT_AUTH_DESC_MAX - n, fmt, ap);
     va_end(ap);
 }
 

@@ -38,7 +38,7 @@ static void add_name(char *list, size_t sz, const char *name)
     last = last ? last + 2 : list;
     if (n && strcmp(last, name) == 0)
         return;
-    snprintf(list + n, sz - n, "%s%s", n ? ", " : "", name);
+    dt_snprintf(list + n, sz - n, "%s%s", n ? ", " : "", name);
 }
 
 bool auth_is_tls_record(dt_cursor tok)
@@ -77,7 +77,7 @@ void auth_credssp_tls(auth_walk *w, dt_cursor tok)
         }
         if (dt_cur_left(&tok) < len) {
             char what[96];
-            snprintf(what, sizeof what, "CredSSP: TLS record claims %u bytes, %zu left", len, dt_cur_left(&tok));
+            dt_snprintf(what, sizeof what, "CredSSP: TLS record claims %u bytes, %zu left", len, dt_cur_left(&tok));
             auth_malformed(w, off, what);
             break;
         }
@@ -111,12 +111,12 @@ void auth_credssp_tls(auth_walk *w, dt_cursor tok)
         if (w->st->credssp_tsreq[w->dir] < UINT8_MAX)
             w->st->credssp_tsreq[w->dir]++;
         unsigned n = w->st->credssp_tsreq[w->dir];
-        snprintf(stage, sizeof stage, "TSRequest %u: %s", n, tsrequest_stage(from_client, n));
+        dt_snprintf(stage, sizeof stage, "TSRequest %u: %s", n, tsrequest_stage(from_client, n));
         if (from_client && n >= 3) /* authInfo: the client's last word, the server decides now */
             w->st->stage = DT_AUTH_STAGE_AUTHENTICATE;
         auth_desc(w, "CredSSP %s (inside TLS, %zu bytes, not decrypted)", stage, app_bytes);
     } else {
-        snprintf(stage, sizeof stage, "TLS handshake: %s", names[0] ? names : "no records");
+        dt_snprintf(stage, sizeof stage, "TLS handshake: %s", names[0] ? names : "no records");
         auth_desc(w, "CredSSP %s", stage);
     }
     auth_add_str(w, NULL, A_STAGE, 0, 0, stage);

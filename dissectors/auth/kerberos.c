@@ -34,7 +34,7 @@ static void principal(dt_cursor el, char *out, size_t sz)
         dt_cur_string(&s, dt_cur_left(&s), part, sizeof part);
         if (n + strlen(part) + 2 >= sz)
             break;
-        n += (size_t)snprintf(out + n, sz - n, "%s%s", n ? "/" : "", part);
+        n += (size_t)dt_snprintf(out + n, sz - n, "%s%s", n ? "/" : "", part);
     }
 }
 

@@ -46,7 +46,7 @@ static void add_flags(auth_walk *w, dt_cursor *c)
     size_t n = 0;
     for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
         if ((f & flag_names[i].bit) && n + strlen(flag_names[i].name) + 2 < sizeof names)
-            n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? "|" : "", flag_names[i].name);
+            n += (size_t)dt_snprintf(names + n, sizeof names - n, "%s%s", n ? "|" : "", flag_names[i].name);
     auth_add_str(w, fl, A_NTLM_FLAG_NAMES, off, 4, names);
 }
 
@@ -96,7 +96,7 @@ static void version(auth_walk *w, dt_cursor *c, uint32_t flags)
     if (!v)
         return;
     char s[48];
-    snprintf(s, sizeof s, "%u.%u.%u NTLM %u", v[0], v[1], (unsigned)(v[2] | v[3] << 8), v[7]);
+    dt_snprintf(s, sizeof s, "%u.%u.%u NTLM %u", v[0], v[1], (unsigned)(v[2] | v[3] << 8), v[7]);
     auth_add_str(w, NULL, A_NTLM_VERSION, off, 8, s);
 }
 
@@ -118,14 +118,14 @@ static void target_info(auth_walk *w, dt_cursor ti)
         if (id >= 1 && id <= 5) {
             dt_cur_utf16le(&v, len, s, sizeof s);
         } else if (id == 6 && len == 4) {
-            snprintf(s, sizeof s, "0x%08x", dt_cur_u32le(&v));
+            dt_snprintf(s, sizeof s, "0x%08x", dt_cur_u32le(&v));
         } else if (id == 7 && len == 8) {
             uint64_t ft = dt_cur_u64le(&v);
-            snprintf(s, sizeof s, "%llu", (unsigned long long)ft);
+            dt_snprintf(s, sizeof s, "%llu", (unsigned long long)ft);
         } else if (id == 9) {
             dt_cur_utf16le(&v, len, s, sizeof s);
         } else {
-            snprintf(s, sizeof s, "%u bytes", len);
+            dt_snprintf(s, sizeof s, "%u bytes", len);
         }
         auth_add_str(w, f, A_NTLM_AV_VALUE, off + 4, len, s);
     }
@@ -242,15 +242,15 @@ static void authenticate(auth_walk *w, dt_cursor *cp, dt_cursor msg)
     st->have_client_dir = true;
     st->client_dir = w->dir;
     st->ntlmv2 = a.nt_len > 24;
-    snprintf(st->workstation, sizeof st->workstation, "%s", h);
+    dt_snprintf(st->workstation, sizeof st->workstation, "%s", h);
     bool anon = !a.user_utf8[0] && a.nt_len == 0;
     if (anon) {
         auth_desc(w, "anonymous");
-        snprintf(st->user, sizeof st->user, "anonymous");
+        dt_snprintf(st->user, sizeof st->user, "anonymous");
     } else {
         auth_desc(w, "%s%s%s%s%s", a.domain_utf8, a.domain_utf8[0] ? "\\" : "", a.user_utf8, h[0] ? " from " : "",
                   h);
-        snprintf(st->user, sizeof st->user, "%s%s%s", a.domain_utf8, a.domain_utf8[0] ? "\\" : "", a.user_utf8);
+        dt_snprintf(st->user, sizeof st->user, "%s%s%s", a.domain_utf8, a.domain_utf8[0] ? "\\" : "", a.user_utf8);
         auth_add_str(w, NULL, A_USER, 0, 0, st->user);
     }
     st->stage = DT_AUTH_STAGE_AUTHENTICATE;

@@ -128,14 +128,14 @@ static void ctx_set(dcerpc_conv *c, const dcerpc_ctx_item *it)
 static void op_name(int iface, uint16_t opnum, char *out, size_t sz)
 {
     if (iface < 0) {
-        snprintf(out, sz, "opnum %u", opnum);
+        dt_snprintf(out, sz, "opnum %u", opnum);
         return;
     }
     const dcerpc_iface *f = &dcerpc_ifaces[iface];
     if (opnum < f->n_ops)
-        snprintf(out, sz, "%s.%s", f->name, f->ops[opnum]);
+        dt_snprintf(out, sz, "%s.%s", f->name, f->ops[opnum]);
     else
-        snprintf(out, sz, "%s opnum %u", f->name, opnum);
+        dt_snprintf(out, sz, "%s opnum %u", f->name, opnum);
 }
 
 static long dcerpc_frame(void *conv, dt_dir dir, const uint8_t *d, size_t avail)
@@ -321,7 +321,7 @@ static void dcerpc_dissect(dt_ctx *ctx)
     const char *tn = dt_value_name_find(pkt_type_vals, ptype, false);
     char frag[32] = "";
     if ((ptype == PT_REQUEST || ptype == PT_RESPONSE) && (flags & 3) != 3)
-        snprintf(frag, sizeof frag, " [fragment%s%s]", (flags & PFC_FIRST_FRAG) ? " first" : "",
+        dt_snprintf(frag, sizeof frag, " [fragment%s%s]", (flags & PFC_FIRST_FRAG) ? " first" : "",
                  (flags & PFC_LAST_FRAG) ? " last" : "");
     switch (ptype) {
     case PT_BIND:
@@ -394,7 +394,7 @@ static void dcerpc_dissect(dt_ctx *ctx)
                 sn = dt_value_name_bsearch(smb2_ntstatus_vals, smb2_ntstatus_count, status);
             char sb[16];
             if (!sn) {
-                snprintf(sb, sizeof sb, "0x%08x", status);
+                dt_snprintf(sb, sizeof sb, "0x%08x", status);
                 sn = sb;
             }
             dt_summary(ctx, "%s call_id=%u → fault %s", op, call_id, sn);

@@ -42,7 +42,7 @@ void smb2_appendf(char *buf, size_t sz, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf + used, sz - used, fmt, ap);
+    dt_vsnprintf(buf + used, sz - used, fmt, ap);
     va_end(ap);
 }
 
@@ -53,7 +53,7 @@ const char *smb2_status_name(uint32_t status, char buf[16])
     const char *n = dt_value_name_bsearch(smb2_ntstatus_vals, smb2_ntstatus_count, status);
     if (n)
         return n;
-    snprintf(buf, 16, "0x%08x", status);
+    dt_snprintf(buf, 16, "0x%08x", status);
     return buf;
 }
 
@@ -137,7 +137,7 @@ static void nb_name(dt_cursor *c, char *out, size_t outsz)
     const uint8_t *p = dt_cur_bytes(c, n);
     out[0] = '\0';
     if (!p || n != 32) {
-        snprintf(out, outsz, "(undecodable name)");
+        dt_snprintf(out, outsz, "(undecodable name)");
         return;
     }
     char raw[17];
@@ -154,7 +154,7 @@ static void nb_name(dt_cursor *c, char *out, size_t outsz)
             raw[i] = '?';
     }
     raw[end] = '\0';
-    snprintf(out, outsz, "%s<%02x>", raw, suffix);
+    dt_snprintf(out, outsz, "%s<%02x>", raw, suffix);
     /* skip the scope labels, if any */
     while (!dt_cur_eof(c)) {
         uint8_t l = dt_cur_u8(c);
@@ -225,7 +225,7 @@ static void dissect_smb1(dt_ctx *ctx, dt_cursor *c)
     bool response = flags & 0x80;
     const char *name = dt_value_name_find(smb2_smb1_cmd_vals, cmd, false);
     char key[40];
-    snprintf(key, sizeof key, "SMB1 %s", name ? name : "command");
+    dt_snprintf(key, sizeof key, "SMB1 %s", name ? name : "command");
     dt_stats_key(ctx, key);
     if (!dt_cur_ok(c)) {
         dt_malformed(ctx, dt_cur_offset(c), "SMB1 header truncated");
@@ -322,7 +322,7 @@ static void dissect_transform(dt_ctx *ctx, dt_cursor *c)
             }
         }
     } else if (s && s->key_note[0]) {
-        snprintf(why, sizeof why, "not decrypted (%s)", s->key_note);
+        dt_snprintf(why, sizeof why, "not decrypted (%s)", s->key_note);
     }
     dt_stats_key(ctx, "ENCRYPTED");
     dt_summary(ctx, "SMB3 encrypted (session 0x%llx%s%s) %u bytes, %zu on the wire, %s", (unsigned long long)sesid,
@@ -361,7 +361,7 @@ static void dissect_compressed(dt_ctx *ctx, dt_cursor *c)
     if (h && offset >= 64 && le32(h) == MAGIC_SMB2) {
         uint16_t cmd = (uint16_t)(h[12] | (h[13] << 8));
         uint32_t fl = le32(h + 16);
-        snprintf(what, sizeof what, " %s %s", smb2_cmd_name(cmd), (fl & 1) ? "response" : "request");
+        dt_snprintf(what, sizeof what, " %s %s", smb2_cmd_name(cmd), (fl & 1) ? "response" : "request");
     }
     dt_summary(ctx, "SMB3 compressed%s (%s) %zu bytes → %u bytes", what, an ? an : "unknown algorithm",
                left + 16, orig);

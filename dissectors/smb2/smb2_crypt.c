@@ -79,12 +79,12 @@ void smb2_session_keys(smb2_conv *conv, smb2_session *s)
     uint8_t key[16];
     if (!dt_auth_session_key(&conv->auth, key)) {
         if (conv->auth.keys == DT_AUTH_KEYS_NO_PASSWORD)
-            snprintf(s->key_note, sizeof s->key_note, "no session key: no --ntlm-password for %s",
+            dt_snprintf(s->key_note, sizeof s->key_note, "no session key: no --ntlm-password for %s",
                      dt_auth_user(&conv->auth));
         else if (conv->auth.mech == DT_AUTH_MECH_KERBEROS)
-            snprintf(s->key_note, sizeof s->key_note, "Kerberos session: not decrypted");
+            dt_snprintf(s->key_note, sizeof s->key_note, "Kerberos session: not decrypted");
         else if (conv->auth.keys == DT_AUTH_KEYS_NO_CRYPTO)
-            snprintf(s->key_note, sizeof s->key_note, "no session key (no crypto backend)");
+            dt_snprintf(s->key_note, sizeof s->key_note, "no session key (no crypto backend)");
         return;
     }
     if (conv->dialect < 0x0300)
@@ -95,7 +95,7 @@ void smb2_session_keys(smb2_conv *conv, smb2_session *s)
     int rc;
     if (conv->dialect == 0x0311) {
         if (!setup || !conv->preauth_ok) {
-            snprintf(s->key_note, sizeof s->key_note, "no preauth hash (NEGOTIATE or SESSION_SETUP not captured)");
+            dt_snprintf(s->key_note, sizeof s->key_note, "no preauth hash (NEGOTIATE or SESSION_SETUP not captured)");
             return;
         }
         rc = dt_kdf_sp800_108(key, 16, "SMBC2SCipherKey", 16, conv->preauth_setup, 64, k[0], klen);
@@ -112,7 +112,7 @@ void smb2_session_keys(smb2_conv *conv, smb2_session *s)
     memset(key, 0, sizeof key);
     if (rc) {
         smb2_session_close_keys(s);
-        snprintf(s->key_note, sizeof s->key_note, "SMB3 keys: %s", dt_crypto_strerror(rc));
+        dt_snprintf(s->key_note, sizeof s->key_note, "SMB3 keys: %s", dt_crypto_strerror(rc));
         return;
     }
     s->cipher = cipher;
@@ -123,7 +123,7 @@ int smb2_decrypt(smb2_session *s, dt_dir dir, const uint8_t hdr[52], uint8_t *da
                  size_t whysz)
 {
     if (!s || !s->have_keys) {
-        snprintf(why, whysz, "not decrypted%s%s%s", s && s->key_note[0] ? " (" : "", s ? s->key_note : "",
+        dt_snprintf(why, whysz, "not decrypted%s%s%s", s && s->key_note[0] ? " (" : "", s ? s->key_note : "",
                  s && s->key_note[0] ? ")" : "");
         return -1;
     }
@@ -132,11 +132,11 @@ int smb2_decrypt(smb2_session *s, dt_dir dir, const uint8_t hdr[52], uint8_t *da
     int rc = dt_aead_decrypt(&s->enc[dir == DT_DIR_C2S ? 0 : 1], hdr + 20, gcm ? 12 : 11, hdr + 20, 32, data, len,
                              hdr + 4, 16);
     if (rc == DT_CRYPTO_BADTAG) {
-        snprintf(why, whysz, "decryption failed (wrong password?)");
+        dt_snprintf(why, whysz, "decryption failed (wrong password?)");
         return -1;
     }
     if (rc) {
-        snprintf(why, whysz, "decryption failed (%s)", dt_crypto_strerror(rc));
+        dt_snprintf(why, whysz, "decryption failed (%s)", dt_crypto_strerror(rc));
         return -1;
     }
     return 0;

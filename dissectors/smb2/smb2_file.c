@@ -90,9 +90,9 @@ void smb2_cmd_create(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chai
         char tb[32];
         const char *tp = smb2_tree_path(conv, m, tb, sizeof tb);
         char full[SMB2_PATH_MAX];
-        snprintf(full, sizeof full, "%s%s%s", tp, name[0] ? "\\" : "", name);
+        dt_snprintf(full, sizeof full, "%s%s%s", tp, name[0] ? "\\" : "", name);
         const char *dn = dt_value_name_find(smb2_disposition_vals, disp, false);
-        snprintf(m->desc, sizeof m->desc, "%s %s", full, dn ? dn : "?");
+        dt_snprintf(m->desc, sizeof m->desc, "%s %s", full, dn ? dn : "?");
         if (m->new_req)
             smb2_copy(m->new_req->path, sizeof m->new_req->path, full);
         smb2_copy(chain->last_path, sizeof chain->last_path, full);
@@ -141,12 +141,12 @@ void smb2_cmd_create(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chai
     for (int i = 15; i >= 8; i--)
         vol = (vol << 8) | fid[i];
     if (f->is_pipe)
-        snprintf(m->result, sizeof m->result, "%s pipe %s fid 0x%llx", an ? an : "?", f->pipe,
+        dt_snprintf(m->result, sizeof m->result, "%s pipe %s fid 0x%llx", an ? an : "?", f->pipe,
                  (unsigned long long)vol);
     else if (attrs & 0x10)
-        snprintf(m->result, sizeof m->result, "%s directory fid 0x%llx", an ? an : "?", (unsigned long long)vol);
+        dt_snprintf(m->result, sizeof m->result, "%s directory fid 0x%llx", an ? an : "?", (unsigned long long)vol);
     else
-        snprintf(m->result, sizeof m->result, "%s %llu bytes fid 0x%llx", an ? an : "?",
+        dt_snprintf(m->result, sizeof m->result, "%s %llu bytes fid 0x%llx", an ? an : "?",
                  (unsigned long long)eof, (unsigned long long)vol);
 }
 
@@ -217,7 +217,7 @@ void smb2_cmd_read(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
         smb2_read_fid(ctx, c, fid);
         dt_add_u32le(ctx, NULL, HF(F_MIN_COUNT), c, &v);
         const char *p = smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf);
-        snprintf(m->desc, sizeof m->desc, "%s off=%llu len=%u", p, (unsigned long long)off, len);
+        dt_snprintf(m->desc, sizeof m->desc, "%s off=%llu len=%u", p, (unsigned long long)off, len);
         if (m->new_req) {
             m->new_req->have_fid = true;
             memcpy(m->new_req->fid, f ? f->fid : fid, 16);
@@ -233,7 +233,7 @@ void smb2_cmd_read(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
     dt_add_u32le(ctx, NULL, HF(F_READ_REMAINING), c, &rem);
     if (!dt_cur_ok(c) || (m->status != STATUS_SUCCESS && m->status != STATUS_BUFFER_OVERFLOW))
         return;
-    snprintf(m->result, sizeof m->result, "%u bytes", dlen);
+    dt_snprintf(m->result, sizeof m->result, "%u bytes", dlen);
     if (m->req && m->req->have_fid) {
         smb2_file *f = smb2_file_find(conv, m->req->fid);
         dt_cursor d = smb2_msg_range(m, doff, dlen);
@@ -261,7 +261,7 @@ void smb2_cmd_write(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain
         dt_cur_skip(c, 12);
         dt_add_u32le(ctx, NULL, HF(F_WRITE_FLAGS), c, &v);
         const char *p = smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf);
-        snprintf(m->desc, sizeof m->desc, "%s off=%llu len=%u", p, (unsigned long long)off, len);
+        dt_snprintf(m->desc, sizeof m->desc, "%s off=%llu len=%u", p, (unsigned long long)off, len);
         if (m->new_req) {
             m->new_req->have_fid = true;
             memcpy(m->new_req->fid, f ? f->fid : fid, 16);
@@ -278,7 +278,7 @@ void smb2_cmd_write(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain
     dt_cur_skip(c, 2);
     dt_add_u32le(ctx, NULL, HF(F_WRITE_COUNT), c, &count);
     if (m->status == STATUS_SUCCESS && dt_cur_ok(c))
-        snprintf(m->result, sizeof m->result, "%u bytes", count);
+        dt_snprintf(m->result, sizeof m->result, "%u bytes", count);
 }
 
 /* ---- LOCK */

@@ -44,7 +44,7 @@ void smb2_cmd_query_directory(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_ch
         dt_add_string(ctx, NULL, HF(F_FIND_PATTERN), no, nlen, pattern, strlen(pattern));
         const char *p = smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf);
         const char *cn = dt_value_name_find(smb2_file_info_vals, cls, false);
-        snprintf(m->desc, sizeof m->desc, "%s pattern=%s %s%s", p, pattern, cn ? cn : "?",
+        dt_snprintf(m->desc, sizeof m->desc, "%s pattern=%s %s%s", p, pattern, cn ? cn : "?",
                  (flags & 1) ? " restart" : "");
         if (m->new_req)
             m->new_req->info_class = cls;
@@ -78,7 +78,7 @@ void smb2_cmd_query_directory(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_ch
         }
     }
     dt_add_uint(ctx, NULL, HF(F_FIND_ENTRIES), dt_cur_offset(&all), len, count);
-    snprintf(m->result, sizeof m->result, "%u entries", count);
+    dt_snprintf(m->result, sizeof m->result, "%u entries", count);
 }
 
 void smb2_cmd_change_notify(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
@@ -95,7 +95,7 @@ void smb2_cmd_change_notify(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chai
         dt_add_u32le(ctx, NULL, HF(F_OUTPUT_LEN), c, NULL);
         smb2_read_fid(ctx, c, fid);
         dt_add_u32le(ctx, NULL, HF(F_NOTIFY_FILTER), c, &filter);
-        snprintf(m->desc, sizeof m->desc, "%s filter=0x%x%s", smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf),
+        dt_snprintf(m->desc, sizeof m->desc, "%s filter=0x%x%s", smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf),
                  filter, (flags & 1) ? " watch-tree" : "");
         return;
     }
@@ -121,7 +121,7 @@ void smb2_cmd_change_notify(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chai
         dt_add_string(ctx, NULL, HF(F_FILENAME), no, nlen, name, strlen(name));
         if (count++ == 0) {
             const char *an = dt_value_name_find(smb2_notify_action_vals, action, false);
-            snprintf(m->result, sizeof m->result, "%s %s", an ? an : "?", name);
+            dt_snprintf(m->result, sizeof m->result, "%s %s", an ? an : "?", name);
         }
         if (!next)
             break;
@@ -169,7 +169,7 @@ void smb2_cmd_query_info(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *
         dt_cur_skip(c, 4);
         smb2_read_fid(ctx, c, fid);
         const char *cn = info_class_name(type, cls);
-        snprintf(m->desc, sizeof m->desc, "%s %s", smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf),
+        dt_snprintf(m->desc, sizeof m->desc, "%s %s", smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf),
                  cn ? cn : "?");
         return;
     }
@@ -177,7 +177,7 @@ void smb2_cmd_query_info(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *
     uint32_t len = 0;
     dt_add_u32le(ctx, NULL, HF(F_OUTPUT_LEN), c, &len);
     if (m->status == STATUS_SUCCESS && dt_cur_ok(c))
-        snprintf(m->result, sizeof m->result, "%u bytes", len);
+        dt_snprintf(m->result, sizeof m->result, "%u bytes", len);
 }
 
 void smb2_cmd_set_info(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain)
@@ -198,7 +198,7 @@ void smb2_cmd_set_info(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *ch
     dt_add_u32le(ctx, NULL, HF(F_ADDITIONAL), c, NULL);
     smb2_read_fid(ctx, c, fid);
     const char *cn = info_class_name(type, cls);
-    snprintf(m->desc, sizeof m->desc, "%s %s", smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf), cn ? cn : "?");
+    dt_snprintf(m->desc, sizeof m->desc, "%s %s", smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf), cn ? cn : "?");
     if (type != 1)
         return;
     dt_cursor b = smb2_msg_range(m, off, len);
@@ -264,7 +264,7 @@ void smb2_cmd_oplock_break(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain
         dt_cur_skip(c, 5);
         smb2_read_fid(ctx, c, fid);
         const char *ln = dt_value_name_find(smb2_oplock_vals, level, false);
-        snprintf(m->desc, sizeof m->desc, "%s to %s%s", smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf),
+        dt_snprintf(m->desc, sizeof m->desc, "%s to %s%s", smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf),
                  ln ? ln : "?", m->msg_id == UINT64_MAX ? " (server notification)" : m->response ? "" : " (ack)");
         return;
     }
@@ -276,7 +276,7 @@ void smb2_cmd_oplock_break(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain
     if (size == 44)
         dt_cur_skip(c, 4);
     dt_add_u32le(ctx, NULL, HF(F_LEASE_STATE), c, &state);
-    snprintf(m->desc, sizeof m->desc, "lease to %s%s%s%s%s", (state & 1) ? "R" : "", (state & 2) ? "H" : "",
+    dt_snprintf(m->desc, sizeof m->desc, "lease to %s%s%s%s%s", (state & 1) ? "R" : "", (state & 2) ? "H" : "",
              (state & 4) ? "W" : "", state ? "" : "none",
              size == 44 ? " (server notification)" : m->response ? "" : " (ack)");
 }
@@ -287,13 +287,13 @@ void smb2_cmd_cancel(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
         smb2_async *a = smb2_async_find(conv, m->aid);
         if (a) {
             dt_add_uint(ctx, NULL, HF(F_CANCEL_OF), 0, 0, a->msg_id);
-            snprintf(m->desc, sizeof m->desc, "async 0x%llx (message %llu, %s)", (unsigned long long)m->aid,
+            dt_snprintf(m->desc, sizeof m->desc, "async 0x%llx (message %llu, %s)", (unsigned long long)m->aid,
                      (unsigned long long)a->msg_id, smb2_cmd_name(a->cmd));
         } else {
-            snprintf(m->desc, sizeof m->desc, "async 0x%llx", (unsigned long long)m->aid);
+            dt_snprintf(m->desc, sizeof m->desc, "async 0x%llx", (unsigned long long)m->aid);
         }
     } else {
         dt_add_uint(ctx, NULL, HF(F_CANCEL_OF), 0, 0, m->msg_id);
-        snprintf(m->desc, sizeof m->desc, "message %llu", (unsigned long long)m->msg_id);
+        dt_snprintf(m->desc, sizeof m->desc, "message %llu", (unsigned long long)m->msg_id);
     }
 }

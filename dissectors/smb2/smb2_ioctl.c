@@ -123,7 +123,7 @@ void smb2_cmd_ioctl(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain
     const char *cn = dt_value_name_find(smb2_fsctl_vals, code, true);
     char cbuf[24];
     if (!cn) {
-        snprintf(cbuf, sizeof cbuf, "0x%08x", code);
+        dt_snprintf(cbuf, sizeof cbuf, "0x%08x", code);
         cn = cbuf;
     }
     smb2_read_fid(ctx, c, fid);
@@ -145,7 +145,7 @@ void smb2_cmd_ioctl(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain
         /* FSCTLs on the share itself carry an all-ones FileId */
         if (!(null_fid && !(m->flags & SMB2_FLAGS_RELATED)))
             p = smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf);
-        snprintf(m->desc, sizeof m->desc, "%s%s%s", cn, p[0] ? " " : "", p);
+        dt_snprintf(m->desc, sizeof m->desc, "%s%s%s", cn, p[0] ? " " : "", p);
         dt_cursor in = smb2_msg_range(m, in_off, in_len);
         ioctl_input(ctx, m, code, in);
         if (in_len)
@@ -165,7 +165,7 @@ void smb2_cmd_ioctl(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chain
     if (m->status != STATUS_SUCCESS && m->status != STATUS_BUFFER_OVERFLOW)
         return;
     if (dt_cur_ok(c))
-        snprintf(m->result, sizeof m->result, "out=%u bytes", out_len);
+        dt_snprintf(m->result, sizeof m->result, "out=%u bytes", out_len);
     if (code == FSCTL_VALIDATE_NEGOTIATE_INFO) {
         dt_cursor o = smb2_msg_range(m, out_off, out_len);
         uint32_t caps = 0;

@@ -93,7 +93,7 @@ void smb2_cmd_negotiate(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
         char list[160] = "";
         smb2_dialect_list(ctx, c, n, list, sizeof list);
         bool has311 = strstr(list, "3.1.1") != NULL;
-        snprintf(m->desc, sizeof m->desc, "dialects %s%s", list, (mode & 2) ? " signing required" : "");
+        dt_snprintf(m->desc, sizeof m->desc, "dialects %s%s", list, (mode & 2) ? " signing required" : "");
         char extra[64] = "";
         if (has311 && nctx)
             negotiate_contexts(ctx, conv, m, ctx_off, nctx, extra, sizeof extra);
@@ -127,7 +127,7 @@ void smb2_cmd_negotiate(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
     if (dn)
         smb2_copy(m->result, sizeof m->result, dn);
     else
-        snprintf(m->result, sizeof m->result, "dialect 0x%04x", dialect);
+        dt_snprintf(m->result, sizeof m->result, "dialect 0x%04x", dialect);
     smb2_appendf(m->result, sizeof m->result, "%s%s%s", (mode & 2) ? ", signing required" : "",
                  (caps & 0x40) ? ", encryption" : "", extra);
 }

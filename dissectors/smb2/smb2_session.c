@@ -70,7 +70,7 @@ void smb2_cmd_session_setup(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
         if (m->req && m->req->path[0])
             smb2_copy(s->user, sizeof s->user, m->req->path);
         smb2_session_keys(conv, s);
-        snprintf(m->result, sizeof m->result, "session 0x%llx%s%s%s%s", (unsigned long long)m->sesid,
+        dt_snprintf(m->result, sizeof m->result, "session 0x%llx%s%s%s%s", (unsigned long long)m->sesid,
                  s->user[0] ? " " : "", s->user, (flags & 1) ? " (guest)" : (flags & 2) ? " (anonymous)" : "",
                  (flags & 4) ? " encrypted" : "");
         if (m->flags & SMB2_FLAGS_SIGNED)
@@ -85,7 +85,7 @@ void smb2_cmd_logoff(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
     (void)ctx;
     smb2_session *s = smb2_session_find(conv, m->sesid);
     if (!m->response) {
-        snprintf(m->desc, sizeof m->desc, "session 0x%llx%s%s", (unsigned long long)m->sesid,
+        dt_snprintf(m->desc, sizeof m->desc, "session 0x%llx%s%s", (unsigned long long)m->sesid,
                  s && s->user[0] ? " " : "", s ? s->user : "");
         return;
     }
@@ -126,7 +126,7 @@ void smb2_cmd_tree_connect(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
     if (m->req)
         smb2_copy(t->path, sizeof t->path, m->req->path);
     const char *tn = dt_value_name_find(smb2_share_type_vals, type, false);
-    snprintf(m->result, sizeof m->result, "tid 0x%x %s, maximal access 0x%08x%s", m->tid, tn ? tn : "share",
+    dt_snprintf(m->result, sizeof m->result, "tid 0x%x %s, maximal access 0x%08x%s", m->tid, tn ? tn : "share",
              access, (flags & 0x8000) ? ", encrypted" : "");
 }
 

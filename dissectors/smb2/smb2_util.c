@@ -59,7 +59,7 @@ const char *smb2_tree_path(smb2_conv *conv, const smb2_msg *m, char *buf, size_t
     smb2_tree *t = smb2_tree_find(conv, m->sesid, m->tid);
     if (t)
         return t->path;
-    snprintf(buf, sz, "tid 0x%x", m->tid);
+    dt_snprintf(buf, sz, "tid 0x%x", m->tid);
     return buf;
 }
 
@@ -86,7 +86,7 @@ const char *smb2_fid_path(dt_ctx *ctx, smb2_conv *conv, const smb2_msg *m, const
     uint64_t vol = 0;
     for (int i = 15; i >= 8; i--)
         vol = (vol << 8) | fid[i];
-    snprintf(buf, sz, "fid 0x%llx", (unsigned long long)vol);
+    dt_snprintf(buf, sz, "fid 0x%llx", (unsigned long long)vol);
     return buf;
 }
 

@@ -158,6 +158,13 @@ void dt_summary(dt_ctx *ctx, const char *fmt, ...) __attribute__((format(printf,
 void dt_summary_append(dt_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dt_vsummary_append(dt_ctx *ctx, const char *fmt, va_list ap);
 
+/* snprintf for dissectors' own buffers (descriptions, results, names):
+ * the same bytes and return value, without the C library's FILE machinery
+ * for the conversions summaries use (core/fmt_fast.h); anything else goes
+ * to vsnprintf. A dissector formats several strings per message. */
+int dt_snprintf(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int dt_vsnprintf(char *out, size_t cap, const char *fmt, va_list ap);
+
 /* Text the dissector wants to keep for the event's lifetime (copied into the arena). */
 char *dt_strdup(dt_ctx *ctx, const char *s, size_t len);
 void *dt_alloc(dt_ctx *ctx, size_t size); /* zeroed, event lifetime */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "core/fmt_fast.h"
+#include "diagtap/dissector.h"
 
 /* returns dt_fmt_fast's result; when it accepted, checks it against vsnprintf */
 static int check(size_t cap, const char *fmt, ...)
@@ -86,6 +87,39 @@ static void test_copy_trunc(void **state)
     }
 }
 
+/* dt_vsnprintf is vsnprintf: same bytes and same return value, also where
+ * the fast path refuses (unknown conversions, truncation, NULL strings).
+ * Through a va_list, so the compiler does not flag the truncation on purpose. */
+static void same_as_snprintf(size_t cap, const char *fmt, ...)
+{
+    char a[64], b[64];
+    memset(a, 'x', sizeof a);
+    memset(b, 'x', sizeof b);
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = dt_vsnprintf(a, cap, fmt, ap);
+    int m = vsnprintf(b, cap, fmt, ap2);
+    va_end(ap2);
+    va_end(ap);
+    assert_int_equal(n, m);
+    assert_memory_equal(a, b, sizeof a);
+}
+
+static void test_snprintf_is_snprintf(void **state)
+{
+    (void)state;
+    same_as_snprintf(64, "%s off=%llu len=%u", "\\share\\dir", 12345ULL, 64u);
+    same_as_snprintf(64, "0x%08x", 0xc0000022u);
+    same_as_snprintf(8, "%s %llu bytes fid 0x%llx", "opened", 4096ULL, 0x1234ULL); /* truncated */
+    same_as_snprintf(64, "%-8s|%5.2f|%p", "left", 3.25, (void *)0); /* not the fast path's */
+    same_as_snprintf(64, "%s", (const char *)NULL);
+    same_as_snprintf(1, "%u", 7u);
+    char none[1] = { 'x' };
+    assert_int_equal(dt_snprintf(none, 0, "%s", "abc"), 3); /* cap 0: nothing written, length returned */
+    assert_int_equal(none[0], 'x');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -93,6 +127,7 @@ int main(void)
         cmocka_unit_test(test_refuses_what_it_does_not_know),
         cmocka_unit_test(test_too_long_is_refused),
         cmocka_unit_test(test_copy_trunc),
+        cmocka_unit_test(test_snprintf_is_snprintf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
