@@ -44,9 +44,15 @@ static void add_flags(auth_walk *w, dt_cursor *c)
     dt_field *fl = auth_add_uint(w, NULL, A_NTLM_FLAGS, off, 4, f);
     char names[400] = "";
     size_t n = 0;
-    for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
-        if ((f & flag_names[i].bit) && n + strlen(flag_names[i].name) + 2 < sizeof names)
-            n += (size_t)dt_snprintf(names + n, sizeof names - n, "%s%s", n ? "|" : "", flag_names[i].name);
+    for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++) {
+        size_t len = strlen(flag_names[i].name);
+        if (!(f & flag_names[i].bit) || n + len + 2 >= sizeof names)
+            continue;
+        if (n)
+            names[n++] = '|';
+        memcpy(names + n, flag_names[i].name, len + 1);
+        n += len;
+    }
     auth_add_str(w, fl, A_NTLM_FLAG_NAMES, off, 4, names);
 }
 
