@@ -105,6 +105,19 @@ char *dt_arena_vprintf_len(dt_arena *a, size_t *len, const char *fmt, va_list ap
 {
     char small[256];
     va_list ap2;
+    /* straight into the current block when it has room: no copy after */
+    size_t room = a->cur_pos ? a->cur_room : 0;
+    if (room > a->limit - a->used)
+        room = (a->limit - a->used) & ~(size_t)15u;
+    if (room >= 64) {
+        va_copy(ap2, ap);
+        int n = dt_fmt_fast((char *)a->cur_pos, room, fmt, ap2);
+        va_end(ap2);
+        if (n >= 0) {
+            *len = (size_t)n;
+            return dt_arena_alloc_raw(a, (size_t)n + 1); /* the bytes just written */
+        }
+    }
     va_copy(ap2, ap);
     int n = dt_fmt_fast(small, sizeof small, fmt, ap2);
     va_end(ap2);

@@ -470,13 +470,15 @@ static void dissect_message(dt_ctx *ctx, smb2_conv *conv, dt_cursor m, smb2_chai
     char sb[16];
     const char *sname = smb2_status_name(msg.status, sb);
     dt_status(ctx, sname, status_is_error(msg.status, msg.cmd));
-    dt_summary(ctx, "%s%s%s → ", cmd_name, desc[0] ? " " : "", desc);
+    /* one format per response, not a prefix and an append (a copy each) */
+    const char *sp = desc[0] ? " " : "";
     if (interim)
-        dt_summary_append(ctx, "STATUS_PENDING (interim, async id 0x%llx)", (unsigned long long)msg.aid);
+        dt_summary(ctx, "%s%s%s → STATUS_PENDING (interim, async id 0x%llx)", cmd_name, sp, desc,
+                   (unsigned long long)msg.aid);
     else if (msg.status == STATUS_SUCCESS && msg.result[0])
-        dt_summary_append(ctx, "%s", msg.result);
+        dt_summary(ctx, "%s%s%s → %s", cmd_name, sp, desc, msg.result);
     else
-        dt_summary_append(ctx, "%s%s%s", sname, msg.result[0] ? " " : "", msg.result);
+        dt_summary(ctx, "%s%s%s → %s%s%s", cmd_name, sp, desc, sname, msg.result[0] ? " " : "", msg.result);
 }
 
 static void dissect_smb2_chain(dt_ctx *ctx, smb2_conv *conv, dt_cursor *p)
