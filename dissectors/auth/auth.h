@@ -141,6 +141,10 @@ bool dt_auth_complete(const dt_auth_state *st);
 bool dt_auth_session_key(const dt_auth_state *st, uint8_t out[16]);
 /* Whether dt_auth_unseal can work (keys ready). */
 bool dt_auth_can_unseal(const dt_auth_state *st);
+/* Whether this run was given any NTLM password or hash: without one no
+ * session key can ever be derived, so a carrier may skip work that only
+ * key derivation uses (SMB 3.1.1's preauth hash, a SHA-512 per message). */
+bool dt_auth_keys_possible(dt_ctx *ctx);
 
 /* Starts over for a new handshake on the same conversation (keys dropped). */
 void dt_auth_reset(dt_auth_state *st);

@@ -92,6 +92,11 @@ int dt_auth_check_option(const char *name, const char *value, char *err, size_t 
     return 0;
 }
 
+bool dt_auth_keys_possible(dt_ctx *ctx)
+{
+    return dt_option(ctx, "ntlm.password") != NULL || dt_option(ctx, "ntlm.hash") != NULL;
+}
+
 /* The NT hashes given for this user (domain-qualified entries must match),
  * at most max; *any is set when any ntlm.* option was given at all. */
 static int candidates(dt_ctx *ctx, const auth_ntlm_auth *a, uint8_t (*hashes)[16], int max, bool *any, bool *crypto_ok)

@@ -449,7 +449,9 @@ static void dissect_message(dt_ctx *ctx, smb2_conv *conv, dt_cursor m, smb2_chai
             msg.req = NULL; /* a message id reused for something else */
     }
 
-    if (msg.cmd == SMB2_NEGOTIATE || msg.cmd == SMB2_SESSION_SETUP)
+    /* the preauth hash only feeds SMB 3.1.1 key derivation, which needs a password:
+     * without one it is never read (smb2_session_keys stops at "no --ntlm-password") */
+    if ((msg.cmd == SMB2_NEGOTIATE || msg.cmd == SMB2_SESSION_SETUP) && dt_auth_keys_possible(ctx))
         smb2_preauth_update(conv, &msg, m.data + m.pos, dt_cur_left(&m));
     msg.c = m;
     dt_cur_seek(&msg.c, 64);
