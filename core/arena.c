@@ -109,21 +109,26 @@ char *dt_arena_vprintf_len(dt_arena *a, size_t *len, const char *fmt, va_list ap
     size_t room = a->cur_pos ? a->cur_room : 0;
     if (room > a->limit - a->used)
         room = (a->limit - a->used) & ~(size_t)15u;
+    int n;
     if (room >= 64) {
         va_copy(ap2, ap);
-        int n = dt_fmt_fast((char *)a->cur_pos, room, fmt, ap2);
+        n = dt_fmt_fast((char *)a->cur_pos, room, fmt, ap2);
         va_end(ap2);
         if (n >= 0) {
             *len = (size_t)n;
             return dt_arena_alloc_raw(a, (size_t)n + 1); /* the bytes just written */
         }
     }
-    va_copy(ap2, ap);
-    int n = dt_fmt_fast(small, sizeof small, fmt, ap2);
-    va_end(ap2);
-    if (n >= 0) {
-        *len = (size_t)n;
-        return dt_arena_strndup(a, small, (size_t)n);
+    /* the stack buffer is for a block near its end; refused in as much room
+     * or more, the fast path would refuse again */
+    if (room < sizeof small) {
+        va_copy(ap2, ap);
+        n = dt_fmt_fast(small, sizeof small, fmt, ap2);
+        va_end(ap2);
+        if (n >= 0) {
+            *len = (size_t)n;
+            return dt_arena_strndup(a, small, (size_t)n);
+        }
     }
     va_copy(ap2, ap);
     n = vsnprintf(small, sizeof small, fmt, ap2);
