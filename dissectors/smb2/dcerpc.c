@@ -322,7 +322,7 @@ static void dcerpc_dissect(dt_ctx *ctx)
     char frag[32] = "";
     if ((ptype == PT_REQUEST || ptype == PT_RESPONSE) && (flags & 3) != 3)
         dt_snprintf(frag, sizeof frag, " [fragment%s%s]", (flags & PFC_FIRST_FRAG) ? " first" : "",
-                 (flags & PFC_LAST_FRAG) ? " last" : "");
+                    (flags & PFC_LAST_FRAG) ? " last" : "");
     switch (ptype) {
     case PT_BIND:
     case PT_ALTER:

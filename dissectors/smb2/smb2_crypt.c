@@ -80,7 +80,7 @@ void smb2_session_keys(smb2_conv *conv, smb2_session *s)
     if (!dt_auth_session_key(&conv->auth, key)) {
         if (conv->auth.keys == DT_AUTH_KEYS_NO_PASSWORD)
             dt_snprintf(s->key_note, sizeof s->key_note, "no session key: no --ntlm-password for %s",
-                     dt_auth_user(&conv->auth));
+                        dt_auth_user(&conv->auth));
         else if (conv->auth.mech == DT_AUTH_MECH_KERBEROS)
             dt_snprintf(s->key_note, sizeof s->key_note, "Kerberos session: not decrypted");
         else if (conv->auth.keys == DT_AUTH_KEYS_NO_CRYPTO)
@@ -124,7 +124,7 @@ int smb2_decrypt(smb2_session *s, dt_dir dir, const uint8_t hdr[52], uint8_t *da
 {
     if (!s || !s->have_keys) {
         dt_snprintf(why, whysz, "not decrypted%s%s%s", s && s->key_note[0] ? " (" : "", s ? s->key_note : "",
-                 s && s->key_note[0] ? ")" : "");
+                    s && s->key_note[0] ? ")" : "");
         return -1;
     }
     bool gcm = s->cipher == 2 || s->cipher == 4;

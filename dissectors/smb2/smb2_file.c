@@ -142,12 +142,12 @@ void smb2_cmd_create(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *chai
         vol = (vol << 8) | fid[i];
     if (f->is_pipe)
         dt_snprintf(m->result, sizeof m->result, "%s pipe %s fid 0x%llx", an ? an : "?", f->pipe,
-                 (unsigned long long)vol);
+                    (unsigned long long)vol);
     else if (attrs & 0x10)
         dt_snprintf(m->result, sizeof m->result, "%s directory fid 0x%llx", an ? an : "?", (unsigned long long)vol);
     else
         dt_snprintf(m->result, sizeof m->result, "%s %llu bytes fid 0x%llx", an ? an : "?",
-                 (unsigned long long)eof, (unsigned long long)vol);
+                    (unsigned long long)eof, (unsigned long long)vol);
 }
 
 /* ---- CLOSE, FLUSH */

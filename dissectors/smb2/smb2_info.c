@@ -45,7 +45,7 @@ void smb2_cmd_query_directory(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_ch
         const char *p = smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf);
         const char *cn = dt_value_name_find(smb2_file_info_vals, cls, false);
         dt_snprintf(m->desc, sizeof m->desc, "%s pattern=%s %s%s", p, pattern, cn ? cn : "?",
-                 (flags & 1) ? " restart" : "");
+                    (flags & 1) ? " restart" : "");
         if (m->new_req)
             m->new_req->info_class = cls;
         return;
@@ -96,7 +96,7 @@ void smb2_cmd_change_notify(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chai
         smb2_read_fid(ctx, c, fid);
         dt_add_u32le(ctx, NULL, HF(F_NOTIFY_FILTER), c, &filter);
         dt_snprintf(m->desc, sizeof m->desc, "%s filter=0x%x%s", smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf),
-                 filter, (flags & 1) ? " watch-tree" : "");
+                    filter, (flags & 1) ? " watch-tree" : "");
         return;
     }
     uint16_t off = dt_cur_u16le(c);
@@ -170,7 +170,7 @@ void smb2_cmd_query_info(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain *
         smb2_read_fid(ctx, c, fid);
         const char *cn = info_class_name(type, cls);
         dt_snprintf(m->desc, sizeof m->desc, "%s %s", smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf),
-                 cn ? cn : "?");
+                    cn ? cn : "?");
         return;
     }
     dt_cur_skip(c, 2);
@@ -265,7 +265,7 @@ void smb2_cmd_oplock_break(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain
         smb2_read_fid(ctx, c, fid);
         const char *ln = dt_value_name_find(smb2_oplock_vals, level, false);
         dt_snprintf(m->desc, sizeof m->desc, "%s to %s%s", smb2_fid_path(ctx, conv, m, chain, fid, &f, buf, sizeof buf),
-                 ln ? ln : "?", m->msg_id == UINT64_MAX ? " (server notification)" : m->response ? "" : " (ack)");
+                    ln ? ln : "?", m->msg_id == UINT64_MAX ? " (server notification)" : m->response ? "" : " (ack)");
         return;
     }
     /* Lease break notification (44), acknowledgment and response (36). */
@@ -277,8 +277,8 @@ void smb2_cmd_oplock_break(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m, smb2_chain
         dt_cur_skip(c, 4);
     dt_add_u32le(ctx, NULL, HF(F_LEASE_STATE), c, &state);
     dt_snprintf(m->desc, sizeof m->desc, "lease to %s%s%s%s%s", (state & 1) ? "R" : "", (state & 2) ? "H" : "",
-             (state & 4) ? "W" : "", state ? "" : "none",
-             size == 44 ? " (server notification)" : m->response ? "" : " (ack)");
+                (state & 4) ? "W" : "", state ? "" : "none",
+                size == 44 ? " (server notification)" : m->response ? "" : " (ack)");
 }
 
 void smb2_cmd_cancel(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
@@ -288,7 +288,7 @@ void smb2_cmd_cancel(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
         if (a) {
             dt_add_uint(ctx, NULL, HF(F_CANCEL_OF), 0, 0, a->msg_id);
             dt_snprintf(m->desc, sizeof m->desc, "async 0x%llx (message %llu, %s)", (unsigned long long)m->aid,
-                     (unsigned long long)a->msg_id, smb2_cmd_name(a->cmd));
+                        (unsigned long long)a->msg_id, smb2_cmd_name(a->cmd));
         } else {
             dt_snprintf(m->desc, sizeof m->desc, "async 0x%llx", (unsigned long long)m->aid);
         }

@@ -71,8 +71,8 @@ void smb2_cmd_session_setup(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
             smb2_copy(s->user, sizeof s->user, m->req->path);
         smb2_session_keys(conv, s);
         dt_snprintf(m->result, sizeof m->result, "session 0x%llx%s%s%s%s", (unsigned long long)m->sesid,
-                 s->user[0] ? " " : "", s->user, (flags & 1) ? " (guest)" : (flags & 2) ? " (anonymous)" : "",
-                 (flags & 4) ? " encrypted" : "");
+                    s->user[0] ? " " : "", s->user, (flags & 1) ? " (guest)" : (flags & 2) ? " (anonymous)" : "",
+                    (flags & 4) ? " encrypted" : "");
         if (m->flags & SMB2_FLAGS_SIGNED)
             smb2_appendf(m->result, sizeof m->result, " signed");
     } else if (auth[0]) {
@@ -86,7 +86,7 @@ void smb2_cmd_logoff(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
     smb2_session *s = smb2_session_find(conv, m->sesid);
     if (!m->response) {
         dt_snprintf(m->desc, sizeof m->desc, "session 0x%llx%s%s", (unsigned long long)m->sesid,
-                 s && s->user[0] ? " " : "", s ? s->user : "");
+                    s && s->user[0] ? " " : "", s ? s->user : "");
         return;
     }
     if (m->status == STATUS_SUCCESS)
@@ -127,7 +127,7 @@ void smb2_cmd_tree_connect(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
         smb2_copy(t->path, sizeof t->path, m->req->path);
     const char *tn = dt_value_name_find(smb2_share_type_vals, type, false);
     dt_snprintf(m->result, sizeof m->result, "tid 0x%x %s, maximal access 0x%08x%s", m->tid, tn ? tn : "share",
-             access, (flags & 0x8000) ? ", encrypted" : "");
+                access, (flags & 0x8000) ? ", encrypted" : "");
 }
 
 void smb2_cmd_tree_disconnect(dt_ctx *ctx, smb2_conv *conv, smb2_msg *m)
