@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/platform.h"
+
 #define IN_SIZE (256u * 1024u)
 #define OUT_SIZE (256u * 1024u)
 
@@ -42,7 +44,7 @@ int dt_zread_open(dt_zread *z, int fd)
     memset(z, 0, sizeof *z);
     z->fd = fd;
     z->in_cap = IN_SIZE;
-    if (!(z->in = malloc(z->in_cap))) {
+    if (!(z->in = dt_alloc_aligned(z->in_cap))) { /* aligned: read(2) into it is faster */
         fail(z, "out of memory");
         return -1;
     }
@@ -230,7 +232,7 @@ void dt_zread_close(dt_zread *z)
 {
     if (z->gzip)
         inflateEnd(&z->zs);
-    free(z->in);
+    dt_free_aligned(z->in);
     free(z->out);
     z->in = z->out = NULL;
     if (z->fd >= 0)

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -83,6 +84,14 @@ void dt_stdio_binary(void)
 }
 
 const void *dt_memrchr(const void *s, int c, size_t n) { return memrchr(s, c, n); }
+
+void *dt_alloc_aligned(size_t n)
+{
+    void *p = NULL;
+    return posix_memalign(&p, DT_BUF_ALIGN, n ? n : 1) == 0 ? p : NULL;
+}
+
+void dt_free_aligned(void *p) { free(p); }
 
 void dt_ip_text(int version, const void *addr, char *out, size_t outsz)
 {

@@ -122,6 +122,10 @@ const void *dt_memrchr(const void *s, int c, size_t n)
     return NULL;
 }
 
+void *dt_alloc_aligned(size_t n) { return _aligned_malloc(n ? n : 1, DT_BUF_ALIGN); }
+
+void dt_free_aligned(void *p) { _aligned_free(p); }
+
 void dt_stdio_binary(void)
 {
     _setmode(0, _O_BINARY);
