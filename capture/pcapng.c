@@ -56,14 +56,37 @@ static const char *block_name(uint32_t type)
     }
 }
 
-/* Reads one block into s->buf (whole block, header and trailer included).
- * 1 block, 0 clean end, -1 error. */
+/* The next block in place in the read-ahead buffer, consumed, when it is
+ * there whole and sound (nearly every block of a plain file): no copy.
+ * NULL: read_block's way, which also says what is wrong with it. */
+static const uint8_t *block_in_place(dt_source *s, uint32_t *type, uint32_t *len)
+{
+    const uint8_t *b = dt_src_contig(s, 12); /* 12: the smallest block */
+    if (!b)
+        return NULL;
+    uint32_t t;
+    memcpy(&t, b, 4);
+    if (t == BT_SHB) /* its byte order is read_block's to set */
+        return NULL;
+    uint32_t l = rd32(s, b + 4);
+    if (l < 12 || l % 4 != 0 || l > MAX_BLOCK || !(b = dt_src_contig(s, l)) || rd32(s, b + l - 4) != l)
+        return NULL;
+    dt_src_skip(s, l);
+    *type = rd32(s, b);
+    *len = l;
+    return b;
+}
+
+/* Reads one block into s->blk (whole block, header and trailer included):
+ * in place, or copied into s->buf. 1 block, 0 clean end, -1 error. */
 static int read_block(dt_source *s, uint32_t *type, uint32_t *len, uint64_t *at)
 {
     uint8_t hdr[12];
     size_t got;
     const char *why;
     *at = s->pos;
+    if ((s->blk = block_in_place(s, type, len)) != NULL)
+        return 1;
     int r = dt_src_read(s, hdr, 8, &got, &why);
     if (r == 0)
         return 0;
@@ -99,6 +122,7 @@ static int read_block(dt_source *s, uint32_t *type, uint32_t *len, uint64_t *at)
     if (!dt_src_reserve(s, *len))
         return dt_src_fail(s, *at, "out of memory for a block of %u bytes", *len);
     memcpy(s->buf, hdr, have);
+    s->blk = s->buf;
     r = dt_src_read(s, s->buf + have, *len - have, &got, &why);
     if (r != 1)
         return dt_src_fail(s, *at, "truncated %s: %zu of %u bytes%s%s%s", block_name(*type), have + got, *len,
@@ -202,9 +226,9 @@ static int on_shb(dt_source *s, uint32_t len, uint64_t at)
 {
     if (len < 28)
         return dt_src_fail(s, at, "Section Header Block too short (%u bytes)", len);
-    uint16_t major = rd16(s, s->buf + 12);
+    uint16_t major = rd16(s, s->blk + 12);
     if (major != 1)
-        return dt_src_fail(s, at, "unsupported pcapng version %u.%u", major, rd16(s, s->buf + 14));
+        return dt_src_fail(s, at, "unsupported pcapng version %u.%u", major, rd16(s, s->blk + 14));
     s->section_base = (uint32_t)s->n_ifaces;
     return 0;
 }
@@ -216,10 +240,10 @@ static int on_idb(dt_source *s, uint32_t len, uint64_t at)
     dt_source_iface *f = dt_src_add_iface(s);
     if (!f)
         return dt_src_fail(s, at, "out of memory");
-    f->linktype = rd16(s, s->buf + 8);
-    f->snaplen = rd32(s, s->buf + 12);
+    f->linktype = rd16(s, s->blk + 8);
+    f->snaplen = rd32(s, s->blk + 12);
     size_t idx = s->n_ifaces - 1;
-    if (!walk_options(s, s->buf + 16, s->buf + len - 4, idb_option, (void *)(uintptr_t)idx))
+    if (!walk_options(s, s->blk + 16, s->blk + len - 4, idb_option, (void *)(uintptr_t)idx))
         return dt_src_fail(s, at, "Interface Description Block with malformed options");
     if (s->ng[idx].tsresol & 0x80 ? (s->ng[idx].tsresol & 0x7f) > 64 : s->ng[idx].tsresol > 19)
         return dt_src_fail(s, at, "Interface Description Block with unsupported if_tsresol %u",
@@ -237,7 +261,7 @@ static int find_iface(dt_source *s, uint32_t local, uint64_t at, uint32_t *out)
 
 static int on_epb(dt_source *s, uint32_t type, uint32_t len, uint64_t at, dt_packet *p)
 {
-    const uint8_t *b = s->buf;
+    const uint8_t *b = s->blk;
     size_t fixed = 28;
     if (len < fixed + 4)
         return dt_src_fail(s, at, "%s too short (%u bytes)", block_name(type), len);
@@ -275,7 +299,7 @@ static int on_spb(dt_source *s, uint32_t len, uint64_t at, dt_packet *p)
     uint32_t idx = 0;
     if (find_iface(s, 0, at, &idx) < 0)
         return -1;
-    uint32_t origlen = rd32(s, s->buf + 8);
+    uint32_t origlen = rd32(s, s->blk + 8);
     size_t room = len - 16;
     size_t caplen = origlen;
     if (caplen > room)
@@ -286,7 +310,7 @@ static int on_spb(dt_source *s, uint32_t len, uint64_t at, dt_packet *p)
     memset(p, 0, sizeof *p);
     p->iface = idx;
     p->ts_ns = s->last_ts; /* an SPB has no timestamp: keep the order */
-    p->data = s->buf + 12;
+    p->data = s->blk + 12;
     p->caplen = (uint32_t)caplen;
     p->origlen = origlen < caplen ? (uint32_t)caplen : origlen;
     p->offset = at;

@@ -55,6 +55,14 @@ int dt_src_read(dt_source *s, void *dst, size_t n, size_t *got, const char **why
     return -1;
 }
 
+const uint8_t *dt_src_contig(dt_source *s, size_t n) { return dt_zread_contig(&s->z, n); }
+
+void dt_src_skip(dt_source *s, size_t n)
+{
+    dt_zread_skip(&s->z, n);
+    s->pos += n;
+}
+
 bool dt_src_reserve(dt_source *s, size_t n)
 {
     if (n <= s->buf_cap)

@@ -33,8 +33,11 @@ struct dt_source {
     dt_ng_iface *ng;            /* parallel to ifaces (pcapng) */
     size_t n_ifaces, cap_ifaces;
 
-    uint8_t *buf;               /* current record, reused */
+    uint8_t *buf;               /* a record copied: one across the read-ahead
+                                 * buffer's end, or gzip; reused */
     size_t buf_cap;
+    const uint8_t *blk;         /* pcapng: the current block, in place in the
+                                 * read-ahead buffer or in buf */
 
     /* classic pcap through libpcap */
     FILE *cookie;
@@ -55,6 +58,10 @@ int dt_src_fail(dt_source *s, uint64_t offset, const char *fmt, ...) __attribute
  * or decompression error (what in *why). */
 int dt_src_read(dt_source *s, void *dst, size_t n, size_t *got, const char **why);
 bool dt_src_reserve(dt_source *s, size_t n);
+/* The next n bytes in place (no copy) or NULL: see dt_zread_contig. Then
+ * dt_src_skip consumes them. */
+const uint8_t *dt_src_contig(dt_source *s, size_t n);
+void dt_src_skip(dt_source *s, size_t n);
 dt_source_iface *dt_src_add_iface(dt_source *s);
 
 int dt_pcap_open(dt_source *s, char *err, size_t errsz);

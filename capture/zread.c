@@ -224,6 +224,26 @@ ssize_t dt_zread_peek(dt_zread *z, void *dst, size_t n)
     return (ssize_t)got;
 }
 
+const uint8_t *dt_zread_contig(dt_zread *z, size_t n)
+{
+    if (z->gzip || z->failed || z->look_off < z->look_len)
+        return NULL;
+    if (!z->zs.avail_in && !z->eof && n <= z->in_cap) {
+        ssize_t r = refill(z); /* a failure is sticky: dt_zread_read reports it */
+        if (r <= 0) {
+            z->eof = r == 0;
+            return NULL;
+        }
+    }
+    return z->zs.avail_in >= n ? z->zs.next_in : NULL;
+}
+
+void dt_zread_skip(dt_zread *z, size_t n)
+{
+    z->zs.next_in += n;
+    z->zs.avail_in -= (uInt)n;
+}
+
 const char *dt_zread_error(const dt_zread *z) { return z->failed ? z->err : NULL; }
 
 uint64_t dt_zread_file_pos(const dt_zread *z) { return z->in_read - z->zs.avail_in; }

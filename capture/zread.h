@@ -38,6 +38,13 @@ int dt_zread_open(dt_zread *z, int fd);
 ssize_t dt_zread_read(dt_zread *z, void *dst, size_t n);
 /* Reads up to n (<= 16) bytes that later reads deliver again. */
 ssize_t dt_zread_peek(dt_zread *z, void *dst, size_t n);
+/* The next n bytes in place in the read-ahead buffer, not consumed, when it
+ * holds them whole (plain files; refilled first when empty); NULL otherwise
+ * (gzip, bytes peeked, a record across the buffer's end, the end of the
+ * file, a read error): then dt_zread_read them. Valid until the next read. */
+const uint8_t *dt_zread_contig(dt_zread *z, size_t n);
+/* Consumes n bytes dt_zread_contig returned. */
+void dt_zread_skip(dt_zread *z, size_t n);
 /* "unexpected end of file" for a gzip stream cut short, zlib's message with
  * the compressed offset for damaged data, or the read error. */
 const char *dt_zread_error(const dt_zread *z);

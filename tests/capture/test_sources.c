@@ -191,6 +191,69 @@ static void test_pcapng_truncated(void **state)
     }
 }
 
+/* Records of many sizes over several of the reader's 256 KiB read-ahead
+ * buffers: those used in place and those lying across a buffer's end come
+ * out the same, and a file cut inside one past the first buffer names it. */
+#define ACROSS_N 200
+static void test_across_buffers(void **state)
+{
+    (void)state;
+    static uint8_t data[9000 + ACROSS_N];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7 + 3);
+    for (int v = 0; v < 8; v++) {
+        bool ng = v & 1, swap = v & 2, gz = v & 4;
+        capbuf c;
+        memset(&c, 0, sizeof c);
+        if (ng) {
+            ng_shb(&c, swap);
+            ng_idb(&c, DT_LINKTYPE_RAW, 0, NULL, NULL, 9);
+        } else {
+            pc_header(&c, swap, true, 101);
+        }
+        int first = c.n_blocks;
+        uint32_t lens[ACROSS_N], x = 12345;
+        for (int i = 0; i < ACROSS_N; i++) {
+            x = x * 1103515245u + 12345u;
+            lens[i] = 1 + (x >> 8) % 9000;
+            if (ng)
+                ng_epb(&c, 0, 1700000000000000000ull + (uint64_t)i, data + i, lens[i], 0);
+            else
+                pc_record(&c, 1700000000, (uint32_t)i, data + i, lens[i]);
+        }
+        assert_true(c.len > 3 * 256 * 1024);
+        cb_write(&c, tmp_path, c.len, gz);
+        char err[512];
+        dt_source *s = dt_source_open(tmp_path, err, sizeof err);
+        assert_non_null(s);
+        dt_packet p;
+        for (int i = 0; i < ACROSS_N; i++) {
+            assert_int_equal(dt_source_next(s, &p), 1);
+            assert_int_equal(p.caplen, lens[i]);
+            assert_memory_equal(p.data, data + i, lens[i]);
+            assert_int_equal(p.offset, c.starts[first + i]);
+            assert_int_equal(p.ts_ns, 1700000000000000000ull + (uint64_t)i);
+        }
+        assert_int_equal(dt_source_next(s, &p), 0);
+        dt_source_close(s);
+
+        /* cut inside the record that holds byte 600 000 */
+        int k = 0;
+        while (c.starts[first + k + 1] <= 600000)
+            k++;
+        size_t at = c.starts[first + k];
+        cb_write(&c, tmp_path, at + 8 + lens[k] / 2, gz);
+        assert_non_null(s = dt_source_open(tmp_path, err, sizeof err));
+        int rc;
+        assert_int_equal(drain(s, &rc), k);
+        assert_int_equal(rc, -1);
+        if (!has_offset(dt_source_error(s), at))
+            fail_msg("'%s' lacks offset %zu", dt_source_error(s), at);
+        dt_source_close(s);
+        cb_free(&c);
+    }
+}
+
 static void build_pcap(capbuf *c, bool swap, bool nano)
 {
     memset(c, 0, sizeof *c);
@@ -492,6 +555,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pcapng_gz, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_pcapng_truncated, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_pcap_read, make_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(test_across_buffers, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_pcap_truncated, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_pcapng_corrupt, make_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_random_corruption, make_tmp, rm_tmp),
