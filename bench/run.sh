@@ -13,7 +13,8 @@
 #          tests/smb2/smb-session.pcapng repeated with new addresses
 #   kdnet  the KDNET corpus capture (../shared/corpus) decompressed and
 #          concatenated to >= 100 MB (skipped when the corpus is absent)
-#   dap + --proto nosuch: a filter that matches nothing
+#   dap + --proto nosuch, and -Y seq==0 (tshark: -Y frame.number==0): filters
+#          that match nothing; -Y still decodes every message to evaluate it
 # Env: BENCH_DAP_MIB (64), BENCH_SMB2_MIB (32), BENCH_KDNET_MB (100), BENCH_REPEAT (3: diagtap runs per row, least wall kept),
 #      DIAGTAP_CORPUS (default: ../shared/corpus beside the source tree).
 set -eu
@@ -87,7 +88,7 @@ row() {
 row dap "$dap" "-T ek" "-T json" "1:-T json" "-T text"
 row smb2 "$smb" "-T json" "-T json" "1:-T json" "-T text"
 [ -n "$kd" ] && row kdnet "$kd" "-T json" "-T json" "1:-T json" "-T text"
-row "dap, nothing matches" "$dap" "-Y frame.number==0 -T json" "--proto nosuch -T json"
+row "dap, nothing matches" "$dap" "-Y frame.number==0 -T json" "--proto nosuch -T json" "-Y seq==0 -T json"
 printf '\nMachine: %s CPUs (%s), %s; diagtap %s\n' "$(nproc)" \
   "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$(date -u +%Y-%m-%d)" \
   "$(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo '?')"
