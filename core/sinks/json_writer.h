@@ -70,7 +70,27 @@ static inline void dt_jw_key_plain(dt_jw *w, const char *key, size_t len)
 /* The key named by id (a static def that holds it, e.g. a dt_field_def):
  * through w->keys when there is one. The same id must keep naming the same
  * string while w lives. */
-void dt_jw_key_of(dt_jw *w, const void *id, const char *key);
+void dt_jw_key_of_slow(dt_jw *w, const void *id, const char *key);
+static inline void dt_jw_key_of(dt_jw *w, const void *id, const char *key)
+{
+    /* Inline, and the miss path apart: this runs for every field written, and
+     * as a call with the slot filling in its body it cost ~70 instructions. */
+    if (w->keys && !w->after_key && w->depth > 0) {
+        uintptr_t h = (uintptr_t)id;
+        const dt_jw_keyslot *s = &w->keys->slot[((h >> 4) ^ (h >> 13)) & (DT_JW_KEYSLOTS - 1)];
+        if (s->id == id && s->key == key && s->plain && sizeof w->buf - w->used >= sizeof s->text + 1) {
+            char *o = w->buf + w->used;
+            size_t comma = w->has_items[w->depth];
+            o[0] = ',';
+            memcpy(o + comma, s->text, sizeof s->text); /* whole: used advances by len only */
+            w->used += comma + s->len;
+            w->has_items[w->depth] = true;
+            w->after_key = true;
+            return;
+        }
+    }
+    dt_jw_key_of_slow(w, id, key);
+}
 #define DT_JW_KEY(w, lit) dt_jw_key_plain((w), "" lit, sizeof(lit) - 1)
 void dt_jw_string(dt_jw *w, const void *s, size_t len);
 void dt_jw_null(dt_jw *w);

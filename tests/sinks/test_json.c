@@ -469,6 +469,126 @@ static void test_hex_across_buffer(void **state)
     }
 }
 
+/* Numbers at every digit-count and bit-length boundary, written where the
+ * buffer is nearly full (the flush path), read exactly as printf reads them. */
+static void test_numbers_exact(void **state)
+{
+    (void)state;
+    uint64_t vals[200];
+    size_t nv = 0;
+    vals[nv++] = 0;
+    vals[nv++] = UINT64_MAX;
+    for (uint64_t p = 1, k = 0; k < 20; k++, p *= 10) {
+        vals[nv++] = p - 1;
+        vals[nv++] = p;
+        vals[nv++] = p + 1;
+    }
+    for (int b = 1; b < 64; b++) {
+        vals[nv++] = ((uint64_t)1 << b) - 1;
+        vals[nv++] = (uint64_t)1 << b;
+    }
+    for (size_t lead = 4070; lead <= 4095; lead++) {
+        char *buf = NULL;
+        size_t blen = 0;
+        FILE *f = open_memstream(&buf, &blen);
+        assert_non_null(f);
+        dt_jw *w = calloc(1, sizeof *w);
+        assert_non_null(w);
+        dt_jw_init(w, f);
+        assert_true(dt_jw_begin_array(w));
+        char *pad = malloc(lead);
+        memset(pad, 'p', lead);
+        dt_jw_string(w, pad, lead - 4);
+        for (size_t i = 0; i < nv; i++) {
+            dt_jw_uint(w, vals[i]);
+            dt_jw_uint_str(w, vals[i]);
+            dt_jw_int(w, (int64_t)vals[i]);
+            dt_jw_int_str(w, (int64_t)vals[i]);
+        }
+        dt_jw_end_array(w);
+        dt_jw_flush(w);
+        fclose(f);
+        /* expected: the same with printf */
+        char *exp = NULL;
+        size_t elen = 0;
+        FILE *e = open_memstream(&exp, &elen);
+        fprintf(e, "[\"%.*s\"", (int)(lead - 4), pad);
+        for (size_t i = 0; i < nv; i++) {
+            int64_t sv = (int64_t)vals[i];
+            fprintf(e, ",%llu,\"%llu\",%lld,\"%lld\"", (unsigned long long)vals[i], (unsigned long long)vals[i],
+                    (long long)sv, (long long)sv);
+        }
+        fputc(']', e);
+        fclose(e);
+        assert_int_equal(blen, elen);
+        assert_string_equal(buf, exp);
+        free(exp);
+        free(pad);
+        free(w);
+        free(buf);
+    }
+}
+
+/* Keys through the key cache (hits, misses, the first member without a
+ * comma, nested objects, the buffer's end) give the bytes the uncached
+ * writer gives. */
+static void test_cached_keys_same_bytes(void **state)
+{
+    (void)state;
+    static const char *names[] = { "smb2.cmd", "a", "smb2.tree", "x.y.z", "needs\"escape", "kdnet.seq",
+                                   "a.rather.long.field.name.that.does.not.fit.the.cache.text" };
+    enum { NN = sizeof names / sizeof names[0] };
+    for (size_t lead = 4000; lead <= 4095; lead += 5) {
+        char *out[2] = { NULL, NULL };
+        size_t len[2] = { 0, 0 };
+        for (int cached = 0; cached < 2; cached++) {
+            FILE *f = open_memstream(&out[cached], &len[cached]);
+            assert_non_null(f);
+            dt_jw *w = calloc(1, sizeof *w);
+            assert_non_null(w);
+            w->keys = cached ? calloc(1, sizeof *w->keys) : NULL;
+            dt_jw_init(w, f);
+            assert_true(dt_jw_begin_array(w));
+            char *pad = malloc(lead);
+            memset(pad, 'p', lead);
+            dt_jw_string(w, pad, lead - 4);
+            for (int round = 0; round < 3; round++) {
+                assert_true(dt_jw_begin_object(w));
+                for (size_t i = 0; i < 40; i++) {
+                    size_t k = (i * 5 + (size_t)round) % NN;
+                    dt_jw_key_of(w, &names[k], names[k]);
+                    if (i % 7 == 3) {
+                        assert_true(dt_jw_begin_object(w));
+                        dt_jw_key_of(w, &names[(k + 1) % NN], names[(k + 1) % NN]);
+                        dt_jw_uint(w, i);
+                        dt_jw_key_of(w, &names[(k + 2) % NN], names[(k + 2) % NN]);
+                        dt_jw_null(w);
+                        dt_jw_end_object(w);
+                    } else {
+                        dt_jw_uint(w, i * 1000003u);
+                    }
+                }
+                dt_jw_end_object(w);
+            }
+            dt_jw_end_array(w);
+            dt_jw_flush(w);
+            fclose(f);
+            free(w->keys);
+            free(w);
+            free(pad);
+        }
+        assert_int_equal(len[0], len[1]);
+        assert_string_equal(out[0], out[1]);
+        json_error_t jerr;
+        json_t *j = json_loadb(out[1], len[1], 0, &jerr);
+        if (!j)
+            fail_msg("not JSON: %s", jerr.text);
+        json_decref(j);
+        free(out[0]);
+        free(out[1]);
+    }
+}
+
 static void test_write_error(void **state)
 {
     (void)state;
@@ -497,6 +617,8 @@ int main(void)
         cmocka_unit_test(test_conv_and_ts_kept),
         cmocka_unit_test(test_deep_tree),
         cmocka_unit_test(test_hex_across_buffer),
+        cmocka_unit_test(test_numbers_exact),
+        cmocka_unit_test(test_cached_keys_same_bytes),
         cmocka_unit_test(test_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
