@@ -251,9 +251,7 @@ void dt_jw_key_plain_slow(dt_jw *w, const char *key, size_t len)
 void dt_jw_key_of_slow(dt_jw *w, const void *id, const char *key)
 {
     if (w->keys) {
-        uintptr_t h = (uintptr_t)id;
-        size_t i = (size_t)((h >> 4) ^ (h >> 13)) & (DT_JW_KEYSLOTS - 1);
-        dt_jw_keyslot *s = &w->keys->slot[i];
+        dt_jw_keyslot *s = &w->keys->slot[dt_jw_key_slot(id)];
         if (s->id != id || s->key != key) { /* a miss: this slot now holds id */
             size_t n = strlen(key);
             bool plain = n + 3 <= sizeof s->text;

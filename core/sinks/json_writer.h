@@ -71,13 +71,18 @@ static inline void dt_jw_key_plain(dt_jw *w, const char *key, size_t len)
  * through w->keys when there is one. The same id must keep naming the same
  * string while w lives. */
 void dt_jw_key_of_slow(dt_jw *w, const void *id, const char *key);
+/* Defs sit 64 bytes apart in their tables: a multiplicative hash spreads
+ * them over every slot (address bits 4.. left three of four slots unused). */
+static inline size_t dt_jw_key_slot(const void *id)
+{
+    return (size_t)(((uint64_t)(uintptr_t)id * 0x9E3779B97F4A7C15u) >> 55) & (DT_JW_KEYSLOTS - 1);
+}
 static inline void dt_jw_key_of(dt_jw *w, const void *id, const char *key)
 {
     /* Inline, and the miss path apart: this runs for every field written, and
      * as a call with the slot filling in its body it cost ~70 instructions. */
     if (w->keys && !w->after_key && w->depth > 0) {
-        uintptr_t h = (uintptr_t)id;
-        const dt_jw_keyslot *s = &w->keys->slot[((h >> 4) ^ (h >> 13)) & (DT_JW_KEYSLOTS - 1)];
+        const dt_jw_keyslot *s = &w->keys->slot[dt_jw_key_slot(id)];
         if (s->id == id && s->key == key && s->plain && sizeof w->buf - w->used >= sizeof s->text + 1) {
             char *o = w->buf + w->used;
             size_t comma = w->has_items[w->depth];
