@@ -32,47 +32,68 @@ static size_t tree_size(const dt_field *f, int depth, int max)
 
 static size_t str_size(const char *s) { return s ? align_up(strlen(s) + 1) : 0; }
 
-static void *take(char **at, size_t n)
+/* Where the copy goes: at, up to end (NULL: the caller sized the buffer).
+ * A take past end fails and the writer stops; nothing is written past end. */
+typedef struct writer {
+    char *at, *end;
+} writer;
+
+static void *take(writer *w, size_t n)
 {
-    void *p = *at;
-    *at += align_up(n);
+    size_t a = align_up(n);
+    if (w->end && (size_t)(w->end - w->at) < a)
+        return NULL;
+    void *p = w->at;
+    w->at += a;
     return p;
 }
 
-static char *copy_str(char **at, const char *s)
+/* false: no room (*out untouched) */
+static bool copy_str(writer *w, const char *s, const char **out)
 {
-    if (!s)
-        return NULL;
+    if (!s) {
+        *out = NULL;
+        return true;
+    }
     size_t n = strlen(s);
-    char *d = take(at, n + 1);
+    char *d = take(w, n + 1);
+    if (!d)
+        return false;
     memcpy(d, s, n + 1);
-    return d;
+    *out = d;
+    return true;
 }
 
-static dt_field *copy_tree(char **at, const dt_field *f, int depth, int max, dt_field **last)
+/* The copy of the list from f on, or false when out of room. */
+static bool copy_tree(writer *w, const dt_field *f, int depth, int max, dt_field **first, dt_field **last)
 {
-    dt_field *first = NULL, *prev = NULL;
+    dt_field *prev = NULL;
+    *first = NULL;
     for (; f; f = f->next) {
-        dt_field *c = take(at, sizeof *c);
+        dt_field *c = take(w, sizeof *c);
+        if (!c)
+            return false;
         *c = *f;
         c->next = NULL;
         if (has_bytes(f)) {
-            char *s = take(at, f->v.s.len + 1);
+            char *s = take(w, f->v.s.len + 1);
+            if (!s)
+                return false;
             memcpy(s, f->v.s.ptr, f->v.s.len);
             s[f->v.s.len] = '\0';
             c->v.s.ptr = s;
         }
         c->child = c->last_child = NULL;
-        if (depth < max && f->child)
-            c->child = copy_tree(at, f->child, depth + 1, max, &c->last_child);
+        if (depth < max && f->child && !copy_tree(w, f->child, depth + 1, max, &c->child, &c->last_child))
+            return false;
         if (prev)
             prev->next = c;
         else
-            first = c;
+            *first = c;
         prev = c;
     }
     *last = prev;
-    return first;
+    return true;
 }
 
 size_t dt_held_event_size(const dt_event *ev, unsigned what)
@@ -93,38 +114,61 @@ size_t dt_held_event_size(const dt_event *ev, unsigned what)
     return n;
 }
 
-dt_event *dt_held_event_write(void *buf, const dt_event *ev, unsigned what)
+static dt_event *write_copy(writer *w, const dt_event *ev, unsigned what)
 {
-    char *at = buf;
-    dt_event *c = take(&at, sizeof *c);
+    dt_event *c = take(w, sizeof *c);
+    if (!c)
+        return NULL;
     *c = *ev;
-    c->summary = copy_str(&at, ev->summary);
-    c->status = copy_str(&at, ev->status);
-    c->stats_key = copy_str(&at, ev->stats_key);
     c->raw = NULL;
+    if (!copy_str(w, ev->summary, &c->summary) || !copy_str(w, ev->status, &c->status) ||
+        !copy_str(w, ev->stats_key, &c->stats_key))
+        return NULL;
     if ((what & DT_HELD_RAW) && ev->raw) {
-        uint8_t *r = take(&at, ev->raw_len);
+        uint8_t *r = take(w, ev->raw_len);
+        if (!r)
+            return NULL;
         memcpy(r, ev->raw, ev->raw_len);
         c->raw = r;
     }
-    c->fields = copy_tree(&at, ev->fields, 0, max_depth(what), &c->last_field);
+    if (!copy_tree(w, ev->fields, 0, max_depth(what), &c->fields, &c->last_field))
+        return NULL;
     if (what & DT_HELD_CONV) {
-        c->input = copy_str(&at, ev->input);
+        if (!copy_str(w, ev->input, &c->input))
+            return NULL;
         if (ev->conv) {
-            dt_conv_info *ci = take(&at, sizeof *ci);
+            dt_conv_info *ci = take(w, sizeof *ci);
+            if (!ci)
+                return NULL;
             *ci = *ev->conv;
-            ci->client = copy_str(&at, ev->conv->client);
-            ci->server = copy_str(&at, ev->conv->server);
+            if (!copy_str(w, ev->conv->client, &ci->client) || !copy_str(w, ev->conv->server, &ci->server))
+                return NULL;
             if (ev->conv->channel) {
-                dt_channel *ch = take(&at, sizeof *ch);
+                dt_channel *ch = take(w, sizeof *ch);
+                if (!ch)
+                    return NULL;
                 *ch = *ev->conv->channel;
-                ch->name = copy_str(&at, ch->name);
-                ch->description = copy_str(&at, ch->description);
+                if (!copy_str(w, ch->name, &ch->name) || !copy_str(w, ch->description, &ch->description))
+                    return NULL;
                 ci->channel = ch;
             }
             c->conv = ci;
         }
     }
+    return c;
+}
+
+dt_event *dt_held_event_write(void *buf, const dt_event *ev, unsigned what)
+{
+    writer w = { buf, NULL };
+    return write_copy(&w, ev, what);
+}
+
+dt_event *dt_held_event_write_max(void *buf, size_t cap, const dt_event *ev, unsigned what, size_t *used)
+{
+    writer w = { buf, (char *)buf + cap };
+    dt_event *c = write_copy(&w, ev, what);
+    *used = c ? (size_t)(w.at - (char *)buf) : 0;
     return c;
 }
 

@@ -24,6 +24,10 @@ size_t dt_held_event_size(const dt_event *ev, unsigned what);
  * to max_align_t) and returns it (at). It shares only static strings (proto,
  * field definitions) and, without DT_HELD_CONV, the conversation. */
 dt_event *dt_held_event_write(void *at, const dt_event *ev, unsigned what);
+/* The same in one pass, into at most cap bytes at at: the copy and its size
+ * in *used (what dt_held_event_size says), or NULL when it does not fit
+ * (nothing written past cap). Saves the sizing walk when room is likely. */
+dt_event *dt_held_event_write_max(void *at, size_t cap, const dt_event *ev, unsigned what, size_t *used);
 
 /* Copies ev (summary, status, stats key, bytes, field tree with its
  * strings) into *buf, growing it (*cap) when needed; the copy shares only

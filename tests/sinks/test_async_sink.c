@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/held_event.h"
 #include "core/sink.h"
 
 static const dt_field_def defs[] = {
@@ -206,6 +207,49 @@ static void expect_same(uint64_t n, size_t raw_big, int depth)
     free(b);
 }
 
+/* The one-pass copy the queue uses: with exactly the room the sizing says
+ * it writes that many bytes; with any less it fails, and writes nothing
+ * past the room it was given. */
+static void test_write_max_bounds(void **state)
+{
+    (void)state;
+    const unsigned what = DT_HELD_CONV | DT_HELD_DEEP | DT_HELD_RAW;
+    for (uint64_t i = 0; i < 10; i++) {
+        built b;
+        build(&b, i, (i & 1) ? 300 : 0, (int)i % 4 + 1);
+        size_t need = dt_held_event_size(&b.ev, what);
+        uint8_t *buf = aligned_alloc(16, need + 256);
+        assert_non_null(buf);
+        for (size_t cap = 0; cap <= need + 64; cap += (cap + 1 < need ? 1 : 16)) {
+            memset(buf, 0xa5, need + 256);
+            size_t used = 12345;
+            dt_event *c = dt_held_event_write_max(buf, cap, &b.ev, what, &used);
+            for (size_t k = cap; k < need + 256; k++)
+                if (buf[k] != 0xa5)
+                    fail_msg("event %llu, room %zu: byte %zu written", (unsigned long long)i, cap, k);
+            if (cap < need) {
+                assert_null(c);
+                assert_int_equal(used, 0);
+                continue;
+            }
+            assert_non_null(c);
+            assert_int_equal(used, need);
+            assert_string_equal(c->summary, b.ev.summary);
+            assert_ptr_not_equal(c->summary, b.ev.summary);
+            if (b.ev.conv)
+                assert_string_equal(c->conv->client, b.ev.conv->client);
+            size_t na = 0, nb = 0;
+            for (const dt_field *f = b.ev.fields; f; f = f->next)
+                na++;
+            for (const dt_field *f = c->fields; f; f = f->next)
+                nb++;
+            assert_int_equal(na, nb);
+        }
+        free(buf);
+        scribble_free(&b);
+    }
+}
+
 static void test_same_bytes_as_inline(void **state)
 {
     (void)state;
@@ -342,6 +386,7 @@ static void test_recorder_stays_inline(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_write_max_bounds),
         cmocka_unit_test(test_same_bytes_as_inline),
         cmocka_unit_test(test_full_queue_and_big_messages),
         cmocka_unit_test(test_deep_tree),
