@@ -121,6 +121,9 @@ static void put_string(dt_jw *w, const void *s, size_t len)
     put_c(w, '"');
     for (size_t i = 0; i < len;) {
         size_t start = i;
+        /* four bytes a round while none needs care: most text needs none */
+        while (len - i >= 4 && !(special[p[i]] | special[p[i + 1]] | special[p[i + 2]] | special[p[i + 3]]))
+            i += 4;
         while (i < len && !special[p[i]])
             i++;
         run += i - start;
@@ -128,6 +131,7 @@ static void put_string(dt_jw *w, const void *s, size_t len)
             break;
         uint8_t b = p[i];
         const char *esc;
+        size_t esc_len = 2;
         char u[7];
         size_t n = 1;
         if (b >= 0x80) {
@@ -137,6 +141,7 @@ static void put_string(dt_jw *w, const void *s, size_t len)
                 continue;
             }
             esc = "\\ufffd";
+            esc_len = 6;
         } else {
             switch (b) {
             case '"': esc = "\\\""; break;
@@ -150,11 +155,12 @@ static void put_string(dt_jw *w, const void *s, size_t len)
                 u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0';
                 u[4] = hex[b >> 4], u[5] = hex[b & 15], u[6] = '\0';
                 esc = u;
+                esc_len = 6;
             }
         }
         put(w, p + i - run, run);
         run = 0;
-        put(w, esc, strlen(esc));
+        put(w, esc, esc_len);
         i += n;
     }
     put(w, p + len - run, run);
