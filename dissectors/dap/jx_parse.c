@@ -138,13 +138,29 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *e)
 /* The string whose body starts at p, up to its closing quote (before e):
  * unescaped into b->str as nd. Returns the closing quote, or NULL when the
  * string is unterminated or holds what jansson refuses. */
+/* Bytes a string's scan stops at: controls, '"', '\\' and every byte
+ * >= 0x80 (UTF-8 is checked); 0 for the rest, copied as they are. */
+static const uint8_t str_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 static const unsigned char *scan_string(builder *b, const unsigned char *p, const unsigned char *e, jx_node *nd)
 {
     char *out = b->str + b->str_used;
     size_t n = 0;
     for (;;) {
         const unsigned char *run = p;
-        while (p < e && *p >= 0x20 && *p < 0x80 && *p != '\\' && *p != '"')
+        /* four bytes a round while none stops the scan */
+        while (e - p >= 4 && !(str_stop[p[0]] | str_stop[p[1]] | str_stop[p[2]] | str_stop[p[3]]))
+            p += 4;
+        while (p < e && !str_stop[*p])
             p++;
         memcpy(out + n, run, (size_t)(p - run));
         n += (size_t)(p - run);
