@@ -486,17 +486,25 @@ static void rs_variables(dap_msg *m)
     for (size_t i = 0; i < n; i++) {
         const jx_node *v = jx_at(vars, i);
         char name[48], value[60];
+        /* each looked up once, for the fields and the list */
+        size_t nlen = 0, vlen = 0;
+        const char *nm = jx_str(v, "name", &nlen), *val = jx_str(v, "value", &vlen);
         if (i < MAX_LISTED) {
             dt_field *t = dt_add_none(m->ctx, m->tree, DAPF(VARIABLE), m->off, m->len);
-            str_field(m, t, DAP_F_VARIABLE_NAME, v, "name");
-            str_field(m, t, DAP_F_VARIABLE_VALUE, v, "value");
+            if (nm)
+                dt_add_string(m->ctx, t, DAPF(VARIABLE_NAME), m->off, m->len, nm, nlen);
+            if (val)
+                dt_add_string(m->ctx, t, DAPF(VARIABLE_VALUE), m->off, m->len, val, vlen);
             int_field(m, t, DAP_F_VARIABLES_REFERENCE, v, "variablesReference", NULL);
         }
         /* appended piece by piece (no snprintf per variable: this runs for
          * every variable of every response); the room checks leave space for
          * the longest piece, ", " + 47 + "=" + 59 bytes */
-        if (used < sizeof list - 110 && line_of(v, "name", name, sizeof name, 40)) {
-            if (!line_of(v, "value", value, sizeof value, 40))
+        if (used < sizeof list - 110 && nm) {
+            jx_line(name, sizeof name, nm, nlen, 40);
+            if (val)
+                jx_line(value, sizeof value, val, vlen, 40);
+            else
                 memcpy(value, "?", 2);
             if (used)
                 used = list_put(list, used, ", ");
