@@ -428,6 +428,42 @@ static void test_deep_tree(void **state)
     json_decref(j);
 }
 
+/* A writer into memory, inside an array whose first element (a string of
+ * 'p's) fills its buffer to `lead` bytes: what comes next meets the
+ * buffer's end. */
+typedef struct padded {
+    char *buf;
+    size_t len;
+    FILE *f;
+    dt_jw *w;
+} padded;
+
+static void padded_open(padded *p, size_t lead)
+{
+    p->buf = NULL;
+    p->len = 0;
+    p->f = open_memstream(&p->buf, &p->len);
+    assert_non_null(p->f);
+    p->w = calloc(1, sizeof *p->w);
+    assert_non_null(p->w);
+    dt_jw_init(p->w, p->f);
+    assert_true(dt_jw_begin_array(p->w));
+    char *pad = malloc(lead);
+    assert_non_null(pad);
+    memset(pad, 'p', lead);
+    dt_jw_string(p->w, pad, lead - 4); /* "[" + quotes + comma: lead bytes */
+    free(pad);
+}
+
+/* Closes the array and the stream: p->buf holds it all. */
+static void padded_close(padded *p)
+{
+    dt_jw_end_array(p->w);
+    dt_jw_flush(p->w);
+    fclose(p->f);
+    free(p->w);
+}
+
 /* Bytes as hex (KDNET payloads, -V's "raw"): a value longer than the
  * writer's buffer, starting where the buffer is nearly full, comes out
  * whole, two lowercase digits a byte. */
@@ -439,21 +475,11 @@ static void test_hex_across_buffer(void **state)
     for (size_t i = 0; i < N; i++)
         bytes[i] = (uint8_t)(i * 37 + 11);
     for (size_t lead = 4090; lead <= 4094; lead++) {
-        char *buf = NULL;
-        size_t blen = 0;
-        FILE *f = open_memstream(&buf, &blen);
-        assert_non_null(f);
-        dt_jw *w = calloc(1, sizeof *w);
-        assert_non_null(w);
-        dt_jw_init(w, f);
-        assert_true(dt_jw_begin_array(w));
-        char *pad = malloc(lead);
-        memset(pad, 'p', lead);
-        dt_jw_string(w, pad, lead - 4); /* fills the buffer to just short of its end */
-        dt_jw_hex(w, bytes, N);
-        dt_jw_end_array(w);
-        dt_jw_flush(w);
-        fclose(f);
+        padded pw;
+        padded_open(&pw, lead);
+        dt_jw_hex(pw.w, bytes, N);
+        padded_close(&pw);
+        char *buf = pw.buf;
         const char *h = strchr(buf + lead - 2, ',');
         assert_non_null(h);
         assert_int_equal(h[1], '"');
@@ -463,8 +489,6 @@ static void test_hex_across_buffer(void **state)
             assert_int_equal(h[3 + 2 * i], digits[bytes[i] & 15]);
         }
         assert_string_equal(h + 2 + 2 * N, "\"]");
-        free(pad);
-        free(w);
         free(buf);
     }
 }
@@ -488,31 +512,24 @@ static void test_numbers_exact(void **state)
         vals[nv++] = (uint64_t)1 << b;
     }
     for (size_t lead = 4070; lead <= 4095; lead++) {
-        char *buf = NULL;
-        size_t blen = 0;
-        FILE *f = open_memstream(&buf, &blen);
-        assert_non_null(f);
-        dt_jw *w = calloc(1, sizeof *w);
-        assert_non_null(w);
-        dt_jw_init(w, f);
-        assert_true(dt_jw_begin_array(w));
-        char *pad = malloc(lead);
-        memset(pad, 'p', lead);
-        dt_jw_string(w, pad, lead - 4);
+        padded pw;
+        padded_open(&pw, lead);
         for (size_t i = 0; i < nv; i++) {
-            dt_jw_uint(w, vals[i]);
-            dt_jw_uint_str(w, vals[i]);
-            dt_jw_int(w, (int64_t)vals[i]);
-            dt_jw_int_str(w, (int64_t)vals[i]);
+            dt_jw_uint(pw.w, vals[i]);
+            dt_jw_uint_str(pw.w, vals[i]);
+            dt_jw_int(pw.w, (int64_t)vals[i]);
+            dt_jw_int_str(pw.w, (int64_t)vals[i]);
         }
-        dt_jw_end_array(w);
-        dt_jw_flush(w);
-        fclose(f);
+        padded_close(&pw);
         /* expected: the same with printf */
         char *exp = NULL;
         size_t elen = 0;
         FILE *e = open_memstream(&exp, &elen);
-        fprintf(e, "[\"%.*s\"", (int)(lead - 4), pad);
+        fputc('[', e);
+        fputc('"', e);
+        for (size_t k = 0; k < lead - 4; k++)
+            fputc('p', e);
+        fputc('"', e);
         for (size_t i = 0; i < nv; i++) {
             int64_t sv = (int64_t)vals[i];
             fprintf(e, ",%llu,\"%llu\",%lld,\"%lld\"", (unsigned long long)vals[i], (unsigned long long)vals[i],
@@ -520,12 +537,10 @@ static void test_numbers_exact(void **state)
         }
         fputc(']', e);
         fclose(e);
-        assert_int_equal(blen, elen);
-        assert_string_equal(buf, exp);
+        assert_int_equal(pw.len, elen);
+        assert_string_equal(pw.buf, exp);
         free(exp);
-        free(pad);
-        free(w);
-        free(buf);
+        free(pw.buf);
     }
 }
 
