@@ -11,7 +11,8 @@
 #include <string.h>
 
 #define DT_JW_MAX_DEPTH 128
-#define DT_JW_KEYSLOTS 512
+#define DT_JW_KEYSLOT_BITS 9
+#define DT_JW_KEYSLOTS (1u << DT_JW_KEYSLOT_BITS)
 #define DT_JW_KEYTEXT 48 /* a cached key's text, "abbrev": included; longer keys are not cached */
 
 /* Keys by the identity of what names them (a field def): their length and
@@ -75,7 +76,7 @@ void dt_jw_key_of_slow(dt_jw *w, const void *id, const char *key);
  * them over every slot (address bits 4.. left three of four slots unused). */
 static inline size_t dt_jw_key_slot(const void *id)
 {
-    return (size_t)(((uint64_t)(uintptr_t)id * 0x9E3779B97F4A7C15u) >> 55) & (DT_JW_KEYSLOTS - 1);
+    return (size_t)(((uint64_t)(uintptr_t)id * 0x9E3779B97F4A7C15u) >> (64 - DT_JW_KEYSLOT_BITS));
 }
 static inline void dt_jw_key_of(dt_jw *w, const void *id, const char *key)
 {
