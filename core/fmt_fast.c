@@ -35,15 +35,20 @@ int dt_fmt_fast(char *out, size_t cap, const char *fmt, va_list ap)
     if (!cap)
         return -1;
     for (const char *f = fmt;;) {
-        const char *pct = strchr(f, '%');
-        size_t lit = pct ? (size_t)(pct - f) : strlen(f);
-        if (lit >= cap - o)
+        /* the literal up to the next '%', copied as it is scanned: literals
+         * are a few bytes, where strchr + memcpy calls cost more */
+        size_t room = cap - o, lit = 0;
+        for (; f[lit] && f[lit] != '%'; lit++) {
+            if (lit >= room)
+                return -1;
+            out[o + lit] = f[lit];
+        }
+        if (lit >= room) /* room for the NUL too */
             return -1;
-        memcpy(out + o, f, lit);
         o += lit;
-        if (!pct)
+        if (!f[lit])
             break;
-        f = pct + 1;
+        f += lit + 1;
         bool zero = false;
         size_t width = 0;
         int prec = -1; /* only %.*s */

@@ -72,6 +72,15 @@ static void test_too_long_is_refused(void **state)
     assert_int_equal(check(4, "%u", 12345u), -1);
     assert_int_equal(check(6, "%08x", 1u), -1);
     assert_int_equal(check(1, ""), 0);
+    /* literals up to and past the room, alone and before a conversion */
+    assert_int_equal(check(8, "1234567"), 7);
+    assert_int_equal(check(8, "12345678"), -1);
+    assert_int_equal(check(8, "123456789"), -1);
+    assert_int_equal(check(9, "1234567%u", 1u), 8);
+    assert_int_equal(check(8, "1234567%u", 1u), -1);
+    assert_int_equal(check(8, "12345678%u", 1u), -1);
+    assert_int_equal(check(16, "a%ub%uc", 1u, 22u), 6);
+    assert_int_equal(check(16, "%%%u%%", 5u), 3);
 }
 
 static void test_copy_trunc(void **state)
