@@ -56,6 +56,10 @@ static const char *block_name(uint32_t type)
     }
 }
 
+/* A block length that can hold the smallest block (12 bytes) and the
+ * header already read (have), in whole 32-bit words; MAX_BLOCK apart. */
+static bool length_shape_ok(uint32_t len, size_t have) { return len >= 12 && len % 4 == 0 && len >= have; }
+
 /* The next block in place in the read-ahead buffer, consumed, when it is
  * there whole and sound (nearly every block of a plain file): no copy.
  * NULL: read_block's way, which also says what is wrong with it. */
@@ -69,7 +73,7 @@ static const uint8_t *block_in_place(dt_source *s, uint32_t *type, uint32_t *len
     if (t == BT_SHB) /* its byte order is read_block's to set */
         return NULL;
     uint32_t l = rd32(s, b + 4);
-    if (l < 12 || l % 4 != 0 || l > MAX_BLOCK || !(b = dt_src_contig(s, l)) || rd32(s, b + l - 4) != l)
+    if (!length_shape_ok(l, 8) || l > MAX_BLOCK || !(b = dt_src_contig(s, l)) || rd32(s, b + l - 4) != l)
         return NULL;
     dt_src_skip(s, l);
     *type = rd32(s, b);
@@ -115,7 +119,7 @@ static int read_block(dt_source *s, uint32_t *type, uint32_t *len, uint64_t *at)
     *type = rd32(s, hdr);
     *len = rd32(s, hdr + 4);
     size_t have = *type == BT_SHB ? 12 : 8;
-    if (*len < 12 || *len % 4 != 0 || *len < have)
+    if (!length_shape_ok(*len, have))
         return dt_src_fail(s, *at, "%s with invalid length %u", block_name(*type), *len);
     if (*len > MAX_BLOCK)
         return dt_src_fail(s, *at, "%s length %u is implausibly large", block_name(*type), *len);
