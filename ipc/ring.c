@@ -3,11 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/platform.h"
-
 int dt_ring_init(dt_ring *r, size_t cap)
 {
-    r->buf = dt_alloc_aligned(cap); /* recv(2) into it is faster aligned */
+    r->buf = malloc(cap);
     r->cap = r->buf ? cap : 0;
     r->head = 0;
     r->len = 0;
@@ -16,7 +14,7 @@ int dt_ring_init(dt_ring *r, size_t cap)
 
 void dt_ring_free(dt_ring *r)
 {
-    dt_free_aligned(r->buf);
+    free(r->buf);
     r->buf = NULL;
     r->cap = r->head = r->len = 0;
 }
@@ -51,7 +49,7 @@ void dt_ring_consumed(dt_ring *r, size_t n, bool idle)
 
 int dt_ring_resize(dt_ring *r, size_t cap)
 {
-    uint8_t *nb = dt_alloc_aligned(cap);
+    uint8_t *nb = malloc(cap);
     if (!nb)
         return -1;
     const uint8_t *a, *b;
@@ -59,7 +57,7 @@ int dt_ring_resize(dt_ring *r, size_t cap)
     dt_ring_held(r, &a, &na, &b, &nbytes);
     memcpy(nb, a, na);
     memcpy(nb + na, b, nbytes);
-    dt_free_aligned(r->buf);
+    free(r->buf);
     r->buf = nb;
     r->cap = cap;
     r->head = 0;
