@@ -2,6 +2,7 @@
 
 #include "fmt_fast.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ static void use_block(dt_arena *a, dt_arena_block *b)
     a->cur = b;
     a->cur_pos = b ? b->data : NULL;
     a->cur_room = b ? b->size : 0;
+    a->window = NULL;
 }
 
 void dt_arena_init(dt_arena *a, size_t limit)
@@ -89,6 +91,23 @@ void *dt_arena_alloc(dt_arena *a, size_t size)
     if (p)
         memset(p, 0, size);
     return p;
+}
+
+void dt_arena_use_window(dt_arena *a, void *at, size_t room)
+{
+    if (!a->first || a->cur != a->first || a->used)
+        return; /* not just reset: the event goes on where it is */
+    a->window = at;
+    a->cur_pos = at;
+    a->cur_room = room & ~(size_t)15u;
+}
+
+void dt_arena_span(const dt_arena *a, const void **base, size_t *len)
+{
+    const unsigned char *start = a->window ? a->window : a->first ? a->first->data : NULL;
+    bool one = start && a->cur == a->first;
+    *base = one ? start : NULL;
+    *len = one ? (size_t)(a->cur_pos - start) : 0;
 }
 
 char *dt_arena_strndup(dt_arena *a, const char *s, size_t len)

@@ -16,6 +16,7 @@ typedef struct dt_arena {
     size_t used;
     unsigned char *cur_pos; /* the next free byte of cur, and how many follow */
     size_t cur_room;
+    unsigned char *window;  /* memory of the caller's the event started in, or NULL (dt_arena_use_window) */
 } dt_arena;
 
 void dt_arena_init(dt_arena *a, size_t limit);
@@ -38,6 +39,16 @@ static inline void *dt_arena_alloc_raw(dt_arena *a, size_t size)
     }
     return dt_arena_alloc_slow(a, size);
 }
+/* After dt_arena_reset: the event starts in the room bytes at at (16-byte
+ * aligned), memory the caller owns and keeps valid until the next reset,
+ * instead of the first block; what does not fit goes on in blocks of the
+ * arena's own. A render thread's queue lends it so that an event is built
+ * where it will be read, not copied there (core/sinks/async_sink.c). */
+void dt_arena_use_window(dt_arena *a, void *at, size_t room);
+/* Everything allocated since the last reset, when it lies in one piece (the
+ * window, or the first block): its start in *base and its length in *len;
+ * *base NULL when it spilled into a second block. */
+void dt_arena_span(const dt_arena *a, const void **base, size_t *len);
 char *dt_arena_strndup(dt_arena *a, const char *s, size_t len);
 char *dt_arena_vprintf(dt_arena *a, const char *fmt, va_list ap);
 /* The same, with the result's strlen in *len. */

@@ -69,8 +69,13 @@ void dt_engine_free(dt_engine *e)
 
 void dt_engine_add_sink(dt_engine *e, dt_sink *s)
 {
-    if (e->n_sinks < DT_MAX_SINKS)
-        e->sinks[e->n_sinks++] = s;
+    if (e->n_sinks >= DT_MAX_SINKS)
+        return;
+    e->sinks[e->n_sinks++] = s;
+    /* a plugin's fields may point at memory of its own, which the events a
+     * sink keeps without copying would outlive */
+    if (!e->mem_sink && s->event_memory && s->event_span && !dt_registry_has_plugins(e->reg))
+        e->mem_sink = s;
 }
 
 bool dt_engine_records_streams(const dt_engine *e)

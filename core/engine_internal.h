@@ -96,6 +96,7 @@ struct dt_engine {
     dt_registry *reg;
     dt_sink *sinks[DT_MAX_SINKS];
     int n_sinks;
+    dt_sink *mem_sink; /* the sink that lends each event its memory (event_memory), or NULL */
     dt_filter *filter;
     bool filter_drops_all; /* --proto lists no protocol any event can have: nothing is dissected */
     dt_option_kv *opts;

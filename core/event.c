@@ -17,6 +17,10 @@ void dt_ev_begin(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kin
                  const uint8_t *raw, size_t raw_len, uint64_t raw_offset)
 {
     dt_arena_reset(&e->arena);
+    void *at;
+    size_t room;
+    if (e->mem_sink && e->mem_sink->event_memory(e->mem_sink, &at, &room))
+        dt_arena_use_window(&e->arena, at, room);
     memset(&e->ev, 0, sizeof e->ev);
     e->ev.ts_ns = ts;
     e->ev.conv = c ? &c->info : NULL;
@@ -86,10 +90,19 @@ void dt_ev_commit(dt_engine *e)
         dt_copy_trunc(p->stats_key, sizeof p->stats_key, ev->stats_key ? ev->stats_key : "");
         e->ds->request = NULL;
     }
-    if (pass)
-        for (int i = 0; i < e->n_sinks; i++)
-            if (e->sinks[i]->event)
-                e->sinks[i]->event(e->sinks[i], ev);
+    if (!pass)
+        return;
+    for (int i = 0; i < e->n_sinks; i++) {
+        dt_sink *s = e->sinks[i];
+        if (s == e->mem_sink) {
+            const void *base;
+            size_t len;
+            dt_arena_span(&e->arena, &base, &len);
+            s->event_span(s, ev, base, len);
+        } else if (s->event) {
+            s->event(s, ev);
+        }
+    }
 }
 
 static dt_engine *eng(dt_ctx *ctx) { return ((dt_dissect_state *)ctx->engine)->e; }

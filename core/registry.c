@@ -25,6 +25,8 @@ struct dt_registry {
     size_t n_upgraded;
 };
 
+bool dt_registry_has_plugins(const dt_registry *reg) { return reg && reg->n_handles > 0; }
+
 dt_registry *dt_registry_new(void)
 {
     return calloc(1, sizeof(dt_registry));

@@ -19,6 +19,9 @@ int dt_registry_add_builtins(dt_registry *reg);
 int dt_registry_load_plugins(dt_registry *reg, const char *dir, char *err, size_t errsz);
 
 size_t dt_registry_count(const dt_registry *reg);
+/* True once a plugin was loaded: its dissectors' events may point at memory
+ * of their own, which only a copy of the event outlives. */
+bool dt_registry_has_plugins(const dt_registry *reg);
 const dt_dissector *dt_registry_at(const dt_registry *reg, size_t i);
 const dt_dissector *dt_registry_find(const dt_registry *reg, const char *name);
 /* The option some dissector declares under name ("kdnet.key"), or with

@@ -37,6 +37,16 @@ struct dt_sink {
      * back for a new channel. Optional (last, so sinks written as positional
      * initializers stay valid). */
     void (*channel_release)(dt_sink *s, const dt_channel *ch);
+    /* Optional, both or neither, for a sink that keeps events past the call
+     * (a render thread's queue): event_memory lends room for the next event
+     * the engine builds (*room bytes at *at, 16-byte aligned; false: none),
+     * and event_span takes the place of event for the events built there:
+     * base is where the event's own memory starts and len how much of it it
+     * used, or base NULL when it did not stay in the lent room. Such an
+     * event's field tree and strings may be kept as they are, not copied
+     * (core/sinks/async_sink.c). The engine lends to one sink at most. */
+    bool (*event_memory)(dt_sink *s, void **at, size_t *room);
+    void (*event_span)(dt_sink *s, const dt_event *ev, const void *base, size_t len);
 };
 
 /* ---- The sinks of core/sinks/. Each returns NULL only on allocation failure

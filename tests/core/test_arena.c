@@ -1,6 +1,7 @@
 /* dt_arena_vprintf_len: formatted straight into the current block when it
  * has room, through a buffer when not; the result and the arena's
- * accounting must be the same either way. */
+ * accounting must be the same either way. A lent window: what an event
+ * allocates lies in it and is reported as one span until it spills. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,12 +81,51 @@ static void test_limit_is_kept(void **state)
     dt_arena_free(&a);
 }
 
+static void test_window_and_span(void **state)
+{
+    (void)state;
+    dt_arena a;
+    dt_arena_init(&a, 1u << 20);
+    _Alignas(16) static unsigned char win[4096];
+    const void *base;
+    size_t len;
+    dt_arena_reset(&a);
+    dt_arena_use_window(&a, win, sizeof win);
+    char *s = fmt(&a, &len, "in the %s", "window");
+    void *p = dt_arena_alloc(&a, 100);
+    assert_true((unsigned char *)s >= win && (unsigned char *)s < win + sizeof win);
+    assert_true((unsigned char *)p > (unsigned char *)s && (unsigned char *)p + 100 <= win + sizeof win);
+    dt_arena_span(&a, &base, &len);
+    assert_ptr_equal(base, win);
+    assert_int_equal(len, 16 + 112); /* each allocation rounded to 16 */
+    /* more than the window holds: it goes on in a block of the arena's own,
+     * and the event is no longer one span */
+    void *big = dt_arena_alloc(&a, 5000);
+    assert_non_null(big);
+    assert_false((unsigned char *)big >= win && (unsigned char *)big < win + sizeof win);
+    dt_arena_span(&a, &base, &len);
+    assert_null(base);
+    /* a reset forgets the window: the arena's first block again */
+    dt_arena_reset(&a);
+    s = fmt(&a, &len, "%d", 7);
+    assert_false((unsigned char *)s >= win && (unsigned char *)s < win + sizeof win);
+    dt_arena_span(&a, &base, &len);
+    assert_ptr_equal(base, s);
+    assert_int_equal(len, 16);
+    /* a window offered mid-event is not taken: the event goes on where it is */
+    dt_arena_use_window(&a, win, sizeof win);
+    void *q = dt_arena_alloc(&a, 8);
+    assert_false((unsigned char *)q >= win && (unsigned char *)q < win + sizeof win);
+    dt_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_results_do_not_overlap),
         cmocka_unit_test(test_long_and_unusual_formats),
         cmocka_unit_test(test_limit_is_kept),
+        cmocka_unit_test(test_window_and_span),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

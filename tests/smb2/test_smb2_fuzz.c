@@ -256,7 +256,7 @@ int main(int argc, char **argv)
         return 1;
     }
     FILE *null = fopen("/dev/null", "w");
-    count_sink counter = { { NULL, NULL, NULL, count_event, count_finish, count_destroy, NULL }, 0, 0, 0, 0 };
+    count_sink counter = { { .event = count_event, .finish = count_finish, .destroy = count_destroy }, 0, 0, 0, 0 };
     dt_sink *json = dt_json_sink_new(null);
     run r = { dt_engine_new(reg), NULL, UINT64_C(1700000000000000000) };
     dt_engine_add_sink(r.e, &counter.base);
