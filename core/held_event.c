@@ -2,6 +2,7 @@
 #include "held_event.h"
 
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,10 +97,10 @@ static bool copy_tree(writer *w, const dt_field *f, int depth, int max, dt_field
     return true;
 }
 
-size_t dt_held_event_size(const dt_event *ev, unsigned what)
+/* What copy_rest takes. */
+static size_t rest_size(const dt_event *ev, unsigned what)
 {
-    size_t n = align_up(sizeof *ev) + str_size(ev->summary) + str_size(ev->status) + str_size(ev->stats_key) +
-               tree_size(ev->fields, 0, max_depth(what));
+    size_t n = 0;
     if ((what & DT_HELD_RAW) && ev->raw)
         n += align_up(ev->raw_len);
     if (what & DT_HELD_CONV) {
@@ -114,6 +115,47 @@ size_t dt_held_event_size(const dt_event *ev, unsigned what)
     return n;
 }
 
+size_t dt_held_event_size(const dt_event *ev, unsigned what)
+{
+    return align_up(sizeof *ev) + str_size(ev->summary) + str_size(ev->status) + str_size(ev->stats_key) +
+           tree_size(ev->fields, 0, max_depth(what)) + rest_size(ev, what);
+}
+
+/* The bytes and the conversation of the copy c of ev, as what asks. */
+static bool copy_rest(writer *w, const dt_event *ev, unsigned what, dt_event *c)
+{
+    if ((what & DT_HELD_RAW) && ev->raw) {
+        uint8_t *r = take(w, ev->raw_len);
+        if (!r)
+            return false;
+        memcpy(r, ev->raw, ev->raw_len);
+        c->raw = r;
+    }
+    if (!(what & DT_HELD_CONV))
+        return true;
+    if (!copy_str(w, ev->input, &c->input))
+        return false;
+    if (!ev->conv)
+        return true;
+    dt_conv_info *ci = take(w, sizeof *ci);
+    if (!ci)
+        return false;
+    *ci = *ev->conv;
+    if (!copy_str(w, ev->conv->client, &ci->client) || !copy_str(w, ev->conv->server, &ci->server))
+        return false;
+    if (ev->conv->channel) {
+        dt_channel *ch = take(w, sizeof *ch);
+        if (!ch)
+            return false;
+        *ch = *ev->conv->channel;
+        if (!copy_str(w, ch->name, &ch->name) || !copy_str(w, ch->description, &ch->description))
+            return false;
+        ci->channel = ch;
+    }
+    c->conv = ci;
+    return true;
+}
+
 static dt_event *write_copy(writer *w, const dt_event *ev, unsigned what)
 {
     dt_event *c = take(w, sizeof *c);
@@ -124,37 +166,67 @@ static dt_event *write_copy(writer *w, const dt_event *ev, unsigned what)
     if (!copy_str(w, ev->summary, &c->summary) || !copy_str(w, ev->status, &c->status) ||
         !copy_str(w, ev->stats_key, &c->stats_key))
         return NULL;
-    if ((what & DT_HELD_RAW) && ev->raw) {
-        uint8_t *r = take(w, ev->raw_len);
-        if (!r)
-            return NULL;
-        memcpy(r, ev->raw, ev->raw_len);
-        c->raw = r;
-    }
-    if (!copy_tree(w, ev->fields, 0, max_depth(what), &c->fields, &c->last_field))
+    if (!copy_tree(w, ev->fields, 0, max_depth(what), &c->fields, &c->last_field) || !copy_rest(w, ev, what, c))
         return NULL;
-    if (what & DT_HELD_CONV) {
-        if (!copy_str(w, ev->input, &c->input))
-            return NULL;
-        if (ev->conv) {
-            dt_conv_info *ci = take(w, sizeof *ci);
-            if (!ci)
-                return NULL;
-            *ci = *ev->conv;
-            if (!copy_str(w, ev->conv->client, &ci->client) || !copy_str(w, ev->conv->server, &ci->server))
-                return NULL;
-            if (ev->conv->channel) {
-                dt_channel *ch = take(w, sizeof *ch);
-                if (!ch)
-                    return NULL;
-                *ch = *ev->conv->channel;
-                if (!copy_str(w, ch->name, &ch->name) || !copy_str(w, ch->description, &ch->description))
-                    return NULL;
-                ci->channel = ch;
-            }
-            c->conv = ci;
-        }
+    return c;
+}
+
+/* ---- an event that keeps its own memory ---- */
+
+typedef struct span {
+    uintptr_t lo, hi;
+} span;
+
+static span span_of(const void *base, size_t len) { return (span){ (uintptr_t)base, (uintptr_t)base + len }; }
+
+static bool in_span(span sp, const char *s) { return (uintptr_t)s >= sp.lo && (uintptr_t)s < sp.hi; }
+
+/* An event-level string that starts in the span is kept (the arena ends its
+ * strings there); one elsewhere (static, or a request's summary the pairing
+ * keeps) is copied. */
+static bool keep_str(writer *w, span sp, const char *s, const char **out)
+{
+    if (s && in_span(sp, s)) {
+        *out = s;
+        return true;
     }
+    return copy_str(w, s, out);
+}
+
+static size_t kept_str_size(span sp, const char *s) { return s && !in_span(sp, s) ? str_size(s) : 0; }
+
+static dt_event *write_wrap(writer *w, const dt_event *ev, unsigned what, span sp)
+{
+    dt_event *c = take(w, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *ev;
+    c->raw = NULL;
+    if (!keep_str(w, sp, ev->summary, &c->summary) || !keep_str(w, sp, ev->status, &c->status) ||
+        !keep_str(w, sp, ev->stats_key, &c->stats_key) || !copy_rest(w, ev, what, c))
+        return NULL;
+    return c;
+}
+
+size_t dt_held_event_wrap_size(const dt_event *ev, unsigned what, const void *base, size_t len)
+{
+    span sp = span_of(base, len);
+    return align_up(sizeof *ev) + kept_str_size(sp, ev->summary) + kept_str_size(sp, ev->status) +
+           kept_str_size(sp, ev->stats_key) + rest_size(ev, what);
+}
+
+dt_event *dt_held_event_wrap(void *buf, const dt_event *ev, unsigned what, const void *base, size_t len)
+{
+    writer w = { buf, NULL };
+    return write_wrap(&w, ev, what, span_of(base, len));
+}
+
+dt_event *dt_held_event_wrap_max(void *buf, size_t cap, const dt_event *ev, unsigned what, const void *base,
+                                 size_t len, size_t *used)
+{
+    writer w = { buf, (char *)buf + cap };
+    dt_event *c = write_wrap(&w, ev, what, span_of(base, len));
+    *used = c ? (size_t)(w.at - (char *)buf) : 0;
     return c;
 }
 

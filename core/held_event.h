@@ -28,6 +28,18 @@ dt_event *dt_held_event_write(void *at, const dt_event *ev, unsigned what);
  * in *used (what dt_held_event_size says), or NULL when it does not fit
  * (nothing written past cap). Saves the sizing walk when room is likely. */
 dt_event *dt_held_event_write_max(void *at, size_t cap, const dt_event *ev, unsigned what, size_t *used);
+/* A shallow copy, for an event whose own memory (its field nodes and their
+ * strings, most often its summary) is the len bytes at base and stays valid
+ * as long as the copy: the copy shares the field tree and the strings in
+ * that span, and holds the rest as dt_held_event_write does (event-level
+ * strings that lie elsewhere, the conversation, the bytes). Only for events
+ * whose every field points into the span or at static memory, which is what
+ * the engine's dt_add_* functions build. _size and _max as for the deep
+ * copy. */
+size_t dt_held_event_wrap_size(const dt_event *ev, unsigned what, const void *base, size_t len);
+dt_event *dt_held_event_wrap(void *at, const dt_event *ev, unsigned what, const void *base, size_t len);
+dt_event *dt_held_event_wrap_max(void *at, size_t cap, const dt_event *ev, unsigned what, const void *base,
+                                 size_t len, size_t *used);
 
 /* Copies ev (summary, status, stats key, bytes, field tree with its
  * strings) into *buf, growing it (*cap) when needed; the copy shares only

@@ -82,14 +82,18 @@ dt_sink *dt_mermaid_sink_new(FILE *out, bool markdown, uint64_t max_messages);
 /* inner (a sink of events only: text, JSON) run on a render thread of its
  * own, so that turning events into text and writing them overlaps the
  * decoding (a replay on two cores; docs/performance.md). Each event is
- * copied, with its conversation and channel, into a bounded queue and
- * handed to inner there in order: the output is the same. with_raw: the
- * copy keeps the message bytes (-x, JSON -V). The decoding waits only when
+ * queued, with a copy of its conversation and channel, and handed to inner
+ * there in order: the output is the same. The engine builds events in
+ * memory this sink lends (event_memory, DT_ASYNC_SPAN_BYTES in all), and an
+ * event that stayed there is queued without copying its fields; others are
+ * copied whole. with_raw: the queued event keeps the message bytes (-x,
+ * JSON -V). The decoding waits only when
  * the queue is full; even a trickle of events reaches inner within a few
  * milliseconds (a replay shown on a terminal stays live). finish() drains the queue
  * and stops the thread before finishing inner, so a sink added later may
  * write to the same stream after it. Owns inner; NULL (out of memory, or
  * no thread) leaves inner the caller's, to use directly. */
 dt_sink *dt_async_sink_new(dt_sink *inner, bool with_raw);
+#define DT_ASYNC_SPAN_BYTES (1u << 20) /* the memory it lends events, a power of two */
 
 #endif

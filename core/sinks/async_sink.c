@@ -11,7 +11,16 @@
  * futex call each). So the producer wakes a sleeping consumer only once
  * WAKE_BYTES are queued, or when it must wait for room; the consumer's
  * sleep is bounded (TICK_NS) so a trickle of events still reaches the
- * inner sink within milliseconds. */
+ * inner sink within milliseconds.
+ *
+ * Copying was still about as much work as decoding (SMB2: ~2 KB of field
+ * nodes per event). So the sink also lends the engine the memory each
+ * event is built in (event_memory): a window at the tail of a second ring,
+ * spans. An event that stays in it is queued as a small entry (the event
+ * struct, its conversation's names) pointing at its fields where they were
+ * built; the render thread gives the span back with the entry. An event
+ * that outgrew the window, and events built elsewhere (engine notes, a
+ * request held for its reply), are copied as before. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdalign.h>
@@ -24,17 +33,26 @@
 #include "core/held_event.h"
 #include "core/platform.h"
 #include "core/sink.h"
+#include "core/sinks/ring_window.h"
 
-#define RING_BYTES (2u * 1024u * 1024u) /* a power of two */
+#define RING_BYTES (1u * 1024u * 1024u) /* a power of two */
 #define WAKE_BYTES (128u * 1024u)
 #define RELEASE_BYTES (128u * 1024u) /* the consumer gives room back at least this often */
 #define TICK_NS 5000000L                /* 5 ms */
+#define SPAN_BYTES DT_ASYNC_SPAN_BYTES
+#define WINDOW_MIN (16u * 1024u) /* as much as the arena's own first block */
+#define WINDOW_MAX (256u * 1024u)
+/* A span longer than this is mostly the dissector's scratch (DAP's parsed
+ * JSON): handing it all over costs more than copying the event out of it
+ * and lending the same, still cached, memory to the next event. */
+#define SPAN_KEEP_MAX (8u * 1024u)
 
-enum { ENTRY_PAD, ENTRY_EVENT, ENTRY_BIG };
+enum { ENTRY_PAD, ENTRY_EVENT, ENTRY_BIG, ENTRY_SPAN };
 
 typedef struct entry {
     alignas(max_align_t) uint32_t kind;
-    uint32_t size;  /* of the whole entry, header included */
+    uint32_t size;     /* of the whole entry, header included */
+    uint64_t span_end; /* ENTRY_SPAN: the end of its event's memory in spans (a position) */
 } entry;
 
 #define HDR sizeof(entry)
@@ -45,14 +63,19 @@ typedef struct async_sink {
     unsigned what;   /* DT_HELD_* */
     uint8_t *ring;
     size_t cap;
+    uint8_t *spans;     /* SPAN_BYTES: the memory events are built in */
+    uint64_t span_tail; /* producer only: where the next window starts (a position) */
+    uint8_t *window;    /* producer only: the room lent for the event being built, or NULL */
     /* each side's index on a cache line of its own (64 bytes apart, not
      * alignas: calloc gives 16): the other side reads it, but writing one
      * must not take the other's line away */
     _Atomic uint64_t tail; /* producer: first byte not yet published */
     uint64_t woken_at;     /* producer only: tail when it last woke the consumer */
+    uint64_t span_woken_at; /* producer only: span_tail then */
     _Atomic bool producer_asleep;
     char apart1[64];
     _Atomic uint64_t head; /* consumer: first byte not yet given back */
+    _Atomic uint64_t span_head; /* consumer: first byte of spans not yet given back */
     _Atomic bool consumer_asleep;
     char apart2[64];
     pthread_mutex_t mu;
@@ -86,7 +109,7 @@ static void wake(pthread_mutex_t *mu, pthread_cond_t *cv)
 static void render(async_sink *a, const entry *e)
 {
     const dt_event *ev = NULL;
-    if (e->kind == ENTRY_EVENT)
+    if (e->kind == ENTRY_EVENT || e->kind == ENTRY_SPAN)
         ev = (const dt_event *)((const uint8_t *)e + HDR);
     else if (e->kind == ENTRY_BIG)
         memcpy(&ev, (const uint8_t *)e + HDR, sizeof ev);
@@ -96,8 +119,9 @@ static void render(async_sink *a, const entry *e)
         free((void *)ev);
 }
 
-static void give_back(async_sink *a, uint64_t h)
+static void give_back(async_sink *a, uint64_t h, uint64_t span_h)
 {
+    atomic_store(&a->span_head, span_h);
     atomic_store(&a->head, h);
     if (atomic_load(&a->producer_asleep))
         wake(&a->mu, &a->room_cv);
@@ -106,7 +130,7 @@ static void give_back(async_sink *a, uint64_t h)
 static void *render_main(void *arg)
 {
     async_sink *a = arg;
-    uint64_t h = atomic_load(&a->head);
+    uint64_t h = atomic_load(&a->head), span_h = atomic_load(&a->span_head);
     for (;;) {
         uint64_t t = atomic_load(&a->tail);
         if (h == t) {
@@ -128,18 +152,23 @@ static void *render_main(void *arg)
                 break;
             continue;
         }
-        uint64_t released = h;
+        uint64_t released = h, span_released = span_h;
         while (h != t) {
             const entry *e = (const entry *)(a->ring + (h & (a->cap - 1)));
             uint32_t size = e->size;
             render(a, e);
+            if (e->kind == ENTRY_SPAN)
+                span_h = e->span_end;
             h += size;
-            if (h - released >= RELEASE_BYTES) {
-                give_back(a, h);
+            /* entries of events built in spans are small: the spans they
+             * hold are given back as often as entries are */
+            if (h - released >= RELEASE_BYTES || span_h - span_released >= RELEASE_BYTES) {
+                give_back(a, h, span_h);
                 released = h;
+                span_released = span_h;
             }
         }
-        give_back(a, h);
+        give_back(a, h, span_h);
     }
     return NULL;
 }
@@ -149,27 +178,33 @@ static void *render_main(void *arg)
 static void publish(async_sink *a, uint64_t t, bool force)
 {
     atomic_store(&a->tail, t);
-    if ((force || t - a->woken_at >= WAKE_BYTES) && atomic_load(&a->consumer_asleep)) {
+    if ((force || t - a->woken_at >= WAKE_BYTES || a->span_tail - a->span_woken_at >= WAKE_BYTES) &&
+        atomic_load(&a->consumer_asleep)) {
         a->woken_at = t;
+        a->span_woken_at = a->span_tail;
         wake(&a->mu, &a->data_cv);
     }
 }
 
-/* Room for n more bytes after t, waiting for the consumer when needed. */
-static void wait_room(async_sink *a, uint64_t t, size_t n)
+/* Room for n more bytes after t in a ring of cap bytes whose consumer has
+ * given back up to *head (the entries' or the spans'), waiting for the
+ * consumer when needed. */
+static void wait_room_in(async_sink *a, const _Atomic uint64_t *head, size_t cap, uint64_t t, size_t n)
 {
-    if (a->cap - (t - atomic_load(&a->head)) >= n)
+    if (t - atomic_load(head) + n <= cap)
         return;
-    publish(a, t, true);
+    publish(a, atomic_load_explicit(&a->tail, memory_order_relaxed), true);
     pthread_mutex_lock(&a->mu);
     atomic_store(&a->producer_asleep, true);
-    while (a->cap - (t - atomic_load(&a->head)) < n) {
+    while (t - atomic_load(head) + n > cap) {
         struct timespec dl = tick_deadline();
         pthread_cond_timedwait(&a->room_cv, &a->mu, &dl);
     }
     atomic_store(&a->producer_asleep, false);
     pthread_mutex_unlock(&a->mu);
 }
+
+static void wait_room(async_sink *a, uint64_t t, size_t n) { wait_room_in(a, &a->head, a->cap, t, n); }
 
 /* A contiguous entry of n bytes (a multiple of the header's alignment). */
 static entry *reserve(async_sink *a, size_t n, uint64_t *at)
@@ -238,6 +273,70 @@ static void async_event(dt_sink *s, const dt_event *ev)
     publish(a, next, false);
 }
 
+/* ---- events built in the sink's own memory ---- */
+
+/* The room at spans' tail, at least WINDOW_MIN bytes: the rest of a lap too
+ * short for that is skipped (given back with the next span after it), and
+ * waited for like the room itself. */
+static bool async_event_memory(dt_sink *s, void **at, size_t *room)
+{
+    async_sink *a = (async_sink *)s;
+    uint64_t t = a->span_tail;
+    size_t skip = dt_ring_skip(t, SPAN_BYTES, WINDOW_MIN);
+    wait_room_in(a, &a->span_head, SPAN_BYTES, t, skip + WINDOW_MIN);
+    /* at least WINDOW_MIN now: the head only moves on */
+    size_t r = dt_ring_window(t, atomic_load(&a->span_head), SPAN_BYTES, WINDOW_MIN, WINDOW_MAX);
+    t += skip;
+    a->span_tail = t;
+    a->window = a->spans + (size_t)(t & (SPAN_BYTES - 1));
+    *at = a->window;
+    *room = r;
+    return r > 0;
+}
+
+/* An event that stayed in the window: an entry with the event and what of
+ * it lies elsewhere, its fields left where they were built. false: it did
+ * not stay there, its span is too long to keep, or its entry would be too
+ * big for the ring (then the caller copies it all, which has a path for
+ * that). */
+static bool queue_span(async_sink *a, const dt_event *ev, const void *base, size_t len)
+{
+    if (!a->window || base != a->window || len > SPAN_KEEP_MAX)
+        return false;
+    uint64_t span_end = a->span_tail + ((len + 15u) & ~(size_t)15u);
+    uint64_t t = atomic_load_explicit(&a->tail, memory_order_relaxed);
+    size_t off = (size_t)(t & (a->cap - 1));
+    size_t room = a->cap - (size_t)(t - atomic_load(&a->head)), to_end = a->cap - off;
+    if (to_end < room)
+        room = to_end;
+    if (room > a->cap / 4) /* as write_in_place */
+        room = a->cap / 4;
+    entry *e = (entry *)(a->ring + off);
+    size_t body = 0;
+    uint64_t next = 0;
+    if (room <= HDR || !dt_held_event_wrap_max((uint8_t *)e + HDR, room - HDR, ev, a->what, base, len, &body)) {
+        body = dt_held_event_wrap_size(ev, a->what, base, len);
+        if (HDR + body > a->cap / 4)
+            return false;
+        e = reserve(a, HDR + body, &next);
+        dt_held_event_wrap((uint8_t *)e + HDR, ev, a->what, base, len);
+    }
+    e->kind = ENTRY_SPAN;
+    e->size = (uint32_t)(HDR + body);
+    e->span_end = span_end;
+    a->span_tail = span_end;
+    a->window = NULL;
+    publish(a, next ? next : t + HDR + body, false);
+    return true;
+}
+
+static void async_event_span(dt_sink *s, const dt_event *ev, const void *base, size_t len)
+{
+    async_sink *a = (async_sink *)s;
+    if (!queue_span(a, ev, base, len))
+        async_event(s, ev);
+}
+
 static void stop_thread(async_sink *a)
 {
     if (!a->running)
@@ -265,6 +364,7 @@ static void free_parts(async_sink *a)
     pthread_cond_destroy(&a->room_cv);
     pthread_mutex_destroy(&a->mu);
     free(a->ring);
+    free(a->spans);
     free(a);
 }
 
@@ -285,7 +385,10 @@ dt_sink *dt_async_sink_new(dt_sink *inner, bool with_raw)
     if (!a)
         return NULL;
     a->ring = malloc(RING_BYTES);
-    if (!a->ring) {
+    a->spans = malloc(SPAN_BYTES);
+    if (!a->ring || !a->spans) {
+        free(a->ring);
+        free(a->spans);
         free(a);
         return NULL;
     }
@@ -302,6 +405,8 @@ dt_sink *dt_async_sink_new(dt_sink *inner, bool with_raw)
     a->running = true;
     /* no channel hook: each event carries a copy of its channel */
     a->base.event = async_event;
+    a->base.event_memory = async_event_memory;
+    a->base.event_span = async_event_span;
     a->base.finish = async_finish;
     a->base.destroy = async_destroy;
     return &a->base;

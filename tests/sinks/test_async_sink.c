@@ -2,7 +2,8 @@
  * line, in order, from copies that outlive the events' own memory (the
  * conversation closed, the arena reused), with every kind of value, through
  * a full queue, with messages too big for it, and a trickle written before
- * the end. */
+ * the end; and the same from events built in the memory the sink lends
+ * (kept there, not copied, until they are written). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 
 #include "core/held_event.h"
 #include "core/sink.h"
+#include "core/sinks/ring_window.h"
 
 static const dt_field_def defs[] = {
     { "t.name", "Name", DT_FT_STRING, DT_BASE_NONE, NULL, 0, 0, NULL },
@@ -154,7 +156,8 @@ static void scribble_free(built *b)
         memset(b->strs[k], 'X', strlen(b->strs[k]));
         free(b->strs[k]);
     }
-    memset(b->nodes, 0xa5, b->n_nodes * sizeof *b->nodes);
+    if (b->nodes) /* NULL once moved into lent memory */
+        memset(b->nodes, 0xa5, b->n_nodes * sizeof *b->nodes);
     free(b->nodes);
     if (b->raw) {
         memset(b->raw, 0, b->ev.raw_len);
@@ -174,7 +177,119 @@ static void feed(dt_sink *s, uint64_t n, size_t raw_big, int depth)
     }
 }
 
-static char *run_json(bool async, uint64_t n, size_t raw_big, int depth, size_t *len)
+/* ---- events built in the memory the sink lends (event_memory) ---- */
+
+static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }
+
+/* Moves b's field nodes, their strings and (odd i) its summary into mem, after
+ * `scratch` bytes of garbage the event does not point to, as the engine's
+ * arena lays an event out; the heap copies are scribbled over and freed.
+ * The conversation's names (and even i's summary) stay on the heap: the sink
+ * must copy those. Returns the bytes of mem used, or 0 (nothing moved) when
+ * the event does not fit in room. */
+static size_t move_into(built *b, uint64_t i, uint8_t *mem, size_t room, size_t scratch)
+{
+    size_t nb = b->n_nodes * sizeof *b->nodes;
+    size_t name_len = strlen(b->strs[5]), sum_len = strlen(b->strs[0]);
+    size_t need = align16(nb) + align16(name_len + 1) + ((i & 1) ? align16(sum_len + 1) : 0);
+    if (need > room)
+        return 0; /* a deep tree that does not fit: as if it outgrew the room */
+    if (scratch > room - need)
+        scratch = room - need;
+    size_t at = align16(scratch);
+    memset(mem, 0xee, at);
+    dt_field *nodes = (dt_field *)(mem + at);
+    at += align16(nb);
+    memcpy(nodes, b->nodes, nb);
+#define MOVED(p) ((p) ? (dt_field *)((uint8_t *)nodes + ((uint8_t *)(p) - (uint8_t *)b->nodes)) : NULL)
+    char *name = (char *)mem + at;
+    memcpy(name, b->strs[5], name_len + 1);
+    at += align16(name_len + 1);
+    for (size_t k = 0; k < b->n_nodes; k++) {
+        nodes[k].next = MOVED(nodes[k].next);
+        nodes[k].child = MOVED(nodes[k].child);
+        nodes[k].last_child = MOVED(nodes[k].last_child);
+        if (nodes[k].def == &defs[0])
+            nodes[k].v.s.ptr = name;
+    }
+    b->ev.fields = MOVED(b->ev.fields);
+    b->ev.last_field = MOVED(b->ev.last_field);
+#undef MOVED
+    if (i & 1) {
+        char *sum = (char *)mem + at;
+        memcpy(sum, b->strs[0], sum_len + 1);
+        at += align16(sum_len + 1);
+        b->ev.summary = sum;
+    }
+    memset(b->nodes, 0xa5, nb);
+    free(b->nodes);
+    b->nodes = NULL;
+    b->n_nodes = 0;
+    return at;
+}
+
+/* Feeds n events as the engine does with a sink that lends memory: most
+ * built in the lent room after up to 12 KiB of scratch (so that spans of
+ * many sizes go round the sink's memory many times); every 11th built there
+ * and dropped first (a filtered event: the next is lent the same room);
+ * every 13th, and trees too deep for the room, outgrew it (no span: copied). */
+static void feed_spans(dt_sink *s, uint64_t n, size_t raw_big, int depth)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        void *at = NULL;
+        size_t room = 0;
+        assert_true(s->event_memory(s, &at, &room));
+        assert_true(room >= 16 * 1024);
+        assert_int_equal((uintptr_t)at % 16, 0);
+        if (i % 11 == 5) {
+            memset(at, 0x77, room);
+            void *again = NULL;
+            assert_true(s->event_memory(s, &again, &room));
+            assert_ptr_equal(again, at);
+        }
+        built b;
+        build(&b, i, (i % 97 == 3) ? raw_big : 0, (int)(i % (uint64_t)depth) + 1);
+        size_t used = i % 13 == 7 ? 0 : move_into(&b, i, at, room, (size_t)(i * 7919 % 12288));
+        s->event_span(s, &b.ev, used ? at : NULL, used);
+        scribble_free(&b);
+    }
+}
+
+/* When the render thread pauses: every `every` events, for pause_ns. */
+typedef struct slowness {
+    uint64_t every;
+    long pause_ns;
+} slowness;
+
+/* An inner sink slower than the decoding now and then, so that the lent
+ * memory runs out and the decoding waits for the render thread. */
+typedef struct slow_sink {
+    dt_sink base;
+    dt_sink *inner;
+    slowness slow;
+    uint64_t n;
+} slow_sink;
+
+static void slow_event(dt_sink *s, const dt_event *ev)
+{
+    slow_sink *w = (slow_sink *)s;
+    w->inner->event(w->inner, ev);
+    if (++w->n % w->slow.every == 0)
+        nanosleep(&(struct timespec){ 0, w->slow.pause_ns }, NULL);
+}
+
+static int slow_finish(dt_sink *s) { return ((slow_sink *)s)->inner->finish(((slow_sink *)s)->inner); }
+
+static void slow_destroy(dt_sink *s)
+{
+    slow_sink *w = (slow_sink *)s;
+    w->inner->destroy(w->inner);
+    free(w);
+}
+
+enum run_mode { INLINE, ASYNC, ASYNC_SPANS };
+
+static char *run_json(enum run_mode mode, uint64_t n, size_t raw_big, int depth, slowness slow, size_t *len)
 {
     char *buf = NULL;
     FILE *f = open_memstream(&buf, len);
@@ -183,28 +298,51 @@ static char *run_json(bool async, uint64_t n, size_t raw_big, int depth, size_t 
     assert_non_null(js);
     dt_json_sink_set_raw(js, true);
     dt_sink *s = js;
-    if (async) {
-        s = dt_async_sink_new(js, true);
-        assert_non_null(s);
-        assert_ptr_not_equal(s, js);
+    if (mode == ASYNC_SPANS) {
+        slow_sink *w = calloc(1, sizeof *w);
+        assert_non_null(w);
+        w->base.event = slow_event;
+        w->base.finish = slow_finish;
+        w->base.destroy = slow_destroy;
+        w->inner = js;
+        w->slow = slow;
+        s = &w->base;
     }
-    feed(s, n, raw_big, depth);
+    if (mode != INLINE) {
+        dt_sink *inner = s;
+        s = dt_async_sink_new(inner, true);
+        assert_non_null(s);
+        assert_ptr_not_equal(s, inner);
+    }
+    if (mode == ASYNC_SPANS)
+        feed_spans(s, n, raw_big, depth);
+    else
+        feed(s, n, raw_big, depth);
     assert_int_equal(s->finish(s), 0);
     s->destroy(s);
     fclose(f);
     return buf;
 }
 
-static void expect_same(uint64_t n, size_t raw_big, int depth)
+/* The same bytes inline, through the render thread, and from lent memory
+ * with a render thread that pauses now and then. */
+static void expect_same_slow(uint64_t n, size_t raw_big, int depth, slowness slow)
 {
     size_t la, lb;
-    char *a = run_json(false, n, raw_big, depth, &la);
-    char *b = run_json(true, n, raw_big, depth, &lb);
-    assert_true(la > 0);
-    assert_int_equal(la, lb);
-    assert_memory_equal(a, b, la);
+    char *a = run_json(INLINE, n, raw_big, depth, slow, &la);
+    for (enum run_mode m = ASYNC; m <= ASYNC_SPANS; m++) {
+        char *b = run_json(m, n, raw_big, depth, slow, &lb);
+        assert_true(la > 0);
+        assert_int_equal(la, lb);
+        assert_memory_equal(a, b, la);
+        free(b);
+    }
     free(a);
-    free(b);
+}
+
+static void expect_same(uint64_t n, size_t raw_big, int depth)
+{
+    expect_same_slow(n, raw_big, depth, (slowness){ 16, 100000 });
 }
 
 /* The one-pass copy the queue uses: with exactly the room the sizing says
@@ -263,6 +401,45 @@ static void test_full_queue_and_big_messages(void **state)
     (void)state;
     expect_same(3000, 100 * 1024, 3);
     expect_same(400, 1536 * 1024, 2);
+}
+
+/* The lent memory round and round while the render thread stops for 8 ms
+ * every 48 events: the decoding fills it and waits for room again and
+ * again, and never builds an event over one not yet written. */
+static void test_lent_memory_behind_a_slow_render_thread(void **state)
+{
+    (void)state;
+    expect_same_slow(1500, 0, 4, (slowness){ 48, 8000000 });
+}
+
+/* The window the lent memory gives next, for every tail and head of a
+ * small ring: inside one lap, never over what the consumer holds, at least
+ * min or nothing (and nothing only when fewer are free), a skip only of a
+ * lap's end shorter than min. (Lending past the held bytes once slipped
+ * through an unsigned subtraction when the skip made them more than cap.) */
+static void test_ring_window_every_position(void **state)
+{
+    (void)state;
+    const size_t cap = 64, min = 16, max = 40;
+    for (uint64_t tail = 0; tail < 4 * cap; tail++) {
+        for (uint64_t held = 0; held <= cap && held <= tail; held++) {
+            uint64_t head = tail - held;
+            size_t skip = dt_ring_skip(tail, cap, min);
+            size_t room = dt_ring_window(tail, head, cap, min, max);
+            uint64_t start = tail + skip;
+            assert_true(skip < min);
+            if (skip)
+                assert_int_equal(start % cap, 0);
+            if (!room) {
+                assert_true(cap - held < skip + min);
+                continue;
+            }
+            assert_true(room >= min && room <= max);
+            assert_true(start % cap + room <= cap);  /* no wrap */
+            assert_true(start + room <= head + cap); /* not over [head, tail) */
+            assert_true(room == max || start % cap + room == cap || start + room == head + cap);
+        }
+    }
 }
 
 /* Deeper than the filter's 64 levels a held request keeps: the render
@@ -389,6 +566,8 @@ int main(void)
         cmocka_unit_test(test_write_max_bounds),
         cmocka_unit_test(test_same_bytes_as_inline),
         cmocka_unit_test(test_full_queue_and_big_messages),
+        cmocka_unit_test(test_lent_memory_behind_a_slow_render_thread),
+        cmocka_unit_test(test_ring_window_every_position),
         cmocka_unit_test(test_deep_tree),
         cmocka_unit_test(test_other_thread_in_order),
         cmocka_unit_test(test_trickle_reaches_inner_before_finish),
