@@ -29,7 +29,8 @@ dt_engine *dt_engine_new(dt_registry *reg)
     e->reg = reg;
     e->pairing = dt_pairing_new();
     dt_arena_init(&e->arena, 64u * 1024u * 1024u);
-    if (!e->pairing || !e->arena.first) {
+    dt_arena_init(&e->scratch, 64u * 1024u * 1024u);
+    if (!e->pairing || !e->arena.first || !e->scratch.first) {
         dt_engine_free(e);
         return NULL;
     }
@@ -64,6 +65,7 @@ void dt_engine_free(dt_engine *e)
     free(e->opts);
     dt_pairing_free(e->pairing);
     dt_arena_free(&e->arena);
+    dt_arena_free(&e->scratch);
     free(e);
 }
 

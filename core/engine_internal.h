@@ -119,6 +119,7 @@ struct dt_engine {
     const char *input;
     dt_pairing *pairing;
     dt_arena arena;
+    dt_arena scratch; /* dt_scratch: reset with arena, never part of an event */
     dt_event ev;          /* the event being built */
     size_t summary_len;
     dt_dissect_state *ds; /* set while a dissector runs */

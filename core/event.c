@@ -17,6 +17,7 @@ void dt_ev_begin(dt_engine *e, dt_conv *c, dt_dir dir, uint64_t ts, dt_event_kin
                  const uint8_t *raw, size_t raw_len, uint64_t raw_offset)
 {
     dt_arena_reset(&e->arena);
+    dt_arena_reset(&e->scratch);
     void *at;
     size_t room;
     if (e->mem_sink && e->mem_sink->event_memory(e->mem_sink, &at, &room))
@@ -359,6 +360,8 @@ char *dt_strdup(dt_ctx *ctx, const char *s, size_t len) { return dt_arena_strndu
 void *dt_alloc(dt_ctx *ctx, size_t size) { return dt_arena_alloc(&eng(ctx)->arena, size); }
 
 void *dt_alloc_uninit(dt_ctx *ctx, size_t size) { return dt_arena_alloc_raw(&eng(ctx)->arena, size); }
+
+void *dt_scratch(dt_ctx *ctx, size_t size) { return dt_arena_alloc_raw(&eng(ctx)->scratch, size); }
 
 void dt_stats_key(dt_ctx *ctx, const char *key)
 {

@@ -79,7 +79,7 @@ int clen_probe_score(const uint8_t *data, size_t len, clen_body_kind mine, int u
  * implausible length, a truncated body or a JSON error (with its position)
  * as malformed, with a summary naming proto, and returns NULL; otherwise the
  * root (in *doc: jx_doc_free it) and the body's PDU offset in *body_off. The
- * nodes live in the event arena: no dt_next_event while they are in use. */
+ * nodes live in the event's scratch (dt_scratch): no dt_next_event while they are in use. */
 struct jx_doc;
 const struct jx_node *clen_load_json_body(dt_ctx *ctx, dt_cursor *c, const clen_header *h, const char *proto,
                                           size_t *body_off, struct jx_doc *doc);

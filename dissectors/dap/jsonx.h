@@ -14,7 +14,7 @@
  * container is followed by its subtree; an object's members are key, value,
  * key, value...). Strings are unescaped and NUL-terminated (they may hold
  * NULs: use the length). Built by jsmn (a zero-allocation tokenizer) into
- * the event arena, so decoding a message calls no malloc; see docs/dap.md. */
+ * the event's scratch arena, so decoding a message calls no malloc; see docs/dap.md. */
 typedef enum { JX_OBJECT, JX_ARRAY, JX_STRING, JX_INTEGER, JX_REAL, JX_TRUE, JX_FALSE, JX_NULL } jx_type;
 
 typedef struct jx_node {
@@ -41,7 +41,7 @@ typedef struct jx_error {
 } jx_error;
 
 /* Parses body as one JSON object or array (what jansson's json_loadb
- * accepts, with NULs allowed in strings). Nodes live in ctx's event arena
+ * accepts, with NULs allowed in strings). Nodes live in ctx's scratch arena
  * (valid until the next event) or, with ctx NULL or the arena full, on the
  * heap. Anything the fast tokenizer is not sure of (an error, a number out of
  * range, invalid UTF-8) is handed to jansson, so errors and values are

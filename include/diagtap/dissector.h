@@ -170,6 +170,12 @@ char *dt_strdup(dt_ctx *ctx, const char *s, size_t len);
 void *dt_alloc(dt_ctx *ctx, size_t size); /* zeroed, event lifetime */
 /* The same, not zeroed: for memory the caller writes in full before reading. */
 void *dt_alloc_uninit(dt_ctx *ctx, size_t size);
+/* Working memory for the dissector's own use while it builds the event (a
+ * parsed message, a buffer it decodes into), not zeroed. It lives as long
+ * as dt_alloc's, but apart from the event: no field, summary or status may
+ * point into it (dt_add_string and the others copy). A sink that keeps
+ * events then keeps only what they hold (core/sinks/async_sink.c). */
+void *dt_scratch(dt_ctx *ctx, size_t size);
 
 /* ---- Statistics: the command/event name this event is counted under
  * ("READ", "Microsoft-Windows-DotNETRuntime/GCStart") and its status. */

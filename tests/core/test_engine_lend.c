@@ -2,8 +2,9 @@
  * and says in event_span whether the event stayed there: its field nodes
  * and their strings inside the span it reports, an event that outgrew the
  * room reported with no span, an engine note written in the middle of an
- * event handed over as a plain event. With a plugin loaded nothing is
- * borrowed: a plugin's fields may point at memory of its own. */
+ * event handed over as a plain event, dt_scratch's working memory outside
+ * the span. With a plugin loaded nothing is borrowed: a plugin's fields may
+ * point at memory of its own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +29,7 @@ typedef struct lend_sink {
     size_t room;          /* what event_memory lends */
     size_t lent, spans, spilled, plain;
     size_t outside;       /* field nodes or strings found outside their span */
+    size_t last_len;      /* of the last span */
     char last_summary[128];
     char last_text[128];
 } lend_sink;
@@ -73,6 +75,7 @@ static void lend_span(dt_sink *s, const dt_event *ev, const void *base, size_t l
     }
     assert_ptr_equal(base, l->mem);
     assert_true(len <= l->room);
+    l->last_len = len;
     l->spans++;
     check_tree(l, ev->fields, base, len);
 }
@@ -177,6 +180,21 @@ static void test_an_event_that_outgrows_the_room_has_no_span(void **state)
     stop(f);
 }
 
+/* Working memory from dt_scratch is not the event's: the span stays as
+ * small as what the event holds, 64 KiB of scratch or not. */
+static void test_scratch_is_not_in_the_span(void **state)
+{
+    (void)state;
+    fixture *f = start(NULL);
+    feed(f, "SCRATCH 64");
+    assert_int_equal(f->sink->spans, 1);
+    assert_int_equal(f->sink->outside, 0);
+    assert_true(f->sink->last_len < 1024);
+    assert_string_equal(f->sink->last_text, "SCRATCH 64");
+    assert_string_equal(f->sink->last_summary, "scratch 64 KiB");
+    stop(f);
+}
+
 /* A note while no event is open is built in lent memory like any event. */
 static void test_engine_note_is_an_event_like_the_others(void **state)
 {
@@ -209,6 +227,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_events_stay_in_the_lent_memory),
         cmocka_unit_test(test_an_event_that_outgrows_the_room_has_no_span),
         cmocka_unit_test(test_engine_note_is_an_event_like_the_others),
+        cmocka_unit_test(test_scratch_is_not_in_the_span),
         cmocka_unit_test_prestate(test_nothing_borrowed_with_a_plugin, argc > 1 ? argv[1] : NULL),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

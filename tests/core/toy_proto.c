@@ -64,6 +64,13 @@ static void toy_dissect(dt_ctx *ctx)
         dt_inner_set_user(ctx, 9, "DOM\\bob");
         if (bar)
             dt_inner_message(ctx, "toymsg", 9, ctx->dir, ctx->pdu + off + 4 + a + 1, strlen(bar + 1));
+    } else if (strncmp(text, "SCRATCH ", 8) == 0) {
+        /* "SCRATCH n": n KiB of working memory, then the text as a field */
+        unsigned kib = (unsigned)atoi(text + 8);
+        char *work = dt_scratch(ctx, (size_t)kib * 1024u);
+        if (work)
+            memset(work, 'w', (size_t)kib * 1024u);
+        dt_summary(ctx, "scratch %u KiB", kib);
     } else if (strncmp(text, "SECRET ", 7) == 0) {
         dt_add_string(ctx, NULL, &toy_fields[F_SECRET], off + 7, strlen(text + 7), text + 7, strlen(text + 7));
         dt_summary(ctx, "secret");
