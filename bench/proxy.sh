@@ -1,8 +1,10 @@
 #!/bin/sh
 # Proxies: what a relay in the middle costs. For each transport (TCP, Unix
 # socket) and each middle — nothing (direct), socat, diagtap decoding (text
-# timeline to a file; "diagtap" splices on Linux, "diagtap-copy" is the same
-# with DIAGTAP_NO_SPLICE=1: the read/write relay) — measures one-way throughput of random bytes and of
+# timeline to a file; "diagtap" as it runs by default: splicing on Linux and
+# busy polling 50 µs after traffic; "diagtap-sleep" the same with
+# --busy-poll 0; "diagtap-copy" with DIAGTAP_NO_SPLICE=1: the read/write
+# relay) — measures one-way throughput of random bytes and of
 # DAP output events, and the round trip of a ~220-byte DAP request answered
 # by a ~250-byte response (p50/p99). bench/relaybench.c is both ends every
 # time. Prints ONE table, with ratios to direct and to socat, the CPU time
@@ -19,6 +21,7 @@
 #                     is printed: the machine is shared, absolute numbers move
 #   BENCH_PINGS=5000  round trips per latency run
 #   BENCH_TRANSPORTS="tcp unix"
+#   BENCH_MODES="direct socat diagtap diagtap-sleep diagtap-copy" (direct and socat are needed for the ratios)
 set -eu
 build=$(cd "${1:-build}" && pwd)
 diagtap=$build/diagtap
@@ -27,7 +30,7 @@ MB=${BENCH_MB:-1024}
 RUNS=${BENCH_RUNS:-3}
 PINGS=${BENCH_PINGS:-5000}
 TRANSPORTS=${BENCH_TRANSPORTS:-tcp unix}
-MODES="direct socat diagtap diagtap-copy"
+MODES=${BENCH_MODES:-direct socat diagtap diagtap-sleep diagtap-copy}
 tmp=$(mktemp -d /tmp/dt-bench-XXXXXX)
 pids=""
 cleanup() {
@@ -78,6 +81,8 @@ via() {
       socat -b 262144 TCP-LISTEN:"${front##*:}",bind=127.0.0.1,reuseaddr,fork,nodelay TCP:"$target",nodelay \
         </dev/null >/dev/null 2>&1 &
     fi
+  elif [ "$mode" = diagtap-sleep ]; then
+    "$diagtap" proxy --busy-poll 0 "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
   elif [ "$mode" = diagtap-copy ]; then
     DIAGTAP_NO_SPLICE=1 "$diagtap" proxy "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
   else

@@ -105,6 +105,7 @@ int dt_cmd_proxy(int argc, char **argv)
         fprintf(stderr, "diagtap: %s\n", dec ? (px ? err : "out of memory") : err);
     } else {
         fprintf(stderr, "diagtap: listening on %s, relaying to %s\n", ps->listen_name, ps->target_name);
+        dt_io_set_busy_poll(io, opts.busy_poll_us);
         r = dt_io_run(io);
         if (r < 0)
             fprintf(stderr, "diagtap: %s\n", dt_io_error(io));

@@ -119,6 +119,7 @@ int dt_cmd_proxy(int argc, char **argv)
         if (dotnet_pid) /* -p PID would go to the runtime's own pipe, past diagtap */
             fprintf(stderr, "diagtap: point the tools at it: dotnet-trace collect --diagnostic-port %s,connect "
                             "(dotnet-counters monitor likewise)\n", front);
+        dt_io_set_busy_poll(io, opts.busy_poll_us);
         r = dt_io_run(io);
         if (r < 0)
             fprintf(stderr, "diagtap: %s\n", dt_io_error(io));

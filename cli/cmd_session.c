@@ -493,6 +493,7 @@ int dt_cmd_session(int argc, char **argv)
     if (start_sources(ss, &spec, dec, force) == 0) {
         fprintf(stderr, "diagtap session: %d source%s tapped, reorder window %.0f ms\n", spec.n, spec.n == 1 ? "" : "s",
                 window_ms);
+        dt_io_set_busy_poll(ss->io, opts.busy_poll_us);
         rc = dt_io_run(ss->io) < 0 ? 1 : 0;
         if (rc)
             fprintf(stderr, "diagtap: %s\n", dt_io_error(ss->io));

@@ -20,6 +20,7 @@ void dt_cli_opts_init(dt_cli_opts *o)
     memset(o, 0, sizeof *o);
     o->format = "text";
     o->color = -1;
+    o->busy_poll_us = DT_CLI_BUSY_POLL_US;
 }
 
 const char *dt_cli_forced_proto(const dt_cli_opts *o)

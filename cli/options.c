@@ -9,6 +9,7 @@
 
 #include "core/registry.h"
 #include "core/sinks/clickhouse/ch_url.h"
+#include "ipc/io.h"
 
 #ifndef DIAGTAP_PLUGINDIR
 #define DIAGTAP_PLUGINDIR "/usr/local/lib/diagtap/plugins"
@@ -76,6 +77,20 @@ static int set_connect_timeout(dt_cli_opts *o, const char *v)
     o->connect_timeout_ms = (unsigned)(secs * 1000 + 0.5);
     if (!o->connect_timeout_ms)
         o->connect_timeout_ms = 1;
+    return 0;
+}
+
+static int set_busy_poll(dt_cli_opts *o, const char *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long us = strtoul(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-' || us > DT_IO_BUSY_POLL_MAX_US) {
+        fprintf(stderr, "diagtap: --busy-poll takes microseconds (0 <= USEC <= %u), not '%s'\n",
+                DT_IO_BUSY_POLL_MAX_US, v);
+        return -1;
+    }
+    o->busy_poll_us = (unsigned)us;
     return 0;
 }
 
@@ -181,6 +196,9 @@ const dt_cli_optdef dt_cli_common_options[] = {
       DT_CLI_COMPLETE_FILE, NULL },
     { "--connect-timeout", NULL, "SECONDS", "proxy",
       "proxy: give up connecting to the target after this (default 10)", set_connect_timeout, 0, NULL },
+    { "--busy-poll", NULL, "USEC", "proxy",
+      "proxy, session: after relaying, look for the reply this long without sleeping (default 50; 0: off)",
+      set_busy_poll, 0, NULL },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
 };
 

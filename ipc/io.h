@@ -70,6 +70,17 @@ int dt_io_run(dt_io *io);
 /* Waits at most timeout_ms (-1: no limit; 0: do not wait) for something to
  * happen and runs every callback that is due. Returns -1 on a fatal error. */
 int dt_io_run_once(dt_io *io, int timeout_ms);
+/* Busy polling: after a turn in which something was ready, dt_io_run polls
+ * without sleeping until usec microseconds pass with nothing ready (at most
+ * DT_IO_BUSY_POLL_MAX_US; 0, the default: it sleeps at once). A reply to
+ * what was just relayed is then taken without a wake-up, at the price of
+ * that much CPU after each burst of traffic. Ignored (0) when the process
+ * may run on one CPU only: the spinning would take it from the peers. */
+#define DT_IO_BUSY_POLL_MAX_US 10000u
+void dt_io_set_busy_poll(dt_io *io, unsigned usec);
+/* Turns dt_io_run took without waiting (busy polls) so far; any thread.
+ * dt_io_set_busy_poll is for the loop's thread, before dt_io_run. */
+uint64_t dt_io_busy_polls(dt_io *io);
 /* Makes dt_io_run return after the current callback (any thread). */
 void dt_io_stop(dt_io *io);
 bool dt_io_stopped(const dt_io *io);

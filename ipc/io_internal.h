@@ -46,6 +46,8 @@ struct dt_io {
     size_t n_graveyard, cap_graveyard;
     atomic_bool stop;
     int stop_sig;
+    uint64_t busy_poll_ns;    /* dt_io_set_busy_poll; 0: a turn with nothing due sleeps */
+    _Atomic uint64_t busy_polls; /* turns that polled without waiting (read by tests from any thread) */
     char error[256];
 };
 
@@ -60,7 +62,8 @@ void dt_io_set_error(dt_io *io, const char *fmt, ...) __attribute__((format(prin
 int dt_io_be_init(dt_io *io, char *err, size_t errsz);
 void dt_io_be_free(dt_io *io);
 /* Waits at most timeout_ms (-1: forever) and dispatches what is ready or
- * completed. Returns 0, or -1 on a fatal error (dt_io_set_error). */
+ * completed. Returns how many sources were (0: none), or -1 on a fatal
+ * error (dt_io_set_error). */
 int dt_io_be_wait(dt_io *io, int timeout_ms);
 /* Interrupts a wait, from any thread. */
 void dt_io_be_wake(dt_io *io);

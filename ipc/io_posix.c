@@ -261,19 +261,24 @@ int dt_io_be_wait(dt_io *io, int timeout_ms)
         dt_io_set_error(io, "epoll_wait: %s", strerror(errno));
         return -1;
     }
+    int got = 0;
     for (int i = 0; i < n && !atomic_load(&io->stop); i++) {
         reg *r = evs[i].data.ptr;
-        if (!r->closed) /* closed earlier in this batch: its memory lives until the turn ends */
+        if (!r->closed) { /* closed earlier in this batch: its memory lives until the turn ends */
             r->ready(r, evs[i].events);
+            got += r != &be->wake;
+        }
     }
     if (always_ready) {
         for (size_t i = 0; i < be->n_always && !atomic_load(&io->stop); i++) {
             reg *r = be->always[i];
-            if (r->want && !r->closed)
+            if (r->want && !r->closed) {
                 r->ready(r, r->want);
+                got++;
+            }
         }
     }
-    return 0;
+    return got;
 }
 
 /* ---- Streams ----------------------------------------------------------------- */

@@ -145,9 +145,12 @@ int dt_io_be_wait(dt_io *io, int timeout_ms)
         dt_io_set_error(io, "waiting for I/O completions failed (Windows error %lu)", e);
         return -1;
     }
-    for (ULONG i = 0; i < got; i++)
+    int ready = 0;
+    for (ULONG i = 0; i < got; i++) {
         dispatch(io, ev[i].lpCompletionKey, ev[i].lpOverlapped, ev[i].dwNumberOfBytesTransferred);
-    return 0;
+        ready += ev[i].lpCompletionKey != KEY_WAKE;
+    }
+    return ready;
 }
 
 /* ---- Streams --------------------------------------------------------------- */

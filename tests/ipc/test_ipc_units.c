@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -303,6 +307,130 @@ static void relay_moves_and_copies(void **state)
     free(v);
 }
 
+/* ---- Busy polling (dt_io_set_busy_poll) ---- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+typedef struct poll_loop {
+    dt_io *io;
+    dt_io_stream *s;
+    dt_io_timer *t;
+    uint8_t buf[64];
+    _Atomic int reads;
+    pthread_t th;
+} poll_loop;
+
+static void poll_read_cb(void *ctx, dt_io_stream *s, uint8_t *data, size_t n, unsigned flags, int err)
+{
+    (void)data, (void)flags, (void)err;
+    poll_loop *p = ctx;
+    atomic_fetch_add(&p->reads, 1);
+    if (n)
+        dt_io_read(s, p->buf, sizeof p->buf);
+}
+
+static void poll_tick(void *ctx, dt_io_timer *t) { (void)ctx, (void)t; }
+
+static void *poll_main(void *arg)
+{
+    poll_loop *p = arg;
+    dt_io_run(p->io);
+    return NULL;
+}
+
+/* A loop reading one end of a socketpair, with a 1 ms timer running, on its
+ * own thread; usec of busy polling. Returns the other end. */
+static int poll_loop_start(poll_loop *p, unsigned usec)
+{
+    int sv[2];
+    char err[200];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    p->io = dt_io_new(err, sizeof err);
+    assert_non_null(p->io);
+    static const dt_io_stream_cbs cbs = { poll_read_cb, NULL };
+    p->s = dt_io_stream_open(p->io, sv[1], 0, &cbs, p, err, sizeof err);
+    assert_non_null(p->s);
+    assert_int_equal(dt_io_read(p->s, p->buf, sizeof p->buf), 0);
+    p->t = dt_io_timer_new(p->io, poll_tick, NULL);
+    assert_non_null(p->t);
+    dt_io_timer_start(p->t, 1, 1); /* timers alone are not activity: no spinning */
+    dt_io_set_busy_poll(p->io, usec);
+    assert_int_equal(pthread_create(&p->th, NULL, poll_main, p), 0);
+    return sv[0];
+}
+
+static void poll_loop_stop(poll_loop *p, int peer)
+{
+    dt_io_stop(p->io);
+    pthread_join(p->th, NULL);
+    dt_io_close(p->s, false);
+    dt_io_timer_free(p->t);
+    close(peer);
+    dt_io_run_once(p->io, 0);
+}
+
+static void busy_poll_spins_after_traffic_then_sleeps(void **state)
+{
+    (void)state;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) < 2) {
+        skip(); /* busy polling is off on one CPU (tested below) */
+        return;
+    }
+    poll_loop *p = calloc(1, sizeof *p);
+    int peer = poll_loop_start(p, 10000);
+    sleep_ms(50);
+    assert_int_equal(dt_io_busy_polls(p->io), 0); /* idle, timer running: asleep */
+    assert_int_equal(write(peer, "x", 1), 1);
+    for (int i = 0; i < 2000 && atomic_load(&p->reads) == 0; i++)
+        sleep_ms(1);
+    assert_int_equal(atomic_load(&p->reads), 1);
+    sleep_ms(100); /* ten times the window */
+    uint64_t spun = dt_io_busy_polls(p->io);
+    assert_true(spun > 0); /* it polled without waiting after the byte */
+    sleep_ms(100);
+    assert_int_equal(dt_io_busy_polls(p->io), spun); /* then went back to sleep */
+    poll_loop_stop(p, peer);
+    dt_io_free(p->io);
+    free(p);
+}
+
+static void busy_poll_off(void **state)
+{
+    (void)state;
+    /* 0: never; and pinned to one CPU, a window asked for is not kept */
+    cpu_set_t old, one;
+    assert_int_equal(sched_getaffinity(0, sizeof old, &old), 0);
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &old)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    for (int round = 0; round < 2; round++) {
+        if (round == 1)
+            assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+        poll_loop *p = calloc(1, sizeof *p);
+        int peer = poll_loop_start(p, round == 0 ? 0 : 10000);
+        assert_int_equal(write(peer, "y", 1), 1);
+        for (int i = 0; i < 2000 && atomic_load(&p->reads) == 0; i++)
+            sleep_ms(1);
+        assert_int_equal(atomic_load(&p->reads), 1);
+        sleep_ms(30);
+        assert_int_equal(dt_io_busy_polls(p->io), 0);
+        poll_loop_stop(p, peer);
+        dt_io_free(p->io);
+        free(p);
+    }
+    assert_int_equal(sched_setaffinity(0, sizeof old, &old), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +438,8 @@ int main(void)
         cmocka_unit_test(relay_moves_and_copies),
         cmocka_unit_test(addr_parse),
         cmocka_unit_test(dotnet_lookup),
+        cmocka_unit_test(busy_poll_spins_after_traffic_then_sleeps),
+        cmocka_unit_test(busy_poll_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
