@@ -77,4 +77,8 @@ int dt_thread_start_quiet(pthread_t *t, void *(*fn)(void *), void *arg);
  * says 1), at least 1. */
 int dt_usable_cpus(void);
 
+/* Lets another thread that is ready to run on this CPU have it (POSIX:
+ * sched_yield, Windows: SwitchToThread); returns at once when none is. */
+void dt_cpu_yield(void);
+
 #endif

@@ -122,6 +122,8 @@ int dt_thread_start_quiet(pthread_t *t, void *(*fn)(void *), void *arg)
     return rc;
 }
 
+void dt_cpu_yield(void) { sched_yield(); }
+
 int dt_usable_cpus(void)
 {
 #ifdef CPU_COUNT /* glibc, musl: the affinity mask */

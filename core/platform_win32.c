@@ -156,6 +156,8 @@ void dt_thread_interrupt(pthread_t t, int sig)
 /* Console control events arrive on a thread of their own: nothing to block. */
 int dt_thread_start_quiet(pthread_t *t, void *(*fn)(void *), void *arg) { return pthread_create(t, NULL, fn, arg); }
 
+void dt_cpu_yield(void) { SwitchToThread(); }
+
 int dt_usable_cpus(void)
 {
     DWORD_PTR proc, sys;

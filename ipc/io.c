@@ -356,6 +356,8 @@ int dt_io_run(dt_io *io)
     while (!atomic_load(&io->stop)) {
         uint64_t now = io->busy_poll_ns ? dt_io_mono_ns() : 0;
         bool spin = io->busy_poll_ns && now - active_at < io->busy_poll_ns;
+        if (spin) /* a peer waiting for this CPU (two cores, three busy processes) goes first */
+            dt_cpu_yield();
         int n = run_turn(io, spin ? 0 : -1);
         if (n < 0)
             return -1;
