@@ -55,7 +55,7 @@ int dt_cmd_wrap(int argc, char **argv)
         dt_cli_run_finish(&run, dt_now_ns());
         return 2;
     }
-    int status = dt_wrap_run(run.eng, argv + i, force);
+    int status = dt_wrap_run(run.eng, argv + i, force, opts.busy_poll_us);
     if (dt_cli_run_finish(&run, dt_now_ns()) < 0 && status == 0)
         status = 1;
     return status;

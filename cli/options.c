@@ -197,7 +197,7 @@ const dt_cli_optdef dt_cli_common_options[] = {
     { "--connect-timeout", NULL, "SECONDS", "proxy",
       "proxy: give up connecting to the target after this (default 10)", set_connect_timeout, 0, NULL },
     { "--busy-poll", NULL, "USEC", "proxy",
-      "proxy, session: after relaying, look for the reply this long without sleeping (default 50; 0: off)",
+      "proxy, wrap, session: after relaying, look for the reply this long without sleeping (default 50; 0: off)",
       set_busy_poll, 0, NULL },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
 };

@@ -20,6 +20,7 @@ dt_io *dt_io_new(char *err, size_t errsz)
         return NULL;
     }
     atomic_init(&io->stop, false);
+    atomic_init(&io->busy_polls, 0);
     if (dt_io_be_init(io, err, errsz) < 0) {
         free(io);
         return NULL;

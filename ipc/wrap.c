@@ -374,7 +374,7 @@ static void run_signal(void *ctx, int sig)
         dt_wrap_signal(r->w, sig);
 }
 
-int dt_wrap_run(dt_engine *eng, char *const argv[], const char *dissector)
+int dt_wrap_run(dt_engine *eng, char *const argv[], const char *dissector, unsigned busy_poll_us)
 {
     char err[256];
     wrap_run r = { 0 };
@@ -399,6 +399,7 @@ int dt_wrap_run(dt_engine *eng, char *const argv[], const char *dissector)
     int status = 1;
     r.w = dt_wrap_start(r.io, feed, argv, dissector, run_done, &r, &status);
     if (r.w) {
+        dt_io_set_busy_poll(r.io, busy_poll_us);
         if (dt_io_run(r.io) < 0)
             fprintf(stderr, "diagtap: %s\n", dt_io_error(r.io));
         status = dt_wrap_free(r.w);

@@ -32,10 +32,11 @@ void dt_wrap_signal(dt_wrap *w, int sig);
  * command first if it still runs. Returns the status diagtap should have. */
 int dt_wrap_free(dt_wrap *w);
 
-/* The whole of `diagtap wrap`: a loop, a decoder thread over eng, the
- * command; SIGINT, SIGTERM and SIGHUP are passed on to it. Returns the exit
- * status diagtap should have: the command's, 128+N when killed by signal N,
- * 127 when it could not be started. */
-int dt_wrap_run(dt_engine *eng, char *const argv[], const char *dissector);
+/* The whole of `diagtap wrap`: a loop (busy polling busy_poll_us after
+ * traffic, dt_io_set_busy_poll), a decoder thread over eng, the command;
+ * SIGINT, SIGTERM and SIGHUP are passed on to it. Returns the exit status
+ * diagtap should have: the command's, 128+N when killed by signal N, 127
+ * when it could not be started. */
+int dt_wrap_run(dt_engine *eng, char *const argv[], const char *dissector, unsigned busy_poll_us);
 
 #endif

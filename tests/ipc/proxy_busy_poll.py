@@ -1,8 +1,8 @@
-"""proxy --busy-poll: a wrong value is one line and exit 2; with busy polling
-off and at its longest, DAP round trips through the proxy come back unchanged
-and are paired on the timeline; and a proxy that polls without sleeping
-after traffic goes back to sleep when the traffic stops (an idle proxy costs
-no CPU)."""
+"""--busy-poll: a wrong value is one line and exit 2; with busy polling off
+and at its longest, DAP round trips through `proxy unix` and through
+`wrap -- cat` come back unchanged and are decoded; and a relay that polls
+without sleeping after traffic goes back to sleep when the traffic stops (an
+idle proxy or wrapper costs no CPU)."""
 import json
 import os
 import socket
@@ -71,12 +71,45 @@ def round_trips(wd, usec, n=200):
     return idle
 
 
+def wrap_round_trips(wd, usec, n=100):
+    """The same through `wrap -- cat`: stdio pipes instead of sockets."""
+    out = os.path.join(wd, "wrap-%s.json" % usec)
+    p = subprocess.Popen([DIAGTAP, "wrap", "--busy-poll", str(usec), "-T", "json", "-o", out, "--", "cat"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    for seq in range(1, n + 1):
+        msg = frame({"seq": seq, "type": "request", "command": "evaluate", "arguments": {"expression": "w%d" % seq}})
+        p.stdin.write(msg)
+        got = b""
+        while len(got) < len(msg):
+            chunk = p.stdout.read(len(msg) - len(got))
+            check(chunk, "wrap busy-poll %s: cat's output ended in round trip %d" % (usec, seq))
+            got += chunk
+        check(got == msg, "wrap busy-poll %s: round trip %d came back changed" % (usec, seq))
+    idle = None
+    if usec:
+        time.sleep(0.5)
+        c0 = cpu_seconds(p.pid)
+        time.sleep(1.5)
+        idle = cpu_seconds(p.pid) - c0
+        check(idle < 0.3, "wrap busy-poll %s: %.2f s of CPU in 1.5 s without traffic" % (usec, idle))
+    p.stdin.close()
+    check(p.wait(30) == 0, "wrap busy-poll %s: exit %s: %s" % (usec, p.returncode, p.stderr.read()))
+    with open(out) as f:
+        evs = [json.loads(line) for line in f if line.startswith("{")]
+    reqs = [e for e in evs if e["proto_name"] == "dap" and e["dir"] == "c2s" and e["kind"] == "pdu"]
+    check(len(reqs) == n, "wrap busy-poll %s: %d of %d requests decoded" % (usec, len(reqs), n))
+    return idle
+
+
 def main():
     wd = workdir("bpoll")
     bad_values(wd)
     round_trips(wd, 0)
     idle = round_trips(wd, 10000)
-    print("idle CPU after traffic with a 10 ms window: %.2f s in 1.5 s" % idle)
+    print("proxy: idle CPU after traffic with a 10 ms window: %.2f s in 1.5 s" % idle)
+    wrap_round_trips(wd, 0)
+    idle = wrap_round_trips(wd, 10000)
+    print("wrap: idle CPU after traffic with a 10 ms window: %.2f s in 1.5 s" % idle)
     print("ok")
 
 
