@@ -508,7 +508,6 @@ static void run_record(dt_engine *eng, const rec *r, const uint8_t *p)
     }
 }
 
-/* Runs up to BATCH_BYTES of f's records; returns true when it ran any. */
 /* A burst of records (2 ms of small messages, or bulk) held a CPU that a
  * peer woken meanwhile may be waiting for: the scheduler lets even a nice
  * 19 thread finish its slice first, which put ~0.4-1 ms on the slowest
@@ -526,6 +525,7 @@ static void give_way(dt_decoder *d)
     }
 }
 
+/* Runs up to BATCH_BYTES of f's records; returns true when it ran any. */
 static bool drain(dt_decoder *d, dt_feed *f)
 {
     uint64_t head = atomic_load_explicit(&f->head, memory_order_relaxed);
