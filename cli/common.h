@@ -18,7 +18,7 @@
 typedef struct dt_cli_opts {
     const char *write_path;   /* -w FILE.pcapng */
     unsigned connect_timeout_ms; /* proxy: --connect-timeout SECONDS (0: default 10 s) */
-    unsigned busy_poll_us;    /* proxy, session: --busy-poll USEC (dt_io_set_busy_poll) */
+    unsigned busy_poll_us;    /* proxy, wrap, session: --busy-poll USEC (dt_io_set_busy_poll) */
     const char *format;       /* -T text|json (default text) */
     const char *output_path;  /* -o FILE: timeline to a file instead of stdout */
     const char *grep;         /* --grep REGEX */

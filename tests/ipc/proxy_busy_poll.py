@@ -35,7 +35,38 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def ping(send, recv, what, tag, n):
+    """n DAP requests, each read back whole (the peer echoes) and compared."""
+    for seq in range(1, n + 1):
+        msg = frame({"seq": seq, "type": "request", "command": "evaluate", "arguments": {"expression": "%s%d" % (tag, seq)}})
+        send(msg)
+        got = b""
+        while len(got) < len(msg):
+            chunk = recv(len(msg) - len(got))
+            check(chunk, "%s: the echo ended after %d bytes of round trip %d" % (what, len(got), seq))
+            got += chunk
+        check(got == msg, "%s: round trip %d came back changed" % (what, seq))
+
+
+def idle_cpu(pid, what):
+    """Traffic over: whatever the window, the relay is asleep a moment later.
+    Spinning on would cost it about a second of CPU per second."""
+    time.sleep(0.5)
+    c0 = cpu_seconds(pid)
+    time.sleep(1.5)
+    idle = cpu_seconds(pid) - c0
+    check(idle < 0.3, "%s: %.2f s of CPU in 1.5 s without traffic" % (what, idle))
+    return idle
+
+
+def check_decoded(lines, what, n):
+    evs = [json.loads(line) for line in lines if line.startswith("{")]
+    reqs = [e for e in evs if e["proto_name"] == "dap" and e["dir"] == "c2s" and e["kind"] == "pdu"]
+    check(len(reqs) == n, "%s: %d of %d requests decoded" % (what, len(reqs), n))
+
+
 def round_trips(wd, usec, n=200):
+    what = "busy-poll %s" % usec
     target = os.path.join(wd, "echo-%s.sock" % usec)
     front = os.path.join(wd, "front-%s.sock" % usec)
     start_peer("echo-unix", target)
@@ -44,60 +75,27 @@ def round_trips(wd, usec, n=200):
     c = socket.socket(socket.AF_UNIX)
     c.connect(front)
     c.settimeout(20)
-    for seq in range(1, n + 1):
-        msg = frame({"seq": seq, "type": "request", "command": "evaluate", "arguments": {"expression": "x%d" % seq}})
-        c.sendall(msg)
-        got = b""
-        while len(got) < len(msg):
-            chunk = c.recv(len(msg) - len(got))
-            check(chunk, "busy-poll %s: connection closed after %d bytes of round trip %d" % (usec, len(got), seq))
-            got += chunk
-        check(got == msg, "busy-poll %s: round trip %d came back changed" % (usec, seq))
-    idle = None
-    if usec:
-        # Traffic over: whatever the window, the proxy is asleep a moment
-        # later. Spinning on would cost it about a second of CPU per second.
-        time.sleep(0.5)
-        c0 = cpu_seconds(dt.proc.pid)
-        time.sleep(1.5)
-        idle = cpu_seconds(dt.proc.pid) - c0
-        check(idle < 0.3, "busy-poll %s: %.2f s of CPU in 1.5 s without traffic" % (usec, idle))
+    ping(c.sendall, c.recv, what, "x", n)
+    idle = idle_cpu(dt.proc.pid, what) if usec else None
     c.close()
     time.sleep(0.3)
-    check(dt.stop() == 0, "busy-poll %s: diagtap failed: %s" % (usec, dt.stderr()))
-    evs = [json.loads(line) for line in dt.timeline().splitlines() if line.startswith("{")]
-    reqs = [e for e in evs if e["proto_name"] == "dap" and e["dir"] == "c2s" and e["kind"] == "pdu"]
-    check(len(reqs) == n, "busy-poll %s: %d of %d requests decoded" % (usec, len(reqs), n))
+    check(dt.stop() == 0, "%s: diagtap failed: %s" % (what, dt.stderr()))
+    check_decoded(dt.timeline().splitlines(), what, n)
     return idle
 
 
 def wrap_round_trips(wd, usec, n=100):
     """The same through `wrap -- cat`: stdio pipes instead of sockets."""
+    what = "wrap busy-poll %s" % usec
     out = os.path.join(wd, "wrap-%s.json" % usec)
     p = subprocess.Popen([DIAGTAP, "wrap", "--busy-poll", str(usec), "-T", "json", "-o", out, "--", "cat"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
-    for seq in range(1, n + 1):
-        msg = frame({"seq": seq, "type": "request", "command": "evaluate", "arguments": {"expression": "w%d" % seq}})
-        p.stdin.write(msg)
-        got = b""
-        while len(got) < len(msg):
-            chunk = p.stdout.read(len(msg) - len(got))
-            check(chunk, "wrap busy-poll %s: cat's output ended in round trip %d" % (usec, seq))
-            got += chunk
-        check(got == msg, "wrap busy-poll %s: round trip %d came back changed" % (usec, seq))
-    idle = None
-    if usec:
-        time.sleep(0.5)
-        c0 = cpu_seconds(p.pid)
-        time.sleep(1.5)
-        idle = cpu_seconds(p.pid) - c0
-        check(idle < 0.3, "wrap busy-poll %s: %.2f s of CPU in 1.5 s without traffic" % (usec, idle))
+    ping(p.stdin.write, p.stdout.read, what, "w", n)
+    idle = idle_cpu(p.pid, what) if usec else None
     p.stdin.close()
-    check(p.wait(30) == 0, "wrap busy-poll %s: exit %s: %s" % (usec, p.returncode, p.stderr.read()))
+    check(p.wait(30) == 0, "%s: exit %s: %s" % (what, p.returncode, p.stderr.read()))
     with open(out) as f:
-        evs = [json.loads(line) for line in f if line.startswith("{")]
-    reqs = [e for e in evs if e["proto_name"] == "dap" and e["dir"] == "c2s" and e["kind"] == "pdu"]
-    check(len(reqs) == n, "wrap busy-poll %s: %d of %d requests decoded" % (usec, len(reqs), n))
+        check_decoded(f.read().splitlines(), what, n)
     return idle
 
 
