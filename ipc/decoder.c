@@ -93,6 +93,11 @@ struct dt_decoder {
     pthread_cond_t cv;
     atomic_bool idle;
     atomic_bool stopping;
+    /* The thread runs at DECODER_NICE (Linux): at the stop it hands what is
+     * left to a thread at the caller's priority (dt_decoder_stop). */
+    atomic_bool lowered;
+    atomic_bool handover; /* set by dt_decoder_stop: return at the next record */
+    int stop_sig;         /* dt_decoder_interrupt's signal, for the thread that takes over */
     bool finished;        /* under mu: the thread is about to return (dt_decoder_stop waits for it) */
     pthread_cond_t done_cv;
     _Atomic(dt_feed *) feeds_pub;
@@ -532,7 +537,7 @@ static bool drain(dt_decoder *d, dt_feed *f)
     uint64_t tail = atomic_load_explicit(&f->tail, memory_order_acquire);
     size_t done = 0;
     bool any = head != tail;
-    while (head != tail && done < BATCH_BYTES) {
+    while (head != tail && done < BATCH_BYTES && !atomic_load_explicit(&d->handover, memory_order_relaxed)) {
         size_t pos = (size_t)(head % f->cap);
         if (f->cap - pos < sizeof(rec)) { /* too short for a header: the producer skipped it */
             head += f->cap - pos;
@@ -664,23 +669,26 @@ static void merge_main(dt_decoder *d)
  * so (see decoder.h), exactly as when decoding is slower than the wire. */
 #define DECODER_NICE 19
 
-static void lower_priority(void)
+static void lower_priority(dt_decoder *d)
 {
 #ifdef __linux__
-    /* Linux: nice is per thread (the thread id names it). */
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), DECODER_NICE) != 0) {
-        /* not fatal: the decoder just competes with the relay */
-    }
+    /* Linux: nice is per thread (the thread id names it). Not fatal when
+     * refused: the decoder just competes with the relay. */
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), DECODER_NICE) == 0)
+        atomic_store(&d->lowered, true);
+#else
+    (void)d;
 #endif
 }
 
 static void drain_main(dt_decoder *d)
 {
-    lower_priority();
     for (;;) {
         bool any = false;
         for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = f->next)
             any |= drain(d, f);
+        if (atomic_load(&d->handover) && !all_empty(d))
+            return; /* dt_decoder_stop: the rest on another thread */
         if (any)
             continue;
         pthread_mutex_lock(&d->mu);
@@ -704,10 +712,24 @@ static void drain_main(dt_decoder *d)
 static void *decoder_main(void *arg)
 {
     dt_decoder *d = arg;
-    if (d->window_ns) /* a session: files replayed through it wait for it, so it keeps its priority */
+    if (d->window_ns) { /* a session: files replayed through it wait for it, so it keeps its priority */
         merge_main(d);
-    else
+    } else {
+        lower_priority(d);
         drain_main(d);
+    }
+    pthread_mutex_lock(&d->mu);
+    d->finished = true;
+    pthread_cond_signal(&d->done_cv);
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* What is left at the stop, at the priority of the thread that stops us. */
+static void *rest_main(void *arg)
+{
+    dt_decoder *d = arg;
+    drain_main(d);
     pthread_mutex_lock(&d->mu);
     d->finished = true;
     pthread_cond_signal(&d->done_cv);
@@ -732,6 +754,8 @@ dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *er
     d->keep_skipped = eng && dt_engine_records_streams(eng);
     atomic_init(&d->idle, false);
     atomic_init(&d->stopping, false);
+    atomic_init(&d->lowered, false);
+    atomic_init(&d->handover, false);
     atomic_init(&d->feeds_pub, NULL);
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
@@ -795,8 +819,10 @@ void dt_decoder_interrupt(dt_decoder *d, int sig)
      * be late between this call and dt_decoder_stop). An output the decoder
      * is blocked on there is dealt with by dt_decoder_stop (its write
      * cancelled once it has run nothing for STOP_STALL_S seconds). */
-    if (d && sig > 0)
+    if (d && sig > 0) {
+        d->stop_sig = sig;
         dt_thread_interrupt(d->thread, sig);
+    }
 }
 
 /* Records run so far, all feeds together: the decoder's progress. */
@@ -808,22 +834,17 @@ static uint64_t consumed(dt_decoder *d)
     return n;
 }
 
-/* Waits for the decoder to empty its feeds and end. It is never cut short
- * while it makes progress (a backlog is decoded whole: the timeline and the
- * recording stay complete), but a decoder that runs no record for
+/* Waits (d->mu held) for the decoder thread to return. It is never cut
+ * short while it makes progress (a backlog is decoded whole: the timeline
+ * and the recording stay complete), but a decoder that runs no record for
  * STOP_STALL_S seconds is said to be stuck on stderr, in one line, rather
  * than leaving a silent hang; on Windows its blocking write (a timeline on
  * a pipe nobody reads) is then cancelled, the Windows counterpart of the
  * POSIX stop signal left pending for it (dt_decoder_interrupt). */
 #define STOP_STALL_S 10
 
-void dt_decoder_stop(dt_decoder *d)
+static void wait_finished(dt_decoder *d)
 {
-    if (!d)
-        return;
-    pthread_mutex_lock(&d->mu);
-    atomic_store(&d->stopping, true);
-    pthread_cond_signal(&d->cv);
     uint64_t seen = consumed(d);
     unsigned stalled_s = 0;
     bool said = false;
@@ -848,8 +869,43 @@ void dt_decoder_stop(dt_decoder *d)
             said = true;
         }
     }
+}
+
+/* Lets the decoder empty its feeds and end. A decoder at DECODER_NICE is
+ * the last in line for a CPU: on a machine kept busy by other work it
+ * decoded a backlog at ~1% of a core, and the stop of a proxy that had
+ * relayed 10 000 connections took 50 s. Once nothing is relayed any more
+ * that priority has no purpose, and a thread cannot take it back (not
+ * without privilege): so the decoder returns at its next record and a new
+ * thread, at the caller's priority, decodes what is left. The signal left
+ * pending on the first (dt_decoder_interrupt) is left on it too. */
+void dt_decoder_stop(dt_decoder *d)
+{
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->mu);
+    atomic_store(&d->stopping, true);
+    bool handover = !d->window_ns && atomic_load(&d->lowered);
+    if (handover)
+        atomic_store(&d->handover, true);
+    pthread_cond_signal(&d->cv);
+    wait_finished(d);
     pthread_mutex_unlock(&d->mu);
     pthread_join(d->thread, NULL);
+    if (handover && !all_empty(d)) {
+        atomic_store(&d->handover, false);
+        d->finished = false; /* no other thread is left to read it */
+        if (pthread_create(&d->thread, NULL, rest_main, d) == 0) {
+            if (d->stop_sig > 0)
+                dt_thread_interrupt(d->thread, d->stop_sig);
+            pthread_mutex_lock(&d->mu);
+            wait_finished(d);
+            pthread_mutex_unlock(&d->mu);
+            pthread_join(d->thread, NULL);
+        } else {
+            drain_main(d); /* no thread to spare: here, then */
+        }
+    }
     dt_feed *next;
     for (dt_feed *f = atomic_load(&d->feeds_pub); f; f = next) {
         next = f->next;

@@ -56,7 +56,9 @@ dt_feed *dt_decoder_feed(dt_decoder *d, dt_io *io, const char *name, size_t cap)
  * line; a quiet session's timeline still lags by a few milliseconds only). */
 void dt_decoder_on_idle(dt_decoder *d, void (*fn)(void *ctx), void *ctx);
 /* Lets the decoder empty every feed, stops it and joins it; the engine is
- * the caller's again. Every feed's producer must be done. Frees everything. */
+ * the caller's again. Every feed's producer must be done. Frees everything.
+ * What a lowered-priority decoder (Linux, not a merging one) has not run
+ * yet is run by a new thread at the caller's priority. */
 /* A stop signal arrived: an output the decoder thread is blocked on (a
  * recording to a FIFO nobody reads) gives up instead of holding the stop. */
 void dt_decoder_interrupt(dt_decoder *d, int sig);

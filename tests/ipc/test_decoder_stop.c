@@ -27,6 +27,9 @@
 #else
 #include <unistd.h>
 #endif
+#ifdef __linux__
+#include <sys/resource.h>
+#endif
 
 #define WATCHDOG_MS 40000
 
@@ -127,6 +130,69 @@ static void test_prompt_stop(void **state)
         stop_after_interrupt("prompt stop", 50, 0, 0, 0);
 }
 
+#ifdef __linux__
+/* The decoder runs at nice 19 so that the relay comes first; at the stop
+ * nothing is relayed any more, and what is left is decoded at the priority
+ * of the thread that stops it (a busy machine gave a nice-19 decoder ~1% of
+ * a core: a proxy took 50 s to stop). Records run in order, every one, and
+ * the stop signal stays pending for the thread that runs the rest (an
+ * output stuck on a FIFO must still give up). */
+#define PRIO_RECORDS 200
+
+typedef struct prio_log {
+    atomic_uint ran;
+    atomic_bool started;
+    uint64_t order_errors;
+    int nice_first, nice_last;
+    bool pending_last;
+} prio_log;
+
+static void log_priority(dt_engine *eng, void *ctx, uint64_t ts_ns, const uint8_t *data, size_t len)
+{
+    (void)eng, (void)data, (void)len;
+    prio_log *l = ctx;
+    unsigned k = atomic_load(&l->ran);
+    if (ts_ns != k)
+        l->order_errors++;
+    int nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+    if (k == 0) {
+        l->nice_first = nice;
+        atomic_store(&l->started, true);
+        sleep_ms(300); /* busy when the stop comes */
+    }
+    if (k == PRIO_RECORDS - 1) {
+        l->nice_last = nice;
+        sigset_t s;
+        l->pending_last = sigpending(&s) == 0 && sigismember(&s, SIGINT) == 1;
+    }
+    atomic_store(&l->ran, k + 1);
+}
+
+static void test_rest_at_callers_priority(void **state)
+{
+    (void)state;
+    char err[200];
+    dt_decoder *d = dt_decoder_start(NULL, err, sizeof err);
+    assert_non_null(d);
+    dt_feed *f = dt_decoder_feed(d, NULL, "test", 0);
+    assert_non_null(f);
+    prio_log l = { .nice_first = -100, .nice_last = -100 };
+    atomic_init(&l.ran, 0);
+    atomic_init(&l.started, false);
+    for (unsigned i = 0; i < PRIO_RECORDS; i++)
+        assert_true(dt_feed_call(f, log_priority, &l, i, (const uint8_t *)"x", 1, false));
+    while (!atomic_load(&l.started)) /* the decoder is in the first, slow record */
+        sleep_ms(1);
+    dt_decoder_interrupt(d, SIGINT);
+    dt_decoder_stop(d);
+    assert_int_equal(atomic_load(&l.ran), PRIO_RECORDS);
+    assert_int_equal(l.order_errors, 0);
+    assert_int_equal(l.nice_first, 19);
+    assert_int_equal(l.nice_last, getpriority(PRIO_PROCESS, (id_t)gettid()));
+    assert_true(l.pending_last);
+}
+#endif
+
 #ifdef _WIN32
 /* The decoder blocked writing its output (a pipe nobody reads) when the
  * stop comes: after 10 s without progress dt_decoder_stop says so and
@@ -193,6 +259,9 @@ int main(void)
         cmocka_unit_test(test_idle_decoder),
         cmocka_unit_test(test_busy_decoder),
         cmocka_unit_test(test_prompt_stop),
+#ifdef __linux__
+        cmocka_unit_test(test_rest_at_callers_priority),
+#endif
 #ifdef _WIN32
         cmocka_unit_test(test_blocked_output),
 #endif
