@@ -9,6 +9,7 @@
 #include "decoder.h"
 #include "core/platform.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sched.h>
@@ -666,15 +667,23 @@ static void merge_main(dt_decoder *d)
  * a decoder at the relay's priority took half of it (relayed DAP ran at
  * socat's speed minus the decoding). At nice DECODER_NICE the decoder gets
  * what the relay leaves; when that is not enough it falls behind and says
- * so (see decoder.h), exactly as when decoding is slower than the wire. */
-#define DECODER_NICE 19
+ * so (see decoder.h), exactly as when decoding is slower than the wire.
+ * 10, not 19: the relay's throughput and round trips measured the same
+ * (the decoder gives way every 50 µs anyway), but next to CPU-bound work of
+ * the same session a nice-19 decoder got 50 ms of CPU in 50 s and its
+ * timeline came only at the stop; at 10 it got 210 ms and kept up
+ * (docs/io-layer.md). */
+#define DECODER_NICE DT_DECODER_NICE
 
 static void lower_priority(dt_decoder *d)
 {
 #ifdef __linux__
-    /* Linux: nice is per thread (the thread id names it). Not fatal when
-     * refused: the decoder just competes with the relay. */
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), DECODER_NICE) == 0)
+    /* Linux: nice is per thread (the thread id names it). Never raised: a
+     * diagtap started at nice 15 leaves it there (root could go up). Not
+     * fatal when refused: the decoder just competes with the relay. */
+    errno = 0;
+    int now = getpriority(PRIO_PROCESS, (id_t)gettid());
+    if (errno == 0 && now < DECODER_NICE && setpriority(PRIO_PROCESS, (id_t)gettid(), DECODER_NICE) == 0)
         atomic_store(&d->lowered, true);
 #else
     (void)d;

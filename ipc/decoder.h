@@ -34,6 +34,9 @@ typedef struct dt_feed dt_feed;
 typedef struct dt_feed_conv dt_feed_conv;
 
 #define DT_FEED_CAP_DEFAULT (16u * 1024u * 1024u)
+/* Linux: the nice value of a proxy's or wrap's decoder thread (never below
+ * the process's own; see decoder.c). */
+#define DT_DECODER_NICE 10
 
 /* Starts the decoder thread over eng. Start it after dt_io_on_stop_signal
  * (the thread inherits the blocked signals). NULL with a message in err. */
