@@ -108,6 +108,8 @@ struct dt_decoder {
     uint64_t window_ns;    /* 0: feeds drained in turn, no merge */
     uint64_t last_run_ts;  /* newest record decoded so far */
     bool keep_skipped;     /* bytes queued while behind are recorded (-w); else not queued at all */
+    bool live;             /* dt_decoder_start: every record carries the wall clock of its relay */
+    bool lagging;          /* live: the timeline said it runs late (check_lag) */
 };
 
 /* ---- Ring ------------------------------------------------------------------------- */
@@ -531,6 +533,32 @@ static void give_way(dt_decoder *d)
     }
 }
 
+static uint64_t real_now_ns(void);
+
+/* A decoder short of CPU falls behind in time before its feed fills (a
+ * trickle of messages never fills 16 MiB): the timeline then shows what
+ * was relayed seconds ago, and says so once, and again when it is live.
+ * Live sources only (the drained feeds of proxies and wrap: their records
+ * carry the wall clock of their relay). */
+#define LATE_NOTE_NS (5ull * 1000000000ull)
+#define LIVE_AGAIN_NS (1ull * 1000000000ull)
+
+static void check_lag(dt_decoder *d, const rec *r)
+{
+    uint64_t now = real_now_ns();
+    uint64_t lag = now > r->ts ? now - r->ts : 0;
+    if (!d->lagging && lag >= LATE_NOTE_NS) {
+        d->lagging = true;
+        dt_engine_note(d->eng, NULL, r->ts, DT_EV_NOTE,
+                       "timeline late: decoding what was relayed %.1f s ago (the decoder gets little CPU: the "
+                       "machine is busy); nothing is lost",
+                       (double)lag / 1e9);
+    } else if (d->lagging && lag < LIVE_AGAIN_NS) {
+        d->lagging = false;
+        dt_engine_note(d->eng, NULL, r->ts, DT_EV_NOTE, "timeline live again: the decoder has caught up");
+    }
+}
+
 /* Runs up to BATCH_BYTES of f's records; returns true when it ran any. */
 static bool drain(dt_decoder *d, dt_feed *f)
 {
@@ -547,6 +575,8 @@ static bool drain(dt_decoder *d, dt_feed *f)
         rec r;
         memcpy(&r, f->buf + pos, sizeof r);
         if (r.type != R_WRAP) {
+            if (d->live && d->eng)
+                check_lag(d, &r);
             run_record(d->eng, &r, f->buf + pos + sizeof r);
             done += r.size;
             give_way(d);
@@ -721,10 +751,11 @@ static void drain_main(dt_decoder *d)
 static void *decoder_main(void *arg)
 {
     dt_decoder *d = arg;
-    if (d->window_ns) { /* a session: files replayed through it wait for it, so it keeps its priority */
+    if (d->window_ns) {
         merge_main(d);
     } else {
-        lower_priority(d);
+        if (d->live) /* a session (files replayed through it wait for it) keeps its priority */
+            lower_priority(d);
         drain_main(d);
     }
     pthread_mutex_lock(&d->mu);
@@ -746,12 +777,7 @@ static void *rest_main(void *arg)
     return NULL;
 }
 
-dt_decoder *dt_decoder_start(dt_engine *eng, char *err, size_t errsz)
-{
-    return dt_decoder_start_merged(eng, 0, err, errsz);
-}
-
-dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *err, size_t errsz)
+static dt_decoder *start(dt_engine *eng, uint64_t window_ns, bool live, char *err, size_t errsz)
 {
     dt_decoder *d = calloc(1, sizeof *d);
     if (!d) {
@@ -760,6 +786,7 @@ dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *er
     }
     d->eng = eng;
     d->window_ns = window_ns;
+    d->live = live;
     d->keep_skipped = eng && dt_engine_records_streams(eng);
     atomic_init(&d->idle, false);
     atomic_init(&d->stopping, false);
@@ -779,6 +806,13 @@ dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *er
         return NULL;
     }
     return d;
+}
+
+dt_decoder *dt_decoder_start(dt_engine *eng, char *err, size_t errsz) { return start(eng, 0, true, err, errsz); }
+
+dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *err, size_t errsz)
+{
+    return start(eng, window_ns, false, err, errsz);
 }
 
 dt_feed *dt_decoder_feed(dt_decoder *d, dt_io *io, const char *name, size_t cap)
@@ -894,7 +928,7 @@ void dt_decoder_stop(dt_decoder *d)
         return;
     pthread_mutex_lock(&d->mu);
     atomic_store(&d->stopping, true);
-    bool handover = !d->window_ns && atomic_load(&d->lowered);
+    bool handover = atomic_load(&d->lowered);
     if (handover)
         atomic_store(&d->handover, true);
     pthread_cond_signal(&d->cv);

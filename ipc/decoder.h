@@ -35,17 +35,22 @@ typedef struct dt_feed_conv dt_feed_conv;
 
 #define DT_FEED_CAP_DEFAULT (16u * 1024u * 1024u)
 /* Linux: the nice value of a proxy's or wrap's decoder thread (never below
- * the process's own; see decoder.c). */
+ * the process's own; see decoder.c). A session's keeps the caller's. */
 #define DT_DECODER_NICE 10
 
-/* Starts the decoder thread over eng. Start it after dt_io_on_stop_signal
+/* Starts the decoder thread over eng, for live sources (proxies, wrap):
+ * their records carry the wall clock of their relay, so a decoder that
+ * runs seconds behind says so on the timeline ("timeline late"), and on
+ * Linux it runs at DT_DECODER_NICE. Start it after dt_io_on_stop_signal
  * (the thread inherits the blocked signals). NULL with a message in err. */
 dt_decoder *dt_decoder_start(dt_engine *eng, char *err, size_t errsz);
 /* The same, merging its feeds in time order (diagtap session): a record is
  * decoded once it is window_ns old (wall clock) and no older record waits in
  * another feed; a feed filling past a quarter, and the stop, release records
  * at once. A record older than one already decoded is "late": decoded
- * where it arrived, with a note marking the run, counted at the stop. */
+ * where it arrived, with a note marking the run, counted at the stop.
+ * window_ns 0: feeds drained in turn. Sources may be replayed files: no
+ * "timeline late" notes, and the thread keeps the caller's priority. */
 dt_decoder *dt_decoder_start_merged(dt_engine *eng, uint64_t window_ns, char *err, size_t errsz);
 /* A new source's queue of cap bytes (0: DT_FEED_CAP_DEFAULT). io is the
  * producer's loop: the feed keeps a timer there, so that a trickle of small

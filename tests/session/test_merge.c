@@ -124,6 +124,50 @@ static void no_window_drains_in_turn(void **state)
     assert_int_equal(index_of(&z, "late"), -1);
 }
 
+/* A live decoder (proxies, wrap) decoding what was relayed seconds ago says
+ * once that its timeline is late, and again when it is live; a session's
+ * (records of replayed files carry their own old times) says nothing. */
+static void run_lag(bool live, seen *z)
+{
+    dt_registry *reg = dt_registry_new();
+    dt_engine *eng = dt_engine_new(reg);
+    memset(z, 0, sizeof *z);
+    z->sink.event = on_event;
+    dt_engine_add_sink(eng, &z->sink);
+    char err[128];
+    dt_decoder *d = live ? dt_decoder_start(eng, err, sizeof err) : dt_decoder_start_merged(eng, 0, err, sizeof err);
+    assert_non_null(d);
+    dt_feed *a = dt_decoder_feed(d, NULL, "A", 0);
+    uint64_t t = now_ns();
+    put(a, t - 10000000000ull, "old1");
+    put(a, t - 8000000000ull, "old2");
+    put(a, t - 4000000000ull, "old3"); /* under 5 s but not live yet: no second note */
+    put(a, t, "new1");
+    dt_decoder_stop(d);
+    dt_engine_finish(eng, now_ns());
+    dt_engine_free(eng);
+    dt_registry_free(reg);
+}
+
+static void late_timeline_noted(void **state)
+{
+    (void)state;
+    seen z;
+    run_lag(true, &z);
+    int late = index_of(&z, "timeline late: decoding what was relayed 10.");
+    assert_true(late >= 0);
+    assert_int_equal(index_of(&z, "old1"), late + 1);
+    assert_int_equal(index_of(&z, "old2"), late + 2);
+    assert_int_equal(index_of(&z, "old3"), late + 3);
+    assert_int_equal(index_of(&z, "timeline live again"), late + 4);
+    assert_int_equal(index_of(&z, "new1"), late + 5);
+    for (int i = late + 1; i < z.n; i++) /* said once */
+        assert_true(strncmp(z.order[i], "timeline late", 13) != 0);
+    run_lag(false, &z);
+    assert_int_equal(index_of(&z, "timeline"), -1);
+    assert_true(index_of(&z, "old1") >= 0 && index_of(&z, "new1") > index_of(&z, "old1"));
+}
+
 typedef struct tally {
     dt_sink sink;
     int gaps, died;
@@ -278,6 +322,7 @@ int main(void)
         cmocka_unit_test(merged_in_time_order),
         cmocka_unit_test(late_records_marked),
         cmocka_unit_test(no_window_drains_in_turn),
+        cmocka_unit_test(late_timeline_noted),
         cmocka_unit_test(stalled_decoder_one_gap),
         cmocka_unit_test(behind_without_recording_takes_nothing),
         cmocka_unit_test(behind_with_recording_queues_to_record),
