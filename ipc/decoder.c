@@ -751,6 +751,16 @@ static void drain_main(dt_decoder *d)
     }
 }
 
+/* The thread's last act: dt_decoder_stop waits for it. */
+static void *thread_done(dt_decoder *d)
+{
+    pthread_mutex_lock(&d->mu);
+    d->finished = true;
+    pthread_cond_signal(&d->done_cv);
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
 static void *decoder_main(void *arg)
 {
     dt_decoder *d = arg;
@@ -761,11 +771,7 @@ static void *decoder_main(void *arg)
             lower_priority(d);
         drain_main(d);
     }
-    pthread_mutex_lock(&d->mu);
-    d->finished = true;
-    pthread_cond_signal(&d->done_cv);
-    pthread_mutex_unlock(&d->mu);
-    return NULL;
+    return thread_done(d);
 }
 
 /* What is left at the stop, at the priority of the thread that stops us. */
@@ -773,11 +779,7 @@ static void *rest_main(void *arg)
 {
     dt_decoder *d = arg;
     drain_main(d);
-    pthread_mutex_lock(&d->mu);
-    d->finished = true;
-    pthread_cond_signal(&d->done_cv);
-    pthread_mutex_unlock(&d->mu);
-    return NULL;
+    return thread_done(d);
 }
 
 static dt_decoder *start(dt_engine *eng, uint64_t window_ns, bool live, char *err, size_t errsz)

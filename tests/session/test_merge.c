@@ -61,13 +61,30 @@ static int index_of(const seen *z, const char *prefix)
     return -1;
 }
 
-static void run(uint64_t window_ns, seen *z, bool with_late)
+/* An engine whose events' summaries go to z. */
+static dt_engine *engine_into(seen *z, dt_registry **reg)
 {
-    dt_registry *reg = dt_registry_new();
-    dt_engine *eng = dt_engine_new(reg);
+    *reg = dt_registry_new();
+    dt_engine *eng = dt_engine_new(*reg);
     memset(z, 0, sizeof *z);
     z->sink.event = on_event;
     dt_engine_add_sink(eng, &z->sink);
+    return eng;
+}
+
+/* Stops d (every queued record run) and ends the engine's run. */
+static void finish(dt_decoder *d, dt_engine *eng, dt_registry *reg)
+{
+    dt_decoder_stop(d);
+    dt_engine_finish(eng, now_ns());
+    dt_engine_free(eng);
+    dt_registry_free(reg);
+}
+
+static void run(uint64_t window_ns, seen *z, bool with_late)
+{
+    dt_registry *reg;
+    dt_engine *eng = engine_into(z, &reg);
     char err[128];
     dt_decoder *d = dt_decoder_start_merged(eng, window_ns, err, sizeof err);
     assert_non_null(d);
@@ -84,10 +101,7 @@ static void run(uint64_t window_ns, seen *z, bool with_late)
         put(b, t - 40000000u, "b-late");
         put(a, now_ns(), "a3");
     }
-    dt_decoder_stop(d);
-    dt_engine_finish(eng, now_ns());
-    dt_engine_free(eng);
-    dt_registry_free(reg);
+    finish(d, eng, reg);
 }
 
 static void merged_in_time_order(void **state)
@@ -129,11 +143,8 @@ static void no_window_drains_in_turn(void **state)
  * (records of replayed files carry their own old times) says nothing. */
 static void run_lag(bool live, seen *z)
 {
-    dt_registry *reg = dt_registry_new();
-    dt_engine *eng = dt_engine_new(reg);
-    memset(z, 0, sizeof *z);
-    z->sink.event = on_event;
-    dt_engine_add_sink(eng, &z->sink);
+    dt_registry *reg;
+    dt_engine *eng = engine_into(z, &reg);
     char err[128];
     dt_decoder *d = live ? dt_decoder_start(eng, err, sizeof err) : dt_decoder_start_merged(eng, 0, err, sizeof err);
     assert_non_null(d);
@@ -143,10 +154,7 @@ static void run_lag(bool live, seen *z)
     put(a, t - 8000000000ull, "old2");
     put(a, t - 4000000000ull, "old3"); /* under 5 s but not live yet: no second note */
     put(a, t, "new1");
-    dt_decoder_stop(d);
-    dt_engine_finish(eng, now_ns());
-    dt_engine_free(eng);
-    dt_registry_free(reg);
+    finish(d, eng, reg);
 }
 
 static void late_timeline_noted(void **state)
