@@ -94,10 +94,13 @@ struct dt_decoder {
     pthread_cond_t cv;
     atomic_bool idle;
     atomic_bool stopping;
-    /* The thread runs at DECODER_NICE (Linux): at the stop it hands what is
-     * left to a thread at the caller's priority (dt_decoder_stop). */
+    /* The thread runs at DT_DECODER_NICE (Linux): at the stop it hands what
+     * is left to a thread at the caller's priority (dt_decoder_stop). */
     atomic_bool lowered;
-    atomic_bool handover; /* set by dt_decoder_stop: return at the next record */
+    /* Set by dt_decoder_stop when it found the thread lowered: return at the
+     * next record. Not derived from lowered and stopping: a thread that
+     * lowers itself after the stop has looked must drain everything. */
+    atomic_bool handover;
     int stop_sig;         /* dt_decoder_interrupt's signal, for the thread that takes over */
     bool finished;        /* under mu: the thread is about to return (dt_decoder_stop waits for it) */
     pthread_cond_t done_cv;
@@ -698,7 +701,7 @@ static void merge_main(dt_decoder *d)
 /* The relay must never wait for the decoder, not even for a CPU: on a
  * machine with few cores the peers, the relay and the decoder compete, and
  * a decoder at the relay's priority took half of it (relayed DAP ran at
- * socat's speed minus the decoding). At nice DECODER_NICE the decoder gets
+ * socat's speed minus the decoding). At nice DT_DECODER_NICE the decoder gets
  * what the relay leaves; when that is not enough it falls behind and says
  * so (see decoder.h), exactly as when decoding is slower than the wire.
  * 10, not 19: the relay's throughput and round trips measured the same
@@ -706,8 +709,6 @@ static void merge_main(dt_decoder *d)
  * the same session a nice-19 decoder got 50 ms of CPU in 50 s and its
  * timeline came only at the stop; at 10 it got 210 ms and kept up
  * (docs/io-layer.md). */
-#define DECODER_NICE DT_DECODER_NICE
-
 static void lower_priority(dt_decoder *d)
 {
 #ifdef __linux__
@@ -716,7 +717,7 @@ static void lower_priority(dt_decoder *d)
      * fatal when refused: the decoder just competes with the relay. */
     errno = 0;
     int now = getpriority(PRIO_PROCESS, (id_t)gettid());
-    if (errno == 0 && now < DECODER_NICE && setpriority(PRIO_PROCESS, (id_t)gettid(), DECODER_NICE) == 0)
+    if (errno == 0 && now < DT_DECODER_NICE && setpriority(PRIO_PROCESS, (id_t)gettid(), DT_DECODER_NICE) == 0)
         atomic_store(&d->lowered, true);
 #else
     (void)d;
@@ -919,7 +920,7 @@ static void wait_finished(dt_decoder *d)
     }
 }
 
-/* Lets the decoder empty its feeds and end. A decoder at DECODER_NICE is
+/* Lets the decoder empty its feeds and end. A decoder at DT_DECODER_NICE is
  * the last in line for a CPU: on a machine kept busy by other work it
  * decoded a backlog at ~1% of a core, and the stop of a proxy that had
  * relayed 10 000 connections took 50 s. Once nothing is relayed any more

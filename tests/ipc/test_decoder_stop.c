@@ -134,9 +134,9 @@ static void test_prompt_stop(void **state)
 /* The decoder runs at a lower priority so that the relay comes first; at
  * the stop nothing is relayed any more, and what is left is decoded at the
  * priority of the thread that stops it (a busy machine gave a nice-19
- * decoder ~0.1% of a core: a proxy took 50 s to stop). Records run in order, every one, and
- * the stop signal stays pending for the thread that runs the rest (an
- * output stuck on a FIFO must still give up). */
+ * decoder ~0.1% of a core: a proxy took 50 s to stop). Records run in
+ * order, every one, and the stop signal stays pending for the thread that
+ * runs the rest (an output stuck on a FIFO must still give up). */
 #define PRIO_RECORDS 200
 
 typedef struct prio_log {
