@@ -22,6 +22,17 @@
 #   BENCH_PINGS=5000  round trips per latency run
 #   BENCH_TRANSPORTS="tcp unix"
 #   BENCH_MODES="direct socat diagtap diagtap-sleep diagtap-copy" (direct and socat are needed for the ratios)
+#
+# Round trips are measured twice: as the scheduler places the processes,
+# and with both ends and the middle pinned to one CPU ("one CPU" columns).
+# On this VM a wake-up of a process on the other CPU costs ~20-25 µs (an
+# inter-processor interrupt through the hypervisor): unpinned, a direct
+# round trip takes 12 µs when both ends happen to share a CPU and 30-60 µs
+# when they do not, and a run keeps whichever placement it started with,
+# so the unpinned p50s of direct, socat and diagtap differ by where their
+# processes landed as much as by what they do. Pinned, every wake-up is
+# local and the difference is the middle's own work: its system calls and
+# the two context switches each hop adds.
 set -eu
 build=$(cd "${1:-build}" && pwd)
 diagtap=$build/diagtap
@@ -33,6 +44,7 @@ TRANSPORTS=${BENCH_TRANSPORTS:-tcp unix}
 MODES=${BENCH_MODES:-direct socat diagtap diagtap-sleep diagtap-copy}
 tmp=$(mktemp -d /tmp/dt-bench-XXXXXX)
 pids=""
+pin="" # a command prefix: "taskset -c 0" for the one-CPU round trips
 cleanup() {
   for p in $pids; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -46,7 +58,7 @@ next_port() { port=$((port + 1)); }
 
 # start_server sink|echo ADDR: a relaybench end in the background.
 start_server() {
-  "$rb" "$1" "$2" </dev/null > "$tmp/srv.out" 2>&1 &
+  $pin "$rb" "$1" "$2" </dev/null > "$tmp/srv.out" 2>&1 &
   pids="$pids $!"
   for _ in $(seq 200); do grep -q ready "$tmp/srv.out" 2>/dev/null && return 0; sleep 0.01; done
   echo "relaybench $1 did not start" >&2; exit 1
@@ -76,17 +88,17 @@ via() {
   if [ "$tr" = unix ]; then front=$tmp/front-$mode.sock; rm -f "$front"; else next_port; front=127.0.0.1:$port; fi
   if [ "$mode" = socat ]; then
     if [ "$tr" = unix ]; then
-      socat -b 262144 UNIX-LISTEN:"$front",fork UNIX-CONNECT:"$target" </dev/null >/dev/null 2>&1 &
+      $pin socat -b 262144 UNIX-LISTEN:"$front",fork UNIX-CONNECT:"$target" </dev/null >/dev/null 2>&1 &
     else
-      socat -b 262144 TCP-LISTEN:"${front##*:}",bind=127.0.0.1,reuseaddr,fork,nodelay TCP:"$target",nodelay \
+      $pin socat -b 262144 TCP-LISTEN:"${front##*:}",bind=127.0.0.1,reuseaddr,fork,nodelay TCP:"$target",nodelay \
         </dev/null >/dev/null 2>&1 &
     fi
   elif [ "$mode" = diagtap-sleep ]; then
-    "$diagtap" proxy --busy-poll 0 "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
+    $pin "$diagtap" proxy --busy-poll 0 "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
   elif [ "$mode" = diagtap-copy ]; then
-    DIAGTAP_NO_SPLICE=1 "$diagtap" proxy "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
+    DIAGTAP_NO_SPLICE=1 $pin "$diagtap" proxy "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
   else
-    "$diagtap" proxy "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
+    $pin "$diagtap" proxy "$tr" "$front" "$target" </dev/null > "$tmp/timeline.txt" 2> "$tmp/diagtap.err" &
   fi
   mid=$!
   pids="$pids $mid"
@@ -138,7 +150,7 @@ latency() {
   c0=$(mid_cpu)
   a50="" a99=""
   for _ in $(seq "$RUNS"); do
-    set -- $("$rb" ping "$front" "$PINGS")
+    set -- $($pin "$rb" ping "$front" "$PINGS")
     a50="$a50 $1" a99="$a99 $2"
   done
   lcpu=$(echo "($(mid_cpu) - $c0) * 1000000 / ($RUNS * $PINGS)" | bc -l)
@@ -171,7 +183,14 @@ for tr in $TRANSPORTS; do
     start_server echo "$target"
     latency "$tr" "$mode"
     stop_servers
-    echo "$line $p50 $p99 $p50_spread $lcpu" >> "$rows"
+    line="$line $p50 $p99 $p50_spread $lcpu"
+    pin="taskset -c 0"
+    if [ "$tr" = unix ]; then target=$tmp/echo.sock; else next_port; target=127.0.0.1:$port; fi
+    start_server echo "$target"
+    latency "$tr" "$mode"
+    stop_servers
+    pin=""
+    echo "$line $p50 $p50_spread" >> "$rows"
   done
 done
 
@@ -179,18 +198,20 @@ done
 #   random/dap MB/s (median, min-max of the runs), % of direct, % of socat,
 #   CPU s of the middle per GiB, % of the DAP bytes not decoded,
 #   round trip p50 and p99 (µs), p50 added to direct, p50 added to socat's,
-#   CPU µs of the middle per round trip.
-printf '| transport | via | random MB/s (runs) | vs direct | vs socat | CPU s/GiB | DAP MB/s (runs) | vs direct | vs socat | CPU s/GiB | DAP not decoded | RTT p50 µs (runs) | p99 µs | p50 − direct | p50 − socat | CPU µs/RTT |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+#   CPU µs of the middle per round trip; the same p50 with everything on one
+#   CPU, and what that adds to direct's and to socat's.
+printf '| transport | via | random MB/s (runs) | vs direct | vs socat | CPU s/GiB | DAP MB/s (runs) | vs direct | vs socat | CPU s/GiB | DAP not decoded | RTT p50 µs (runs) | p99 µs | p50 − direct | p50 − socat | CPU µs/RTT | one CPU: RTT p50 µs (runs) | − direct | − socat |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 for tr in $TRANSPORTS; do
-  set -- $(grep "^$tr direct " "$rows"); dr=$3 dd=$6 d50=${10}
-  set -- $(grep "^$tr socat " "$rows"); sr=$3 sd=$6 s50=${10}
+  set -- $(grep "^$tr direct " "$rows"); dr=$3 dd=$6 d50=${10} d1=${14}
+  set -- $(grep "^$tr socat " "$rows"); sr=$3 sd=$6 s50=${10} s1=${14}
   for mode in $MODES; do
     set -- $(grep "^$tr $mode " "$rows")
-    printf '| %s | %s | %.0f (%s) | %s | %s | %.2f | %.0f (%s) | %s | %s | %.2f | %s | %.1f (%s) | %.0f | %+.1f | %+.1f | %.1f |\n' \
+    printf '| %s | %s | %.0f (%s) | %s | %s | %.2f | %.0f (%s) | %s | %s | %.2f | %s | %.1f (%s) | %.0f | %+.1f | %+.1f | %.1f | %.1f (%s) | %+.1f | %+.1f |\n' \
       "$1" "$2" "$3" "$4" "$(pct "$3" "$dr")" "$(pct "$3" "$sr")" "$5" \
       "$6" "$7" "$(pct "$6" "$dd")" "$(pct "$6" "$sd")" "$8" "$9" \
-      "${10}" "${12}" "${11}" "$(echo "${10} - $d50" | bc -l)" "$(echo "${10} - $s50" | bc -l)" "${13}"
+      "${10}" "${12}" "${11}" "$(echo "${10} - $d50" | bc -l)" "$(echo "${10} - $s50" | bc -l)" "${13}" \
+      "${14}" "${15}" "$(echo "${14} - $d1" | bc -l)" "$(echo "${14} - $s1" | bc -l)"
   done
 done
 echo
