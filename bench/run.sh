@@ -1,7 +1,7 @@
 #!/bin/sh
 # Replay speed and peak memory next to tshark, on the same files, in the same
 # run, as one table (docs/performance.md): wall time (a replay renders its
-# timeline on a second core) and CPU time (user + system, /usr/bin/time),
+# timeline on a second core) and CPU time (user + system, bench/timeit),
 # each as a ratio to tshark's. "one core" rows keep the rendering in line
 # (DIAGTAP_RENDER_THREAD=0): what one core does, and what the thread costs.
 #
@@ -21,6 +21,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
 diagtap=$(cd "$build" && pwd)/diagtap
+timeit=$(cd "$build" && pwd)/bench/timeit
 corpus=${DIAGTAP_CORPUS:-$here/../../shared/corpus}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,17 +46,15 @@ fi
 # measure CMD...: runs CMD with stdout to a file; prints
 # "cpu_s wall_s rss_mib events". sync first: the previous run's output (GBs
 # of tshark JSON) written back while CMD runs was landing in CMD's time.
-# Wall time to the millisecond from the clock around it: /usr/bin/time's
-# %e counts in 10 ms steps, which on a 0.16 s row is 6% (210 or 198 MB/s);
-# its CPU (%U %S) and peak RSS are kept.
+# Timed by bench/timeit (wall to the microsecond, CPU, peak RSS), not
+# /usr/bin/time, whose wall time counts in 10 ms steps: on a 0.16 s row
+# that is 6% (210 or 198 MB/s).
 measure() {
   rm -f "$tmp/out"
   sync
-  t0=$(date +%s%N)
-  /usr/bin/time -f '%U %S %e %M' -o "$tmp/time" "$@" > "$tmp/out" 2>/dev/null || true
-  t1=$(date +%s%N)
+  "$timeit" "$tmp/time" "$@" > "$tmp/out" 2>/dev/null || true
   events=$(wc -l < "$tmp/out")
-  awk -v ev="$events" -v ns=$((t1 - t0)) '{ printf "%.2f %.3f %.1f %s\n", $1 + $2, ns / 1e9, $4 / 1024, ev }' "$tmp/time"
+  awk -v ev="$events" '{ printf "%.3f %.3f %.1f %s\n", $1 + $2, $3, $4 / 1024, ev }' "$tmp/time"
 }
 
 # best CMD...: measure, BENCH_REPEAT times (default 3), the run with the least
