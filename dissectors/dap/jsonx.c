@@ -6,19 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *jx_str(const jx_node *obj, const char *key, size_t *len)
+bool jx_int_value(const jx_node *v, int64_t *out)
 {
-    const jx_node *v = jx_get(obj, key);
-    if (!jx_is_string(v))
-        return NULL;
-    if (len)
-        *len = v->n;
-    return v->s;
-}
-
-bool jx_int(const jx_node *obj, const char *key, int64_t *out)
-{
-    const jx_node *v = jx_get(obj, key);
     if (jx_is_integer(v)) {
         *out = v->i;
         return true;
@@ -31,27 +20,6 @@ bool jx_int(const jx_node *obj, const char *key, int64_t *out)
         }
     }
     return false;
-}
-
-bool jx_bool(const jx_node *obj, const char *key, bool *out)
-{
-    const jx_node *v = jx_get(obj, key);
-    if (!v || (v->type != JX_TRUE && v->type != JX_FALSE))
-        return false;
-    *out = v->type == JX_TRUE;
-    return true;
-}
-
-const jx_node *jx_obj(const jx_node *obj, const char *key)
-{
-    const jx_node *v = jx_get(obj, key);
-    return jx_is_object(v) ? v : NULL;
-}
-
-const jx_node *jx_arr(const jx_node *obj, const char *key)
-{
-    const jx_node *v = jx_get(obj, key);
-    return jx_is_array(v) ? v : NULL;
 }
 
 static const char ELLIPSIS[] = "\xe2\x80\xa6"; /* U+2026 */
@@ -178,10 +146,10 @@ static size_t render_scalar(char *out, size_t outsz, const jx_node *v, size_t ma
         snprintf(tmp, sizeof tmp, "null");
         break;
     case JX_OBJECT:
-        snprintf(tmp, sizeof tmp, "{%zu}", v->n);
+        snprintf(tmp, sizeof tmp, "{%zu}", (size_t)v->n);
         break;
     case JX_ARRAY:
-        snprintf(tmp, sizeof tmp, "[%zu]", v->n);
+        snprintf(tmp, sizeof tmp, "[%zu]", (size_t)v->n);
         break;
     }
     out[0] = '\0';

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "diagtap/dissector.h"
 
@@ -17,15 +18,18 @@
  * the event's scratch arena, so decoding a message calls no malloc; see docs/dap.md. */
 typedef enum { JX_OBJECT, JX_ARRAY, JX_STRING, JX_INTEGER, JX_REAL, JX_TRUE, JX_FALSE, JX_NULL } jx_type;
 
+/* 32 bytes: a message of DAP variables is hundreds of nodes, each written
+ * once and mostly read once, so their size is much of the parse's cost. */
 typedef struct jx_node {
     jx_type type;
-    uint32_t skip;   /* nodes in this subtree, itself included */
-    size_t n;        /* members (object), elements (array), bytes (string) */
-    const char *s;   /* string value */
-    int64_t i;       /* integer value */
-    double d;        /* real value */
-    /* jx_at's cursor, so an index loop over an array is linear */
-    size_t at_i;
+    uint32_t skip; /* nodes in this subtree, itself included */
+    uint32_t n;    /* members (object), elements (array), bytes (string) */
+    uint32_t at_i; /* jx_at's cursor (with at_p), so an index loop over an array is linear */
+    union {        /* by type */
+        const char *s; /* string value */
+        int64_t i;     /* integer value */
+        double d;      /* real value */
+    };
     const struct jx_node *at_p;
 } jx_node;
 
@@ -63,8 +67,24 @@ static inline size_t jx_slen(const jx_node *v) { return jx_is_string(v) ? v->n :
 static inline int64_t jx_ival(const jx_node *v) { return jx_is_integer(v) ? v->i : 0; }
 static inline double jx_rval(const jx_node *v) { return jx_is_real(v) ? v->d : 0.0; }
 
-/* obj[key] (the last member of that name, as jansson keeps), or NULL. */
-const jx_node *jx_get(const jx_node *obj, const char *key);
+/* obj[key] (the last member of that name, as jansson keeps), or NULL.
+ * Inline, so that a literal key's length is known when compiling and the
+ * compare needs no call. */
+static inline const jx_node *jx_get_n(const jx_node *obj, const char *key, size_t klen)
+{
+    if (!jx_is_object(obj))
+        return NULL;
+    const jx_node *found = NULL, *k = obj + 1;
+    for (size_t m = 0; m < obj->n; m++) {
+        const jx_node *v = k + 1;
+        /* the first byte before memcmp: most keys differ there (keys are never empty here when klen is not) */
+        if (k->n == klen && (!klen || k->s[0] == key[0]) && memcmp(k->s, key, klen) == 0)
+            found = v; /* the last one wins, as in jansson */
+        k = v + v->skip;
+    }
+    return found;
+}
+static inline const jx_node *jx_get(const jx_node *obj, const char *key) { return jx_get_n(obj, key, strlen(key)); }
 /* arr[i], or NULL. */
 const jx_node *jx_at(const jx_node *arr, size_t i);
 /* The object's members in order, each name once (its last value):
@@ -74,15 +94,40 @@ const jx_node *jx_first_key(const jx_node *obj);
 const jx_node *jx_next_key(const jx_node *obj, const jx_node *key);
 
 /* The member's string (and its length), or NULL when absent or not a string. */
-const char *jx_str(const jx_node *obj, const char *key, size_t *len);
+static inline const char *jx_str(const jx_node *obj, const char *key, size_t *len)
+{
+    const jx_node *v = jx_get(obj, key);
+    if (!jx_is_string(v))
+        return NULL;
+    if (len)
+        *len = v->n;
+    return v->s;
+}
+/* v as an integer; false when absent or not an integral number. */
+bool jx_int_value(const jx_node *v, int64_t *out);
 /* The member as an integer; false when absent or not an integral number. */
-bool jx_int(const jx_node *obj, const char *key, int64_t *out);
+static inline bool jx_int(const jx_node *obj, const char *key, int64_t *out) { return jx_int_value(jx_get(obj, key), out); }
 /* The member as a boolean; false when absent or not a boolean. */
-bool jx_bool(const jx_node *obj, const char *key, bool *out);
+static inline bool jx_bool(const jx_node *obj, const char *key, bool *out)
+{
+    const jx_node *v = jx_get(obj, key);
+    if (!v || (v->type != JX_TRUE && v->type != JX_FALSE))
+        return false;
+    *out = v->type == JX_TRUE;
+    return true;
+}
 /* obj.key when it is an object, else NULL. */
-const jx_node *jx_obj(const jx_node *obj, const char *key);
+static inline const jx_node *jx_obj(const jx_node *obj, const char *key)
+{
+    const jx_node *v = jx_get(obj, key);
+    return jx_is_object(v) ? v : NULL;
+}
 /* obj.key when it is an array, else NULL. */
-const jx_node *jx_arr(const jx_node *obj, const char *key);
+static inline const jx_node *jx_arr(const jx_node *obj, const char *key)
+{
+    const jx_node *v = jx_get(obj, key);
+    return jx_is_array(v) ? v : NULL;
+}
 
 /* Copies text as one line into out (always NUL-terminated): stops at the
  * first line break that has text after it (adding "…"), drops trailing line

@@ -15,6 +15,10 @@
 
 #include <jansson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define JSMN_STATIC
 #define JSMN_STRICT
 #include <jsmn.h>
@@ -23,6 +27,7 @@
 #define JX_FAST_NODES 384 /* the one-pass parser's nodes, on the stack */
 #define JX_FAST_DEPTH 64
 #define JX_MAX_DEPTH 2000 /* jansson refuses beyond 2048: leave that edge to it */
+#define JX_STR_SLACK 16 /* scan_string may write this far past a string's end */
 
 typedef struct builder {
     const char *js;
@@ -151,21 +156,56 @@ static const uint8_t str_stop[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
+#if defined(__SSE2__)
+/* Bit k set when p[k] stops the scan (str_stop), for 16 bytes at once:
+ * below 0x20 or from 0x80 on is one signed compare. */
+static inline unsigned stop_mask16(__m128i v)
+{
+    __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 static const unsigned char *scan_string(builder *b, const unsigned char *p, const unsigned char *e, jx_node *nd)
 {
     char *out = b->str + b->str_used;
     size_t n = 0;
     for (;;) {
-        const unsigned char *run = p;
-        /* four bytes a round while none stops the scan */
-        while (e - p >= 4 && !(str_stop[p[0]] | str_stop[p[1]] | str_stop[p[2]] | str_stop[p[3]]))
-            p += 4;
-        while (p < e && !str_stop[*p])
-            p++;
-        memcpy(out + n, run, (size_t)(p - run));
-        n += (size_t)(p - run);
+#if defined(__SSE2__)
+        /* 16 bytes a round, stored whole before they are tested: b->str has
+         * JX_STR_SLACK bytes to spare, and what follows a stop is written
+         * again. A string's end is a stop, so most keys and values end in
+         * their first round; the body's last 15 bytes go the byte way. */
+        while (e - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)p);
+            _mm_storeu_si128((__m128i *)(out + n), v);
+            unsigned m = stop_mask16(v);
+            if (m) {
+                unsigned k = (unsigned)__builtin_ctz(m);
+                p += k;
+                n += k;
+                goto stopped;
+            }
+            p += 16;
+            n += 16;
+        }
+#endif
+        {
+            const unsigned char *run = p;
+            /* four bytes a round while none stops the scan */
+            while (e - p >= 4 && !(str_stop[p[0]] | str_stop[p[1]] | str_stop[p[2]] | str_stop[p[3]]))
+                p += 4;
+            while (p < e && !str_stop[*p])
+                p++;
+            memcpy(out + n, run, (size_t)(p - run));
+            n += (size_t)(p - run);
+        }
         if (p == e)
             return NULL;
+#if defined(__SSE2__)
+    stopped:
+#endif
         if (*p == '"')
             break;
         if (*p < 0x20)
@@ -617,16 +657,25 @@ bool jx_parse(dt_ctx *ctx, const char *body, size_t len, jx_doc *doc, jx_error *
 {
     memset(doc, 0, sizeof *doc);
     memset(err, 0, sizeof *err);
+    if (len > UINT32_MAX) { /* jx_node's counts are 32-bit */
+        snprintf(err->text, sizeof err->text, "JSON text of %zu bytes is too large", len);
+        return false;
+    }
     if (len == 0 || len > INT_MAX / 2)
         return parse_slow(ctx, body, len, doc, err);
-    char *str = doc_alloc(ctx, doc, 1, len + 1);
+    char *str = doc_alloc(ctx, doc, 1, len + 1 + JX_STR_SLACK);
     if (str) {
-        jx_node fast[JX_FAST_NODES];
+        /* in the scratch arena at once when there is one (reset with the
+         * event: the unused rest costs nothing); else on the stack, then
+         * copied to the heap */
+        jx_node stack[JX_FAST_NODES];
+        jx_node *fast = ctx ? dt_scratch(ctx, sizeof stack) : NULL;
         builder fb = { .js = body, .len = len, .str = str };
-        size_t n = parse_fast(&fb, fast, JX_FAST_NODES);
-        jx_node *nodes = n ? doc_alloc(ctx, doc, 0, n * sizeof(jx_node)) : NULL;
-        if (nodes) {
-            memcpy(nodes, fast, n * sizeof(jx_node));
+        size_t n = parse_fast(&fb, fast ? fast : stack, JX_FAST_NODES);
+        jx_node *nodes = n && !fast ? doc_alloc(ctx, doc, 0, n * sizeof(jx_node)) : fast;
+        if (n && nodes) {
+            if (!fast)
+                memcpy(nodes, stack, n * sizeof(jx_node));
             doc->root = nodes;
             return true;
         }
@@ -668,22 +717,6 @@ bool jx_parse(dt_ctx *ctx, const char *body, size_t len, jx_doc *doc, jx_error *
 }
 
 /* ---- access */
-
-const jx_node *jx_get(const jx_node *obj, const char *key)
-{
-    if (!jx_is_object(obj))
-        return NULL;
-    size_t klen = strlen(key);
-    const jx_node *found = NULL, *k = obj + 1;
-    for (size_t m = 0; m < obj->n; m++) {
-        const jx_node *v = k + 1;
-        /* the first byte before memcmp: most keys differ there (keys are never empty here when klen is not) */
-        if (k->n == klen && (!klen || k->s[0] == key[0]) && memcmp(k->s, key, klen) == 0)
-            found = v; /* the last one wins, as in jansson */
-        k = v + v->skip;
-    }
-    return found;
-}
 
 const jx_node *jx_at(const jx_node *arr, size_t i)
 {

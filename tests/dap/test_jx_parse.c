@@ -203,11 +203,38 @@ static void mutations(void **state)
     assert_true(n_checked - n_accepted > 5000);
 }
 
+/* Strings are scanned 16 bytes at a time (SSE2) while 16 bytes of the body
+ * remain: every byte, at every place of a 40-byte string value, once with
+ * the body going on after it and once with the string near the body's end. */
+static void every_byte_at_every_place(void **state)
+{
+    (void)state;
+    static const char head1[] = "{\"key\":\"", tail1[] = "\",\"after\":[1,2,3,4,5,6,7,8,9,10]}";
+    static const char head2[] = "[\"", tail2[] = "\"]";
+    char str[40], buf[128];
+    for (int b = 0; b < 256; b++) {
+        for (size_t k = 0; k < sizeof str; k++) {
+            memset(str, 'm', sizeof str);
+            str[k] = (char)b;
+            size_t n = 0;
+            memcpy(buf, head1, sizeof head1 - 1), n = sizeof head1 - 1;
+            memcpy(buf + n, str, sizeof str), n += sizeof str;
+            memcpy(buf + n, tail1, sizeof tail1 - 1), n += sizeof tail1 - 1;
+            check(buf, n);
+            memcpy(buf, head2, sizeof head2 - 1), n = sizeof head2 - 1;
+            memcpy(buf + n, str, sizeof str), n += sizeof str;
+            memcpy(buf + n, tail2, sizeof tail2 - 1), n += sizeof tail2 - 1;
+            check(buf, n);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(edge_cases),
         cmocka_unit_test(mutations),
+        cmocka_unit_test(every_byte_at_every_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
