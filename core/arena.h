@@ -27,7 +27,8 @@ void *dt_arena_alloc(dt_arena *a, size_t size);
 /* The same, not zeroed: for memory the caller writes in full. Inline for
  * the common case (room in the current block); the rest in arena.c. */
 void *dt_arena_alloc_slow(dt_arena *a, size_t size);
-static inline void *dt_arena_alloc_raw(dt_arena *a, size_t size)
+/* The common case alone: NULL when it needs the slow path. */
+static inline void *dt_arena_alloc_fast(dt_arena *a, size_t size)
 {
     size_t want = (size + 15u) & ~(size_t)15u;
     if (a->cur_pos && want <= a->cur_room && want <= a->limit - a->used && want >= size) {
@@ -37,7 +38,12 @@ static inline void *dt_arena_alloc_raw(dt_arena *a, size_t size)
         a->used += want;
         return p;
     }
-    return dt_arena_alloc_slow(a, size);
+    return NULL;
+}
+static inline void *dt_arena_alloc_raw(dt_arena *a, size_t size)
+{
+    void *p = dt_arena_alloc_fast(a, size);
+    return p ? p : dt_arena_alloc_slow(a, size);
 }
 /* After dt_arena_reset: the event starts in the room bytes at at (16-byte
  * aligned), memory the caller owns and keeps valid until the next reset,

@@ -110,12 +110,9 @@ static dt_engine *eng(dt_ctx *ctx) { return ((dt_dissect_state *)ctx->engine)->e
 
 static bool redact(dt_ctx *ctx, const dt_field_def *f);
 
-static dt_field *add_field(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size_t offset, size_t length)
+static void link_field(dt_engine *e, dt_field *parent, dt_field *n, const dt_field_def *f, size_t offset,
+                       size_t length)
 {
-    dt_engine *e = eng(ctx);
-    dt_field *n = dt_arena_alloc_raw(&e->arena, sizeof *n);
-    if (!n)
-        return NULL;
     /* one assignment, not a memset call: this runs for every field */
     *n = (dt_field){ .def = f, .offset = (uint32_t)offset, .length = (uint32_t)length };
     if (parent) {
@@ -131,6 +128,27 @@ static dt_field *add_field(dt_ctx *ctx, dt_field *parent, const dt_field_def *f,
             e->ev.fields = n;
         e->ev.last_field = n;
     }
+}
+
+/* A new block, or the arena's limit: apart, so that the common case below
+ * has no call in it and needs no registers saved (it runs for every field). */
+__attribute__((noinline, cold)) static dt_field *add_field_slow(dt_engine *e, dt_field *parent,
+                                                               const dt_field_def *f, size_t offset, size_t length)
+{
+    dt_field *n = dt_arena_alloc_slow(&e->arena, sizeof *n);
+    if (n)
+        link_field(e, parent, n, f, offset, length);
+    return n;
+}
+
+static inline dt_field *add_field(dt_ctx *ctx, dt_field *parent, const dt_field_def *f, size_t offset,
+                                  size_t length)
+{
+    dt_engine *e = eng(ctx);
+    dt_field *n = dt_arena_alloc_fast(&e->arena, sizeof *n);
+    if (__builtin_expect(!n, 0))
+        return add_field_slow(e, parent, f, offset, length);
+    link_field(e, parent, n, f, offset, length);
     return n;
 }
 

@@ -39,26 +39,26 @@ static bool has_redacted(const dt_field *f)
     return false;
 }
 
-static const char *kind_name(dt_event_kind k)
+/* The values of "kind", "role" and "dir" as JSON text, quotes included:
+ * written as they are, with no length to count and nothing to escape. */
+#define LIT(s) { s, sizeof s - 1 }
+typedef struct lit {
+    const char *text;
+    size_t len;
+} lit;
+
+static lit kind_json(dt_event_kind k)
 {
-    switch (k) {
-    case DT_EV_PDU: return "pdu";
-    case DT_EV_NOTE: return "note";
-    case DT_EV_ERROR: return "error";
-    case DT_EV_PENDING: return "pending";
-    }
-    return "pdu";
+    static const lit names[] = { [DT_EV_PDU] = LIT("\"pdu\""), [DT_EV_NOTE] = LIT("\"note\""),
+                                 [DT_EV_ERROR] = LIT("\"error\""), [DT_EV_PENDING] = LIT("\"pending\"") };
+    return (size_t)k < sizeof names / sizeof names[0] && names[k].text ? names[k] : names[DT_EV_PDU];
 }
 
-static const char *role_name(dt_role r)
+static lit role_json(dt_role r)
 {
-    switch (r) {
-    case DT_ROLE_REQUEST: return "request";
-    case DT_ROLE_RESPONSE: return "response";
-    case DT_ROLE_INTERIM: return "interim";
-    case DT_ROLE_NONE: break;
-    }
-    return NULL;
+    static const lit names[] = { [DT_ROLE_NONE] = LIT("null"), [DT_ROLE_REQUEST] = LIT("\"request\""),
+                                 [DT_ROLE_RESPONSE] = LIT("\"response\""), [DT_ROLE_INTERIM] = LIT("\"interim\"") };
+    return (size_t)r < sizeof names / sizeof names[0] && names[r].text ? names[r] : names[DT_ROLE_NONE];
 }
 
 static void write_value(dt_jw *w, const dt_field *f)
@@ -336,11 +336,12 @@ static void json_event(dt_sink *s, const dt_event *ev)
         dt_jw_null(w);
     DT_JW_KEY(w, "dir");
     if (ev->conv)
-        dt_jw_cstr(w, ev->dir == DT_DIR_C2S ? "c2s" : "s2c");
+        dt_jw_raw(w, ev->dir == DT_DIR_C2S ? "\"c2s\"" : "\"s2c\"", 5);
     else
         dt_jw_null(w);
     DT_JW_KEY(w, "kind");
-    dt_jw_cstr(w, kind_name(ev->kind));
+    lit kind = kind_json(ev->kind);
+    dt_jw_raw(w, kind.text, kind.len);
     DT_JW_KEY(w, "proto");
     dt_jw_cstr(w, ev->proto);
     DT_JW_KEY(w, "proto_name");
@@ -348,7 +349,8 @@ static void json_event(dt_sink *s, const dt_event *ev)
     DT_JW_KEY(w, "summary");
     dt_jw_cstr(w, ev->summary ? ev->summary : "");
     DT_JW_KEY(w, "role");
-    dt_jw_cstr(w, role_name(ev->role));
+    lit role = role_json(ev->role);
+    dt_jw_raw(w, role.text, role.len);
     DT_JW_KEY(w, "req_seq");
     if (ev->req_seq)
         dt_jw_uint(w, ev->req_seq);

@@ -4,6 +4,10 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "format.h"
 
 void dt_jw_flush(dt_jw *w)
@@ -112,6 +116,20 @@ static const uint8_t jw_special_script[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
+#if defined(__SSE2__)
+/* Bit k set when p[k] needs care (jw_special), for 16 bytes at once:
+ * below 0x20 or from 0x80 on is one signed compare. */
+static inline unsigned special_mask16(const uint8_t *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+                                                       _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)))));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 static void put_string(dt_jw *w, const void *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -121,6 +139,19 @@ static void put_string(dt_jw *w, const void *s, size_t len)
     put_c(w, '"');
     for (size_t i = 0; i < len;) {
         size_t start = i;
+#if defined(__SSE2__)
+        /* summaries and paths: 16 bytes a round (script_safe's <>& take the byte way) */
+        if (!w->script_safe) {
+            while (len - i >= 16) {
+                unsigned m = special_mask16(p + i);
+                if (m) {
+                    i += (unsigned)__builtin_ctz(m);
+                    break;
+                }
+                i += 16;
+            }
+        }
+#endif
         /* four bytes a round while none needs care: most text needs none */
         while (len - i >= 4 && !(special[p[i]] | special[p[i + 1]] | special[p[i + 2]] | special[p[i + 3]]))
             i += 4;

@@ -67,6 +67,35 @@ static void test_every_byte(void **state)
     }
 }
 
+/* The same at every place of a 40-byte string: long strings are scanned 16
+ * bytes at a time (SSE2), so a byte needing care must be found wherever it
+ * falls in a block, and in the bytes after the last whole block. */
+static void test_every_byte_at_every_place(void **state)
+{
+    (void)state;
+    uint8_t in[40];
+    for (int b = 0; b < 256; b++) {
+        for (size_t k = 0; k < sizeof in; k++) {
+            memset(in, 'm', sizeof in);
+            in[k] = (uint8_t)b;
+            size_t n;
+            char *json;
+            char *s = roundtrip(in, sizeof in, &n, &json);
+            if (b < 0x80) {
+                assert_int_equal(n, sizeof in);
+                assert_memory_equal(s, in, sizeof in);
+                for (const char *p = json; *p; p++)
+                    assert_true((uint8_t)*p >= 0x20 && *p != 0x7f);
+            } else {
+                assert_int_equal(n, sizeof in + 2); /* U+FFFD is three bytes */
+                assert_memory_equal(s + k, "\xef\xbf\xbd", 3);
+            }
+            free(json);
+            free(s);
+        }
+    }
+}
+
 static void test_named_escapes(void **state)
 {
     (void)state;
@@ -623,6 +652,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_byte),
+        cmocka_unit_test(test_every_byte_at_every_place),
         cmocka_unit_test(test_named_escapes),
         cmocka_unit_test(test_utf8_kept_and_replaced),
         cmocka_unit_test(test_random_valid_utf8_roundtrips),
