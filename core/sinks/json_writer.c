@@ -130,13 +130,12 @@ static inline unsigned special_mask16(const uint8_t *p)
 }
 #endif
 
-static void put_string(dt_jw *w, const void *s, size_t len)
+/* The bytes of a string between its quotes, escaped as needed. */
+static void put_string_body(dt_jw *w, const uint8_t *p, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const uint8_t *special = w->script_safe ? jw_special_script : jw_special;
-    const uint8_t *p = s;
     size_t run = 0; /* bytes at p[i - run .. i) to copy as they are */
-    put_c(w, '"');
     for (size_t i = 0; i < len;) {
         size_t start = i;
 #if defined(__SSE2__)
@@ -195,6 +194,48 @@ static void put_string(dt_jw *w, const void *s, size_t len)
         i += n;
     }
     put(w, p + len - run, run);
+}
+
+/* Most strings need no escape but the backslashes of Windows paths and
+ * quotes, and most are short: while the buffer has room for what is left
+ * of the string with every byte as it is, bytes are copied straight in, 16
+ * a round with SSE2, and '\\' and '"' escaped in place; at any other byte
+ * that needs care (controls, DEL, UTF-8) put_string_body takes over. */
+static void put_string(dt_jw *w, const void *s, size_t len)
+{
+    const uint8_t *p = s;
+    size_t i = 0;
+    put_c(w, '"');
+    if (!w->script_safe) {
+        char *o = w->buf + w->used, *end = w->buf + sizeof w->buf;
+        /* room for the rest as it is, one more escape, and a 16-byte store */
+        while ((size_t)(end - o) >= len - i + 18) {
+#if defined(__SSE2__)
+            while (len - i >= 16) {
+                _mm_storeu_si128((__m128i *)o, _mm_loadu_si128((const __m128i *)(p + i)));
+                unsigned m = special_mask16(p + i);
+                if (m) {
+                    unsigned k = (unsigned)__builtin_ctz(m);
+                    i += k;
+                    o += k;
+                    break;
+                }
+                i += 16;
+                o += 16;
+            }
+#endif
+            while (i < len && !jw_special[p[i]])
+                *o++ = (char)p[i++];
+            if (i == len || (p[i] != '\\' && p[i] != '"'))
+                break;
+            o[0] = '\\';
+            o[1] = (char)p[i++];
+            o += 2;
+        }
+        w->used = (size_t)(o - w->buf);
+    }
+    if (i < len)
+        put_string_body(w, p + i, len - i);
     put_c(w, '"');
 }
 
