@@ -381,7 +381,7 @@ static void json_event(dt_sink *s, const dt_event *ev)
     }
     DT_JW_KEY(w, "fields");
     dt_jw_begin_object(w);
-    write_fields(w, ev->fields);
+    write_fields_hashed(w, ev->fields); /* an event's own list has more defs than WF_LINEAR */
     dt_jw_end_object(w);
     dt_jw_end_object(w);
     dt_jw_newline(w);
