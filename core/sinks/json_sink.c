@@ -26,6 +26,9 @@ typedef struct json_sink {
     bool raw; /* -V: each event's bytes as "raw" hex */
     uint64_t ts_sec;    /* the second ts_text renders, UINT64_MAX: none */
     char ts_text[24];   /* "2026-11-21T11:02:10." with its opening quote */
+    uint64_t ns_sec;    /* the second ns_text holds, UINT64_MAX: none */
+    char ns_text[24];   /* its decimal digits: ts_ns without its last nine */
+    size_t ns_len;
     conv_slot convs[CONV_SLOTS];
 } json_sink;
 
@@ -317,6 +320,32 @@ static void write_ts(json_sink *js, uint64_t ns)
     dt_jw_raw(&js->w, text, 32);
 }
 
+/* ts_ns: the digits of its second, kept as the date of "ts" is, then the
+ * nine of the nanoseconds (a 19-digit number was ten 64-bit divisions). */
+static void write_ts_ns(json_sink *js, uint64_t ns)
+{
+    uint64_t sec = ns / 1000000000u;
+    if (sec == 0) {
+        dt_jw_uint(&js->w, ns);
+        return;
+    }
+    if (sec != js->ns_sec) {
+        char digits[24], *d = digits + sizeof digits;
+        for (uint64_t v = sec; v; v /= 10)
+            *--d = (char)('0' + v % 10);
+        js->ns_len = (size_t)(digits + sizeof digits - d);
+        memcpy(js->ns_text, d, js->ns_len);
+        js->ns_sec = sec;
+    }
+    char text[32];
+    size_t n = js->ns_len;
+    memcpy(text, js->ns_text, sizeof js->ns_text);
+    uint32_t frac = (uint32_t)(ns % 1000000000u);
+    for (size_t i = n + 9; i > n; frac /= 10)
+        text[--i] = (char)('0' + frac % 10);
+    dt_jw_raw(&js->w, text, n + 9);
+}
+
 static void json_event(dt_sink *s, const dt_event *ev)
 {
     json_sink *js = (json_sink *)s;
@@ -328,7 +357,7 @@ static void json_event(dt_sink *s, const dt_event *ev)
     DT_JW_KEY(w, "ts");
     write_ts(js, ev->ts_ns);
     DT_JW_KEY(w, "ts_ns");
-    dt_jw_uint(w, ev->ts_ns);
+    write_ts_ns(js, ev->ts_ns);
     DT_JW_KEY(w, "conv");
     if (ev->conv)
         write_conv(js, ev->conv);
@@ -414,6 +443,7 @@ dt_sink *dt_json_sink_new(FILE *out)
     js->base.destroy = json_destroy;
     js->out = out;
     js->ts_sec = UINT64_MAX;
+    js->ns_sec = UINT64_MAX;
     dt_jw_init(&js->w, out);
     js->w.keys = calloc(1, sizeof *js->w.keys); /* without it keys are scanned each time */
     return &js->base;

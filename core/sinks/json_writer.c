@@ -393,7 +393,7 @@ void dt_jw_hex(dt_jw *w, const void *b, size_t len)
     put_c(w, '"');
 }
 
-void dt_jw_uint(dt_jw *w, uint64_t v)
+void dt_jw_uint_slow(dt_jw *w, uint64_t v)
 {
     sep(w);
     put_u64(w, v);
@@ -457,13 +457,13 @@ void dt_jw_raw(dt_jw *w, const char *json, size_t len)
     put(w, json, len);
 }
 
-void dt_jw_bool(dt_jw *w, bool v)
+void dt_jw_bool_slow(dt_jw *w, bool v)
 {
     sep(w);
     put(w, v ? "true" : "false", v ? 4 : 5);
 }
 
-void dt_jw_null(dt_jw *w)
+void dt_jw_null_slow(dt_jw *w)
 {
     sep(w);
     put(w, "null", 4);

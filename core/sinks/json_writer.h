@@ -99,7 +99,19 @@ static inline void dt_jw_key_of(dt_jw *w, const void *id, const char *key)
 }
 #define DT_JW_KEY(w, lit) dt_jw_key_plain((w), "" lit, sizeof(lit) - 1)
 void dt_jw_string(dt_jw *w, const void *s, size_t len);
-void dt_jw_null(dt_jw *w);
+/* null: inline for the usual place, after a key (no comma to decide), with
+ * a fixed-size copy instead of a call; the rest in the .c. */
+void dt_jw_null_slow(dt_jw *w);
+static inline void dt_jw_null(dt_jw *w)
+{
+    if (w->after_key && sizeof w->buf - w->used >= 8) {
+        w->after_key = false;
+        memcpy(w->buf + w->used, "null", 4);
+        w->used += 4;
+        return;
+    }
+    dt_jw_null_slow(w);
+}
 /* NULL writes null; inline, so that a literal's length is known when compiling */
 static inline void dt_jw_cstr(dt_jw *w, const char *s)
 {
@@ -113,7 +125,17 @@ static inline void dt_jw_cstr(dt_jw *w, const char *s)
 void dt_jw_raw(dt_jw *w, const char *json, size_t len);
 /* Bytes as a string of lowercase hex digits. */
 void dt_jw_hex(dt_jw *w, const void *b, size_t len);
-void dt_jw_uint(dt_jw *w, uint64_t v);
+/* A number; one digit after a key (flags, counts, zeros) inline. */
+void dt_jw_uint_slow(dt_jw *w, uint64_t v);
+static inline void dt_jw_uint(dt_jw *w, uint64_t v)
+{
+    if (v < 10 && w->after_key && w->used < sizeof w->buf) {
+        w->after_key = false;
+        w->buf[w->used++] = (char)('0' + v);
+        return;
+    }
+    dt_jw_uint_slow(w, v);
+}
 /* An integer as a string of decimal digits: "18446744073709551615". */
 void dt_jw_uint_str(dt_jw *w, uint64_t v);
 void dt_jw_int_str(dt_jw *w, int64_t v);
@@ -121,8 +143,18 @@ void dt_jw_int(dt_jw *w, int64_t v);
 /* The number whole.frac9 (frac9: nine decimal digits), written exactly. */
 void dt_jw_decimal(dt_jw *w, uint64_t whole, uint32_t frac9);
 void dt_jw_double(dt_jw *w, double v); /* NaN and infinities write null */
-void dt_jw_bool(dt_jw *w, bool v);
-void dt_jw_null(dt_jw *w);
+/* true/false: inline for the usual place, as dt_jw_null. */
+void dt_jw_bool_slow(dt_jw *w, bool v);
+static inline void dt_jw_bool(dt_jw *w, bool v)
+{
+    if (w->after_key && sizeof w->buf - w->used >= 8) {
+        w->after_key = false;
+        memcpy(w->buf + w->used, v ? "true" : "false", 5); /* "true" with its NUL: five bytes too */
+        w->used += v ? 4 : 5;
+        return;
+    }
+    dt_jw_bool_slow(w, v);
+}
 /* Ends a JSON Lines record and hands it to the FILE; the writer is ready
  * for the next one. */
 void dt_jw_newline(dt_jw *w);

@@ -398,9 +398,10 @@ static void test_conv_and_ts_kept(void **state)
     dt_conv_info a = { .id = 1, .channel = &ch, .client = "ide\t\xc3\xa9", .server = "lldb" };
     dt_conv_info b = { .id = 17, .channel = &ch, .client = "10.0.0.1:5", .server = "10.0.0.2:445" }; /* a's slot */
     dt_conv_info c = { .id = 2, .channel = &ch2, .client = long_name, .server = "s" };
-    const dt_conv_info *order[] = { &a, &b, &a, &c, NULL, &b, &a, &c, &a };
+    const dt_conv_info *order[] = { &a, &b, &a, &c, NULL, &b, &a, &c, &a, &b, &a, &a };
     const uint64_t ts[] = { 0, 999999999u, 1000000000u, 1000000001u, 1795258930867556000u, 1795258930000000000u,
-                            1795258931000000007u, 1795258931999999999u, 9223372036854775807u };
+                            1795258931000000007u, 1795258931999999999u, 9223372036854775807u, 5u, 1795258931000000000u,
+                            1795258931000000010u };
     enum { N = sizeof order / sizeof order[0] };
     char *buf = NULL;
     size_t blen = 0;
@@ -428,6 +429,9 @@ static void test_conv_and_ts_kept(void **state)
         char want[40];
         dt_fmt_rfc3339(ts[i], want, sizeof want);
         assert_string_equal(json_string_value(json_object_get(j, "ts")), want);
+        /* ts_ns is written from its second's kept digits and nine more */
+        assert_true(json_is_integer(json_object_get(j, "ts_ns")));
+        assert_true((uint64_t)json_integer_value(json_object_get(j, "ts_ns")) == ts[i]);
         json_t *cv = json_object_get(j, "conv");
         if (!order[i]) {
             assert_true(json_is_null(cv));
