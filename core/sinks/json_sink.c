@@ -294,9 +294,17 @@ static void write_conv(json_sink *js, const dt_conv_info *c)
     dt_jw_raw(&js->w, tmp.buf, tmp.used);
 }
 
+/* The nine digits of ns's fraction of a second, for "ts" and "ts_ns" both. */
+static void frac9_digits(uint64_t ns, char out[9])
+{
+    uint32_t frac = (uint32_t)(ns % 1000000000u);
+    for (int i = 8; i >= 0; i--, frac /= 10)
+        out[i] = (char)('0' + frac % 10);
+}
+
 /* "2026-11-21T11:02:10.867556000Z", the part up to the second rendered once
  * per second (dt_fmt_rfc3339's text: the fraction is its last 10 bytes). */
-static void write_ts(json_sink *js, uint64_t ns)
+static void write_ts(json_sink *js, uint64_t ns, const char frac9[9])
 {
     uint64_t sec = ns / 1000000000u;
     if (sec != js->ts_sec) {
@@ -312,9 +320,7 @@ static void write_ts(json_sink *js, uint64_t ns)
     }
     char text[32];
     memcpy(text, js->ts_text, 21);
-    uint32_t frac = (uint32_t)(ns % 1000000000u);
-    for (int i = 29; i >= 21; i--, frac /= 10)
-        text[i] = (char)('0' + frac % 10);
+    memcpy(text + 21, frac9, 9);
     text[30] = 'Z';
     text[31] = '"';
     dt_jw_raw(&js->w, text, 32);
@@ -322,7 +328,7 @@ static void write_ts(json_sink *js, uint64_t ns)
 
 /* ts_ns: the digits of its second, kept as the date of "ts" is, then the
  * nine of the nanoseconds (a 19-digit number was ten 64-bit divisions). */
-static void write_ts_ns(json_sink *js, uint64_t ns)
+static void write_ts_ns(json_sink *js, uint64_t ns, const char frac9[9])
 {
     uint64_t sec = ns / 1000000000u;
     if (sec == 0) {
@@ -340,9 +346,7 @@ static void write_ts_ns(json_sink *js, uint64_t ns)
     char text[32];
     size_t n = js->ns_len;
     memcpy(text, js->ns_text, sizeof js->ns_text);
-    uint32_t frac = (uint32_t)(ns % 1000000000u);
-    for (size_t i = n + 9; i > n; frac /= 10)
-        text[--i] = (char)('0' + frac % 10);
+    memcpy(text + n, frac9, 9);
     dt_jw_raw(&js->w, text, n + 9);
 }
 
@@ -354,10 +358,12 @@ static void json_event(dt_sink *s, const dt_event *ev)
     dt_jw_begin_object(w);
     DT_JW_KEY(w, "seq");
     dt_jw_uint(w, ev->seq);
+    char frac9[9];
+    frac9_digits(ev->ts_ns, frac9);
     DT_JW_KEY(w, "ts");
-    write_ts(js, ev->ts_ns);
+    write_ts(js, ev->ts_ns, frac9);
     DT_JW_KEY(w, "ts_ns");
-    write_ts_ns(js, ev->ts_ns);
+    write_ts_ns(js, ev->ts_ns, frac9);
     DT_JW_KEY(w, "conv");
     if (ev->conv)
         write_conv(js, ev->conv);
